@@ -1,0 +1,229 @@
+import { z } from 'zod';
+import { clip, context, header, mention, section, slackDate } from '../src/commanding/blocks.js';
+import { confirm, message, UserError } from '../src/commanding/reply.js';
+import { type CommandContext, type CommandSpec, subcommand } from '../src/commanding/spec.js';
+import { FLAG_GROUPS, type FlagDefinition, type FlagGroup } from '../src/core/flags/catalog.js';
+import { resolveFlagName } from '../src/core/flags/names.js';
+import type { FlagChange } from '../src/core/flags/rules.js';
+import type { AuditEntry, FlagState } from '../src/core/flags/state.js';
+
+const reason = z.string().max(500, 'keep the reason under 500 characters').optional();
+const flagName = z.string({ error: 'name a flag, e.g. adaptive_timing (see /flags list)' }).min(1);
+
+export const flagsCommand: CommandSpec = {
+  name: '/flags',
+  summary: 'see and change the messaging system’s feature flags; `disable-all` is the kill switch',
+  subcommands: [
+    subcommand({
+      name: 'list',
+      usage: 'list [group]',
+      summary: 'all flags, grouped, with who changed them last',
+      permission: 'anyone',
+      params: ['group'],
+      args: z.object({ group: z.string().optional() }),
+      async run(ctx, { group }) {
+        const wanted = group ? parseGroup(group) : undefined;
+        const state = await ctx.services.flags.snapshot();
+        const catalog = ctx.services.flags.catalog;
+        const groups = wanted ? [wanted] : FLAG_GROUPS;
+        const on = catalog.flags.filter((flag) => state.values[flag.key]).length;
+        const blocks = [
+          header(`Feature flags — ${on} of ${catalog.flags.length} on`),
+          ...groups.map((name) =>
+            section(
+              `*${name}*\n${catalog
+                .inGroup(name)
+                .map((flag) => flagLine(flag, state))
+                .join('\n')}`,
+            ),
+          ),
+          context(
+            '`/flags get <flag>` for details · `/flags enable|disable <flag> [reason]` · `/flags disable-all` kill switch',
+          ),
+        ];
+        const text = groups
+          .map(
+            (name) =>
+              `${name}: ${catalog
+                .inGroup(name)
+                .map((f) => `${f.key}=${state.values[f.key] ? 'on' : 'off'}`)
+                .join(', ')}`,
+          )
+          .join('\n');
+        return message(`Feature flags — ${on} of ${catalog.flags.length} on\n${text}`, blocks);
+      },
+    }),
+    subcommand({
+      name: 'get',
+      usage: 'get <flag>',
+      summary: 'one flag: value, default, rules, last change',
+      permission: 'anyone',
+      params: ['flag'],
+      args: z.object({ flag: flagName }),
+      async run(ctx, args) {
+        const flag = resolveFlag(ctx, args.flag);
+        const state = await ctx.services.flags.snapshot();
+        const last = state.lastChange[flag.key];
+        const lines = [
+          `${mark(state.values[flag.key])} *${flag.key}* is *${onOff(state.values[flag.key])}* (default ${onOff(flag.defaultEnabled)})`,
+          flag.description,
+          `Env var / ConfigMap key: \`${flag.envVar}\` · group: ${flag.group}${flag.safety ? ' · :shield: safety flag' : ''}`,
+          flag.requires.length ? `Needs: ${flag.requires.map((k) => `\`${k}\``).join(', ')}` : undefined,
+          flag.conflictsWith.length
+            ? `Excludes: ${flag.conflictsWith.map((k) => `\`${k}\``).join(', ')}`
+            : undefined,
+          last
+            ? `Last change: ${slackDate(last.at)} by ${mention(last.by.id)} via ${last.via}${last.reason ? ` — “${clip(last.reason, 200)}”` : ''}`
+            : 'Never changed since the bot started keeping records.',
+        ].filter(Boolean);
+        return message(lines.join('\n').replace(/[*`]/g, ''), [section(lines.join('\n'))]);
+      },
+    }),
+    subcommand({
+      name: 'enable',
+      usage: 'enable <flag> [reason]',
+      summary: 'turn a flag on',
+      permission: 'operator',
+      params: ['flag', '...reason'],
+      args: z.object({ flag: flagName, reason }),
+      run: (ctx, args) => setFlag(ctx, args.flag, true, args.reason),
+    }),
+    subcommand({
+      name: 'disable',
+      usage: 'disable <flag> [reason]',
+      summary: 'turn a flag off (and what depends on it); safety flags ask first',
+      permission: 'operator',
+      params: ['flag', '...reason'],
+      args: z.object({ flag: flagName, reason }),
+      run: (ctx, args) => setFlag(ctx, args.flag, false, args.reason),
+      confirmed: (ctx, args) => setFlag(ctx, args.flag, false, args.reason, true),
+    }),
+    subcommand({
+      name: 'disable-all',
+      usage: 'disable-all [reason]',
+      summary: 'kill switch: every new feature off; baseline protections stay on',
+      permission: 'operator',
+      params: ['...reason'],
+      args: z.object({ reason }),
+      async run(ctx, args) {
+        const changes = await ctx.services.flags.previewDisableAll();
+        if (changes.length === 0) {
+          return message(
+            ':white_check_mark: Nothing to disable: every new feature is already off. Nothing was changed.',
+          );
+        }
+        return confirm({
+          title: `Turn off ${changes.length} new feature${changes.length === 1 ? '' : 's'}?`,
+          details: changes.map((change) => `\`${change.key}\` on → off`),
+          confirmLabel: `Disable ${changes.length} flag${changes.length === 1 ? '' : 's'}`,
+          args,
+          blocks: [
+            context(
+              'Baseline protections (safety, observability, timing fallback, concurrency control) stay as they are.',
+            ),
+          ],
+        });
+      },
+      async confirmed(ctx, args) {
+        const changes = await ctx.services.flags.disableAll(changeMeta(ctx, args.reason));
+        if (changes.length === 0) {
+          return message(
+            ':white_check_mark: Nothing to disable: every new feature was already off. Nothing was changed.',
+          );
+        }
+        return message(
+          `:octagonal_sign: Kill switch: turned off ${changes.map((change) => `\`${change.key}\``).join(', ')}. Announced in the channel.`,
+        );
+      },
+    }),
+    subcommand({
+      name: 'history',
+      usage: 'history [flag]',
+      summary: 'the last changes, from the audit log',
+      permission: 'anyone',
+      params: ['flag'],
+      args: z.object({ flag: z.string().optional() }),
+      async run(ctx, args) {
+        const flag = args.flag ? resolveFlag(ctx, args.flag) : undefined;
+        const entries = await ctx.services.flags.history(flag?.key, 20);
+        if (entries.length === 0) return message(`No changes recorded${flag ? ` for ${flag.key}` : ''} yet.`);
+        const lines = entries.map(historyLine);
+        return message(lines.join('\n'), [
+          header(`Flag history${flag ? ` — ${flag.key}` : ''}`),
+          section(lines.join('\n')),
+          context(`Newest first; the ${entries.length} most recent.`),
+        ]);
+      },
+    }),
+  ],
+};
+
+async function setFlag(
+  ctx: CommandContext,
+  name: string,
+  enabled: boolean,
+  reason?: string,
+  confirmed = false,
+) {
+  const flag = resolveFlag(ctx, name);
+  const result = await ctx.services.flags.set(flag.key, enabled, changeMeta(ctx, reason), confirmed);
+  switch (result.status) {
+    case 'unchanged':
+      return message(`${mark(enabled)} \`${flag.key}\` is already ${onOff(enabled)}. Nothing was changed.`);
+    case 'refused':
+      throw new UserError(`${result.error} Nothing was changed.`, `To fix: ${result.hint}`);
+    case 'needs-confirmation':
+      return confirm({
+        title: `Turn off ${describeChanges(result.changes)}?`,
+        details: [result.why, ...result.changes.map((change) => `\`${change.key}\` on → off`)],
+        confirmLabel: `Disable ${flag.key}`,
+        args: { flag: flag.key, reason },
+      });
+    case 'changed':
+      return message(`${mark(enabled)} Done: ${describeChanges(result.changes)}. Announced in the channel.`);
+  }
+}
+
+function changeMeta(ctx: CommandContext, reason?: string) {
+  return { actor: ctx.user, via: 'slack' as const, reason, correlationId: ctx.correlationId };
+}
+
+function resolveFlag(ctx: CommandContext, name: string): FlagDefinition {
+  const resolved = resolveFlagName(ctx.services.flags.catalog, name);
+  if (resolved.ok) return resolved.flag;
+  const shown = clip(name, 60);
+  if (resolved.suggestion) {
+    throw new UserError(
+      `There is no flag \`${shown}\`. Did you mean \`${resolved.suggestion.key}\`?`,
+      'See `/flags list` for all flags.',
+    );
+  }
+  throw new UserError(`There is no flag \`${shown}\`.`, 'See `/flags list` for all flags.');
+}
+
+function parseGroup(name: string): FlagGroup {
+  const group = FLAG_GROUPS.find((candidate) => candidate === name.toLowerCase());
+  if (!group)
+    throw new UserError(`There is no flag group \`${clip(name, 40)}\`. Groups: ${FLAG_GROUPS.join(', ')}.`);
+  return group;
+}
+
+function flagLine(flag: FlagDefinition, state: FlagState): string {
+  const value = state.values[flag.key] ?? flag.defaultEnabled;
+  const last = state.lastChange[flag.key];
+  const changed = last ? ` · ${mention(last.by.id)} ${slackDate(last.at)}` : '';
+  const nonDefault = value !== flag.defaultEnabled ? ' _(not default)_' : '';
+  return `${mark(value)} \`${flag.key}\` ${onOff(value)}${nonDefault}${flag.safety ? ' :shield:' : ''}${changed}`;
+}
+
+function historyLine(entry: AuditEntry): string {
+  const why = entry.reason ? ` — “${clip(entry.reason, 120)}”` : '';
+  return `${slackDate(entry.at)} ${mention(entry.actor.id)} via ${entry.via}: \`${entry.flag}\` ${onOff(entry.before)} → ${onOff(entry.after)} (${entry.action})${why}`;
+}
+
+export function describeChanges(changes: readonly FlagChange[]): string {
+  return changes.map((change) => `\`${change.key}\` ${onOff(change.to)}`).join(', ');
+}
+
+const mark = (value: boolean | undefined) => (value ? ':large_green_circle:' : ':white_circle:');
+const onOff = (value: boolean | undefined) => (value ? 'on' : 'off');

@@ -1,0 +1,161 @@
+import { z } from 'zod';
+import type { FlagDefinition } from '../../core/flags/catalog.js';
+import { resolveFlagName } from '../../core/flags/names.js';
+import type { FlagState } from '../../core/flags/state.js';
+import type { FlagService } from '../../services/flag-service.js';
+import { BodyError, bearerMatches, type Route, type RouteHandler, readJsonBody, sendJson } from './server.js';
+
+const putBody = z.object({
+  enabled: z.boolean({ error: 'expected "enabled": true or false' }),
+  reason: z
+    .string({ error: 'expected "reason": a string saying why' })
+    .trim()
+    .min(1, 'say why in "reason"')
+    .max(500),
+  /** Turning off a safety flag needs an explicit yes, as in Slack. */
+  confirm: z.boolean().optional(),
+});
+
+const disableAllBody = z.object({
+  reason: z
+    .string({ error: 'expected "reason": a string saying why' })
+    .trim()
+    .min(1, 'say why in "reason"')
+    .max(500),
+});
+
+/** The seed's flag API, served live from the same state as Slack: `/api/v1/features…`. */
+export function featureApiRoutes(flags: FlagService, apiToken: string | undefined): Route[] {
+  const view = (flag: FlagDefinition, state: FlagState) => {
+    const last = state.lastChange[flag.key];
+    return {
+      name: flag.key,
+      envVar: flag.envVar,
+      group: flag.group,
+      enabled: state.values[flag.key] ?? flag.defaultEnabled,
+      default: flag.defaultEnabled,
+      safety: flag.safety,
+      requires: flag.requires,
+      conflictsWith: flag.conflictsWith,
+      updatedBy: last?.by.id ?? null,
+      updatedAt: last?.at ?? null,
+      updatedVia: last?.via ?? null,
+    };
+  };
+
+  const findFlag = (name: string) => {
+    const resolved = resolveFlagName(flags.catalog, name);
+    if (resolved.ok) return { flag: resolved.flag };
+    return {
+      error: {
+        error: `unknown flag "${name.slice(0, 80)}"`,
+        ...(resolved.suggestion ? { suggestion: resolved.suggestion.key } : {}),
+      },
+    };
+  };
+
+  /** Writes need the bearer token; with no token configured, writes are refused outright. */
+  const authorised =
+    (handler: RouteHandler): RouteHandler =>
+    async (req, res, ctx) => {
+      if (!apiToken) {
+        return sendJson(res, 401, {
+          error: 'flag API writes are disabled: set FLAG_API_TOKEN to enable them',
+        });
+      }
+      if (!bearerMatches(req, apiToken)) {
+        return sendJson(
+          res,
+          401,
+          { error: 'missing or wrong bearer token (Authorization: Bearer <FLAG_API_TOKEN>)' },
+          { 'www-authenticate': 'Bearer' },
+        );
+      }
+      try {
+        await handler(req, res, ctx);
+      } catch (error) {
+        if (error instanceof BodyError) return sendJson(res, error.status, { error: error.message });
+        throw error;
+      }
+    };
+
+  const actorOf = (header: string | string[] | undefined) => {
+    const name = Array.isArray(header) ? header[0] : header;
+    return { id: 'api', ...(name ? { name: name.slice(0, 80) } : {}) };
+  };
+
+  return [
+    {
+      method: 'GET',
+      path: '/api/v1/features',
+      handler: async (_req, res) => {
+        const state = await flags.snapshot();
+        sendJson(res, 200, { flags: flags.catalog.flags.map((flag) => view(flag, state)) });
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/features/disable-all',
+      handler: authorised(async (req, res, ctx) => {
+        const body = disableAllBody.safeParse(await readJsonBody(req));
+        if (!body.success) return sendJson(res, 400, zodError(body.error));
+        const changes = await flags.disableAll({
+          actor: actorOf(req.headers['x-switchyard-actor']),
+          via: 'api',
+          reason: body.data.reason,
+          correlationId: ctx.correlationId,
+        });
+        sendJson(res, 200, {
+          changed: changes,
+          message: changes.length === 0 ? 'nothing to disable' : undefined,
+        });
+      }),
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/features/:flag',
+      handler: async (_req, res, ctx) => {
+        const found = findFlag(ctx.params.flag ?? '');
+        if (found.error) return sendJson(res, 404, found.error);
+        sendJson(res, 200, view(found.flag, await flags.snapshot()));
+      },
+    },
+    {
+      method: 'PUT',
+      path: '/api/v1/features/:flag',
+      handler: authorised(async (req, res, ctx) => {
+        const found = findFlag(ctx.params.flag ?? '');
+        if (found.error) return sendJson(res, 404, found.error);
+        const body = putBody.safeParse(await readJsonBody(req));
+        if (!body.success) return sendJson(res, 400, zodError(body.error));
+        const meta = {
+          actor: actorOf(req.headers['x-switchyard-actor']),
+          via: 'api' as const,
+          reason: body.data.reason,
+          correlationId: ctx.correlationId,
+        };
+        const result = await flags.set(found.flag.key, body.data.enabled, meta, body.data.confirm === true);
+        const state = await flags.snapshot();
+        switch (result.status) {
+          case 'refused':
+            return sendJson(res, 409, { error: result.error, hint: result.hint });
+          case 'needs-confirmation':
+            return sendJson(res, 409, {
+              error: `${result.why} Send "confirm": true to go ahead.`,
+              needsConfirmation: true,
+              wouldChange: result.changes,
+            });
+          case 'unchanged':
+            return sendJson(res, 200, { ...view(found.flag, state), changed: [] });
+          case 'changed':
+            return sendJson(res, 200, { ...view(found.flag, state), changed: result.changes });
+        }
+      }),
+    },
+  ];
+}
+
+function zodError(error: z.ZodError) {
+  const issue = error.issues[0]!;
+  return { error: `${issue.path.join('.') || 'body'}: ${issue.message}`, path: issue.path.join('.') };
+}

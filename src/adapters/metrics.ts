@@ -1,0 +1,60 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { FlagCatalog, FlagValues } from '../core/flags/catalog.js';
+
+/** Every metric the bot exposes on /metrics, in one registry per process (tests make their own). */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'switchyard_' });
+  const metrics = {
+    registry,
+    commands: new Counter({
+      name: 'switchyard_commands_total',
+      help: 'Slash commands handled, by command, subcommand and outcome',
+      labelNames: ['command', 'subcommand', 'outcome'] as const,
+      registers: [registry],
+    }),
+    commandDuration: new Histogram({
+      name: 'switchyard_command_duration_seconds',
+      help: 'Time from receiving a slash command to having its reply',
+      labelNames: ['command'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    flagChanges: new Counter({
+      name: 'switchyard_flag_changes_total',
+      help: 'Flag changes, by flag, action and where they came from',
+      labelNames: ['flag', 'action', 'via'] as const,
+      registers: [registry],
+    }),
+    flagEnabled: new Gauge({
+      name: 'switchyard_flag_enabled',
+      help: 'Current value of each feature flag (1 on, 0 off)',
+      labelNames: ['flag', 'env_var', 'group'] as const,
+      registers: [registry],
+    }),
+    slackApiErrors: new Counter({
+      name: 'switchyard_slack_api_errors_total',
+      help: 'Failed Slack Web API calls, by method and error',
+      labelNames: ['method', 'error'] as const,
+      registers: [registry],
+    }),
+    httpRequests: new Counter({
+      name: 'switchyard_http_requests_total',
+      help: 'HTTP requests, by route and status code',
+      labelNames: ['route', 'status'] as const,
+      registers: [registry],
+    }),
+  };
+  return metrics;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+export function setFlagGauges(metrics: Metrics, catalog: FlagCatalog, values: FlagValues): void {
+  for (const flag of catalog.flags) {
+    metrics.flagEnabled.set(
+      { flag: flag.key, env_var: flag.envVar, group: flag.group },
+      values[flag.key] ? 1 : 0,
+    );
+  }
+}

@@ -1,0 +1,35 @@
+import { mention } from '../../commanding/blocks.js';
+import type { Logger } from '../../logger.js';
+import type { Chat } from '../../ports/chat.js';
+import type { FlagsChanged } from '../../services/flag-service.js';
+
+const VIA = {
+  slack: 'in Slack',
+  api: 'through the flag API',
+  cluster: 'in the cluster',
+  system: 'by Switchyard',
+} as const;
+
+/** Every flag change is said in the incident channel, with who and why, wherever it came from. */
+export function announceFlagChanges(chat: Chat, channel: string, log: Logger) {
+  return async (event: FlagsChanged) => {
+    const who =
+      event.meta.actor.id === 'api'
+        ? `API client${event.meta.actor.name ? ` ${event.meta.actor.name}` : ''}`
+        : mention(event.meta.actor.id);
+    const what = event.changes.map((change) => `\`${change.key}\` ${change.to ? 'on' : 'off'}`).join(', ');
+    const names = event.changes.map((change) => `\`${change.key}\``).join(', ');
+    const lead =
+      event.action === 'disable-all'
+        ? `:octagonal_sign: *Kill switch* pulled by ${who} ${VIA[event.meta.via]}: turned off ${names}.`
+        : event.action === 'drift'
+          ? `:mag: Flags changed outside Switchyard (${VIA[event.meta.via]}): ${what}. Recorded in the audit log; not reverted.`
+          : `:gear: ${who} changed flags ${VIA[event.meta.via]}: ${what}.`;
+    const why = event.meta.reason ? `\nReason: “${event.meta.reason}”` : '\nNo reason given.';
+    try {
+      await chat.post(channel, { text: `${lead}${why}` });
+    } catch (error) {
+      log.error({ err: error, channel }, 'could not announce a flag change');
+    }
+  };
+}

@@ -1,0 +1,160 @@
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { App } from '@slack/bolt';
+import { flagsCommand } from '../commands/flags.js';
+import { featureApiRoutes } from './adapters/http/features-api.js';
+import { cachedCheck, healthRoutes } from './adapters/http/health.js';
+import { createHttpServer, type Route, sendJson } from './adapters/http/server.js';
+import { createMetrics, type Metrics, setFlagGauges } from './adapters/metrics.js';
+import { announceFlagChanges } from './adapters/slack/announcer.js';
+import { toBoltLogger } from './adapters/slack/bolt-logger.js';
+import { SignedRequestReceiver } from './adapters/slack/receiver.js';
+import { registerSlackHandlers } from './adapters/slack/slack-app.js';
+import { SlackWebChat } from './adapters/slack/web-chat.js';
+import { FileDocumentStore } from './adapters/storage/file-document-store.js';
+import { FileFlagStore } from './adapters/storage/file-flag-store.js';
+import type { CommandSpec } from './commanding/spec.js';
+import { type AppConfig, ConfigError } from './config/load.js';
+import { FlagCatalog } from './core/flags/catalog.js';
+import { InFlight } from './lifecycle.js';
+import type { Logger } from './logger.js';
+import { AccessControl } from './services/access.js';
+import { Confirmations, type PendingActions } from './services/confirmations.js';
+import { FlagService } from './services/flag-service.js';
+import type { Services } from './services/services.js';
+
+/** The four slash commands of the manifest. */
+export const COMMANDS: readonly CommandSpec[] = [flagsCommand];
+
+export interface RunningBot {
+  url: string;
+  port: number;
+  services: Services;
+  metrics: Metrics;
+  /** Stops taking requests, finishes in-flight work, then closes. */
+  stop(): Promise<void>;
+}
+
+export interface BotOverrides {
+  /** Extra operators (local mode makes its CLI user one). */
+  extraOperators?: string[];
+  host?: string;
+}
+
+/** Builds every adapter from the config, wires them and starts listening. */
+export async function startBot(
+  config: AppConfig,
+  log: Logger,
+  overrides: BotOverrides = {},
+): Promise<RunningBot> {
+  const { env, file } = config;
+  if (env.STATE_BACKEND === 'kubernetes') {
+    throw new ConfigError(
+      'STATE_BACKEND: "kubernetes" is not available in this version yet; use "file" (the default)',
+    );
+  }
+  const metrics = createMetrics();
+  const inFlight = new InFlight();
+  let shuttingDown = false;
+
+  const catalog = new FlagCatalog();
+  const flagStore = new FileFlagStore(join(env.STATE_DIR, 'flags'), catalog);
+  const flags = new FlagService(catalog, flagStore, undefined, (error) =>
+    log.error({ err: error }, 'flag change listener failed'),
+  );
+  setFlagGauges(metrics, catalog, (await flags.snapshot()).values);
+  flags.onChange((event) => {
+    setFlagGauges(metrics, catalog, event.values);
+    for (const change of event.changes) {
+      metrics.flagChanges.inc({ flag: change.key, action: event.action, via: event.meta.via });
+    }
+  });
+
+  const signingSecret = env.SLACK_SIGNING_SECRET ?? '';
+  const receiver =
+    config.slackMode === 'socket' ? undefined : new SignedRequestReceiver({ signingSecret, logger: log });
+  const app = new App({
+    token: env.SLACK_BOT_TOKEN,
+    ...(receiver ? { receiver } : { socketMode: true, appToken: env.SLACK_APP_TOKEN }),
+    logger: toBoltLogger(log),
+    clientOptions: env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {},
+    deferInitialization: true,
+  });
+  await app.init();
+  const chat = new SlackWebChat(app.client, metrics);
+  flags.onChange((event) => inFlight.track(announceFlagChanges(chat, config.channel, log)(event)));
+
+  const access = new AccessControl(
+    {
+      operators: [...file.access.operators, ...(overrides.extraOperators ?? [])],
+      approvers: file.access.approvers,
+    },
+    chat,
+  );
+  const confirmations = new Confirmations(
+    new FileDocumentStore<PendingActions>(join(env.STATE_DIR, 'confirmations.json'), () => ({})),
+  );
+  const services: Services = { flags, access, channel: config.channel };
+  registerSlackHandlers(app, {
+    commands: COMMANDS,
+    services,
+    confirmations,
+    metrics,
+    log,
+    track: inFlight.track,
+  });
+
+  const routes: Route[] = [
+    ...(receiver
+      ? [{ method: 'POST', path: '/slack/events', handler: receiver.handle.bind(receiver) } satisfies Route]
+      : []),
+    ...featureApiRoutes(flags, env.FLAG_API_TOKEN),
+    ...healthRoutes(
+      [
+        { name: 'store', check: () => flagStore.checkWritable() },
+        { name: 'slack', check: cachedCheck(() => chat.ping(), 15_000) },
+      ],
+      () => shuttingDown,
+    ),
+    {
+      method: 'GET',
+      path: '/metrics',
+      handler: async (_req, res) => {
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        res.end(await metrics.registry.metrics());
+      },
+    },
+    { method: 'GET', path: '/', handler: (_req, res) => sendJson(res, 200, { service: 'switchyard' }) },
+  ];
+  const server = createHttpServer(routes, log, metrics);
+  const port = await listen(server, env.PORT, overrides.host ?? '0.0.0.0');
+  if (config.slackMode === 'socket') await app.start();
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    services,
+    metrics,
+    async stop() {
+      shuttingDown = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const drained = await inFlight.drain(10_000);
+      if (!drained) log.warn({ pending: inFlight.size }, 'stopped with work still in flight');
+      if (config.slackMode === 'socket') await app.stop();
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { parseDuration } from '../core/duration.js';
+
+const slackId = z
+  .string()
+  .regex(/^[UWS][A-Z0-9]{2,}$/, 'expected a Slack user ID (U…/W…) or user-group ID (S…)');
+
+const duration = z.string().transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration like 90s, 15m or 4h, got "${text}"` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const severity = z.enum(['sev1', 'sev2', 'sev3']);
+
+/** The YAML config file of DESIGN.md. Defaults follow the seed, so a site writes only what differs. */
+export const fileConfigSchema = z
+  .object({
+    channel: z.string().min(1).default('#messaging-system-incidents'),
+    access: z
+      .object({
+        operators: z.array(slackId).default([]),
+        approvers: z.array(slackId).default([]),
+        approvalsRequired: z.number().int().min(1).max(20).default(2),
+      })
+      .strict()
+      .prefault({}),
+    escalation: z
+      .object({
+        oncall: slackId.optional(),
+        tiers: z
+          .array(z.object({ after: duration, notify: z.array(slackId).default([]) }).strict())
+          // The seed's matrix: team lead after 15 min, engineering manager after 1 h, VP after 4 h.
+          .prefault([
+            { after: '15m', notify: [] },
+            { after: '60m', notify: [] },
+            { after: '4h', notify: [] },
+          ]),
+      })
+      .strict()
+      .prefault({}),
+    severity: z
+      .object({
+        mapping: z
+          .record(z.string(), severity)
+          .default({ critical: 'sev1', warning: 'sev2', info: 'sev3', none: 'sev3' }),
+      })
+      .strict()
+      .prefault({}),
+    kubernetes: z
+      .object({
+        /** Deployments restarted after a flag change, for consumers that read flags only at start. */
+        restartOnFlagChange: z.array(z.string().min(1)).default([]),
+        /** How often the ConfigMap is compared with the bot's state. */
+        driftCheckInterval: duration.default(5_000),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type FileConfig = z.infer<typeof fileConfigSchema>;

@@ -1,0 +1,455 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import { createLogger, type Logger } from '../../logger.js';
+import { type ApiReply, pathNotFound, ResourceApi } from './api.js';
+import { Controllers } from './controller.js';
+import { discovery } from './discovery.js';
+import { kubeconfigYaml, writeKubeconfigFile } from './kubeconfig.js';
+import { Kubelet } from './kubelet.js';
+import { PodLogs } from './logs.js';
+import { parsePath, rbacResource, type Target, verbOf } from './routes.js';
+import { apiError, badRequest, forbidden, KubeApiError } from './status.js';
+import { ObjectStore } from './store.js';
+import {
+  type Deployment,
+  type Kind,
+  type KindMap,
+  type KubeObject,
+  REVISION_ANNOTATION,
+  resourceTypeOfKind,
+} from './types.js';
+import { defaultDeployment, validate } from './validate.js';
+
+export const DEFAULT_NAMESPACE = 'messaging-system';
+export const DEFAULT_TOKEN = 'switchyard-emulator-token';
+export const DEFAULT_USER = 'system:serviceaccount:messaging-system:switchyard';
+
+const TICK_MS = 50;
+const MAX_BODY_BYTES = 3 * 1024 * 1024;
+const MAX_SETTLE_PASSES = 100;
+
+export interface KubeEmulatorOptions {
+  /** How long a new Pod stays Pending before it is Running and Ready. Default 300. */
+  podReadyAfterMs?: number;
+  logger?: Logger;
+  /** The bearer token the API server accepts (and the kubeconfig carries). */
+  token?: string;
+  /** The user named in Forbidden messages. */
+  user?: string;
+}
+
+/** One API request, as the emulator saw it: enough to check which calls (and RBAC verbs) a client made. */
+export interface RequestRecord {
+  method: string;
+  path: string;
+  /** The query string, without `?`. */
+  query: string;
+  /** The RBAC verb: get, list, watch, create, update, patch, delete; the method for non-resource URLs. */
+  verb: string;
+  /** The RBAC resource: `deployments`, `pods/log`; undefined for non-resource URLs. */
+  resource?: string;
+  /** The API group: `apps`, `coordination.k8s.io`, '' for the core group. */
+  apiGroup?: string;
+  namespace?: string;
+  name?: string;
+  /** The HTTP status answered (0 while the request is still in flight). */
+  status: number;
+}
+
+interface Fault {
+  verb: string;
+  resource: string;
+}
+
+interface InjectedFailure extends Fault {
+  status: number;
+  remaining: number;
+}
+
+/**
+ * A Kubernetes API server over plain HTTP on loopback, for `@kubernetes/client-node` through a
+ * kubeconfig: Deployments, ReplicaSets, Pods (and logs), ConfigMaps and Leases, with resourceVersion
+ * conflicts, JSON / merge / strategic merge patches, label selectors, watches, and a Deployment
+ * controller that rolls out revisions like the real one.
+ */
+export class KubeEmulator {
+  /** Delay added before every request is handled. */
+  latencyMs = 0;
+  /** Every request received, oldest first. Clear it with `requests.length = 0`. */
+  readonly requests: RequestRecord[] = [];
+  readonly token: string;
+  readonly user: string;
+
+  private readonly logger: Logger;
+  private readonly store = new ObjectStore();
+  private readonly logs = new PodLogs();
+  private readonly api: ResourceApi;
+  private readonly controllers: Controllers;
+  private readonly denials: Fault[] = [];
+  private readonly failures: InjectedFailure[] = [];
+  private readonly watches = new Set<() => void>();
+  private server?: Server;
+  private baseUrl?: string;
+  private tick?: NodeJS.Timeout;
+  private passScheduled = false;
+
+  constructor(options: KubeEmulatorOptions = {}) {
+    this.logger = options.logger ?? createLogger('warn');
+    this.token = options.token ?? DEFAULT_TOKEN;
+    this.user = options.user ?? DEFAULT_USER;
+    const kubelet = new Kubelet(this.store, options.podReadyAfterMs ?? 300);
+    this.controllers = new Controllers(this.store, kubelet, this.logger);
+    this.api = new ResourceApi(this.store, this.logs);
+    this.store.subscribe(() => this.schedulePass());
+    this.tick = setInterval(() => this.runPass(), TICK_MS);
+    this.tick.unref();
+  }
+
+  /** Listens on loopback (a free port by default); resolves to the base URL. */
+  async start(port = 0, host = '127.0.0.1'): Promise<string> {
+    if (this.server) throw new Error('kube emulator already started');
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        this.logger.error({ err: error }, 'kube emulator: request failed');
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    this.server = server;
+    const { port: bound } = server.address() as AddressInfo;
+    this.baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
+    this.tick ??= setInterval(() => this.runPass(), TICK_MS).unref();
+    return this.baseUrl;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.tick);
+    this.tick = undefined;
+    for (const end of [...this.watches]) end();
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  get url(): string {
+    if (!this.baseUrl) throw new Error('kube emulator not started');
+    return this.baseUrl;
+  }
+
+  kubeConfigYaml(namespace = DEFAULT_NAMESPACE): string {
+    return kubeconfigYaml({ server: this.url, token: this.token, namespace });
+  }
+
+  /** Writes a kubeconfig for this emulator (for `KubeConfig.loadFromFile`); returns the path. */
+  writeKubeconfig(path: string, namespace = DEFAULT_NAMESPACE): string {
+    writeKubeconfigFile(path, this.kubeConfigYaml(namespace));
+    return path;
+  }
+
+  // ---- Test knobs --------------------------------------------------------------------------------
+
+  /**
+   * Answers 403 Forbidden, as RBAC would, to `verb` (`get`, `list`, `watch`, `create`, `update`,
+   * `patch`, `delete`, or `*`) on `resource` (`deployments`, `pods/log`, …, or `*`). Returns an undo.
+   */
+  deny(verb: string, resource: string): () => void {
+    const rule = { verb, resource };
+    this.denials.push(rule);
+    return () => {
+      const index = this.denials.indexOf(rule);
+      if (index >= 0) this.denials.splice(index, 1);
+    };
+  }
+
+  /** The next `times` requests matching `verb` and `resource` (or `*`) fail with `status`. */
+  failNext(verb: string, resource: string, status = 500, times = 1): void {
+    this.failures.push({ verb, resource, status, remaining: times });
+  }
+
+  /** Drops all denials and injected failures, and sets the latency back to 0. */
+  resetFaults(): void {
+    this.denials.length = 0;
+    this.failures.length = 0;
+    this.latencyMs = 0;
+  }
+
+  get<K extends Kind>(kind: K, namespace: string, name: string): KindMap[K] | undefined {
+    return this.store.get(kind, namespace, name) as KindMap[K] | undefined;
+  }
+
+  list<K extends Kind>(kind: K, namespace?: string): KindMap[K][] {
+    return this.store.list(kind, namespace) as KindMap[K][];
+  }
+
+  /**
+   * Creates or overwrites an object behind the clients' backs (a hand edit, a setup step): no
+   * resourceVersion check, `status` kept when given. Needs `kind`; the namespace defaults to
+   * `messaging-system`. The object is validated as an API write would be.
+   */
+  apply<T extends KubeObject>(object: T): T {
+    const type = resourceTypeOfKind(object.kind ?? '');
+    const copy = structuredClone(object) as KubeObject;
+    copy.metadata.namespace ??= DEFAULT_NAMESPACE;
+    delete copy.metadata.resourceVersion;
+    if (type.kind === 'Deployment') defaultDeployment(copy);
+    const stored = copy.metadata.name
+      ? this.store.get(type.kind, copy.metadata.namespace, copy.metadata.name)
+      : undefined;
+    validate(type, copy, stored);
+    return (stored ? this.store.update(copy, 'replace') : this.store.create(copy)) as T;
+  }
+
+  /** Deletes an object; returns whether it existed. Owned ReplicaSets and Pods are collected after. */
+  delete(kind: Kind, namespace: string, name: string): boolean {
+    if (!this.store.get(kind, namespace, name)) return false;
+    this.store.delete(kind, namespace, name);
+    return true;
+  }
+
+  /** The log lines of a pod (all its containers, or one), instead of the generated ones. */
+  setLogs(podName: string, lines: string[], container?: string): void {
+    this.logs.set(podName, lines, container);
+  }
+
+  /**
+   * Runs the controllers now, until nothing changes. With `podsReadyNow`, pending pods skip their
+   * readiness delay (crashloop pods still never become ready).
+   */
+  reconcile(options: { podsReadyNow?: boolean } = {}): void {
+    const now = Date.now();
+    for (let pass = 0; pass < MAX_SETTLE_PASSES; pass++) {
+      if (!this.controllers.syncAll(now, options.podsReadyNow ?? false)) return;
+    }
+    this.logger.warn('kube emulator: controllers did not settle');
+  }
+
+  /**
+   * Resolves with the Deployment once its rollout is complete (`kubectl rollout status`); rejects on
+   * ProgressDeadlineExceeded or after `timeoutMs`.
+   */
+  async waitForRollout(name: string, namespace = DEFAULT_NAMESPACE, timeoutMs = 10_000): Promise<Deployment> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const d = this.get('Deployment', namespace, name);
+      if (d) {
+        const s = d.status ?? {};
+        const desired = d.spec.replicas ?? 1;
+        const progressing = s.conditions?.find((c) => c.type === 'Progressing');
+        const observed = (s.observedGeneration ?? 0) >= (d.metadata.generation ?? 1);
+        if (observed && progressing?.reason === 'ProgressDeadlineExceeded') {
+          throw new Error(`deployment "${name}" exceeded its progress deadline`);
+        }
+        const updated = s.updatedReplicas ?? 0;
+        if (
+          observed &&
+          updated === desired &&
+          (s.replicas ?? 0) === updated &&
+          (s.availableReplicas ?? 0) === updated
+        ) {
+          return d;
+        }
+      }
+      if (Date.now() > deadline) {
+        const revision = d?.metadata.annotations?.[REVISION_ANNOTATION];
+        throw new Error(`deployment "${name}" (revision ${revision}) not rolled out after ${timeoutMs} ms`);
+      }
+      await delay(20);
+    }
+  }
+
+  // ---- Controllers -------------------------------------------------------------------------------
+
+  private schedulePass(): void {
+    if (this.passScheduled) return;
+    this.passScheduled = true;
+    setImmediate(() => {
+      this.passScheduled = false;
+      this.runPass();
+    });
+  }
+
+  private runPass(): void {
+    try {
+      this.controllers.syncAll(Date.now());
+    } catch (error) {
+      this.logger.error({ err: error }, 'kube emulator: controller pass failed');
+    }
+  }
+
+  // ---- HTTP --------------------------------------------------------------------------------------
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? 'GET';
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    const target = parsePath(url.pathname);
+    const verb = verbOf(method, target, url.searchParams);
+    const record: RequestRecord = {
+      method,
+      path: url.pathname,
+      query: url.search.replace(/^\?/, ''),
+      verb,
+      resource: rbacResource(target),
+      ...(target.type === 'resource'
+        ? {
+            apiGroup: target.resource.group,
+            ...(target.namespace !== undefined ? { namespace: target.namespace } : {}),
+            ...(target.name !== undefined ? { name: target.name } : {}),
+          }
+        : {}),
+      status: 0,
+    };
+    this.requests.push(record);
+    res.on('finish', () => {
+      record.status = res.statusCode;
+    });
+    try {
+      const body = await readBody(req);
+      if (this.latencyMs > 0) await delay(this.latencyMs);
+      if (target.type === 'health') return sendText(res, 200, 'ok');
+      const anonymous = target.type === 'discovery' && target.path === '/version';
+      if (!anonymous && req.headers.authorization !== `Bearer ${this.token}`) {
+        throw new KubeApiError(401, 'Unauthorized', 'Unauthorized');
+      }
+      if (target.type === 'unknown') throw pathNotFound();
+      if (target.type === 'discovery') return sendJson(res, 200, discovery(target.path, url.host));
+      this.checkFaults(verb, target);
+      if (verb === 'watch') {
+        record.status = 200;
+        return this.watch(res, target, url.searchParams);
+      }
+      const reply = this.api.handle({
+        method,
+        resource: target.resource,
+        ...(target.namespace !== undefined ? { namespace: target.namespace } : {}),
+        ...(target.name !== undefined ? { name: target.name } : {}),
+        ...(target.subresource !== undefined ? { subresource: target.subresource } : {}),
+        query: url.searchParams,
+        body,
+        contentType: req.headers['content-type'] ?? 'application/json',
+      });
+      send(res, reply);
+    } catch (error) {
+      const failure =
+        error instanceof KubeApiError
+          ? error
+          : new KubeApiError(500, 'InternalError', `Internal error occurred: ${(error as Error).message}`);
+      if (!(error instanceof KubeApiError))
+        this.logger.error({ err: error }, 'kube emulator: handler failed');
+      if (failure.code === 429) res.setHeader('Retry-After', String(failure.details?.retryAfterSeconds ?? 1));
+      sendJson(res, failure.code, failure.toStatus());
+    } finally {
+      this.logger.debug(
+        { method, path: url.pathname, verb, status: res.statusCode },
+        'kube emulator request',
+      );
+    }
+  }
+
+  private checkFaults(verb: string, target: Extract<Target, { type: 'resource' }>): void {
+    const resource = rbacResource(target)!;
+    const matches = (fault: Fault) =>
+      (fault.verb === '*' || fault.verb === verb) && (fault.resource === '*' || fault.resource === resource);
+    if (this.denials.some(matches)) {
+      throw forbidden(target.resource, resource, verb, this.user, target.namespace, target.name);
+    }
+    const failure = this.failures.find(matches);
+    if (failure) {
+      failure.remaining--;
+      if (failure.remaining <= 0) this.failures.splice(this.failures.indexOf(failure), 1);
+      const message =
+        failure.status >= 500
+          ? `Internal error occurred: injected failure (${verb} ${resource})`
+          : `injected failure (${verb} ${resource})`;
+      const error = apiError(failure.status, message);
+      throw failure.status === 429
+        ? new KubeApiError(429, error.reason, error.message, { retryAfterSeconds: 1 })
+        : error;
+    }
+  }
+
+  /**
+   * `?watch=true`: newline-delimited `{type, object}` events. Without a resourceVersion (or with "0")
+   * it starts with ADDED for every current object; with one, it replays the events after it, or
+   * answers an ERROR event with 410 Expired when the history no longer reaches back that far.
+   */
+  private watch(
+    res: ServerResponse,
+    target: Extract<Target, { type: 'resource' }>,
+    query: URLSearchParams,
+  ): void {
+    const request = { resource: target.resource, namespace: target.namespace, query };
+    const kind = target.resource.kind;
+    const matching = (object: KubeObject) => object.kind === kind && this.api.matching(request, object);
+    matching({ kind, metadata: {} }); // throws 400 on a bad selector, before the stream starts
+    const from = query.get('resourceVersion');
+    const since = from && from !== '0' ? Number(from) : undefined;
+    if (since !== undefined && !Number.isInteger(since)) throw badRequest(`invalid resourceVersion: ${from}`);
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache' });
+    const write = (type: string, object: unknown) => {
+      if (!res.writableEnded) res.write(`${JSON.stringify({ type, object })}\n`);
+    };
+    if (since === undefined) {
+      for (const object of this.store.list(kind, target.namespace))
+        if (matching(object)) write('ADDED', object);
+    } else {
+      const events = this.store.eventsSince(since);
+      if (!events) {
+        const expired = new KubeApiError(
+          410,
+          'Expired',
+          `too old resource version: ${since} (${this.store.resourceVersion})`,
+        );
+        write('ERROR', expired.toStatus());
+        res.end();
+        return;
+      }
+      for (const event of events) if (matching(event.object)) write(event.type, event.object);
+    }
+    const unsubscribe = this.store.subscribe((event) => {
+      if (matching(event.object)) write(event.type, event.object);
+    });
+    const seconds = Number(query.get('timeoutSeconds'));
+    const timer = seconds > 0 ? setTimeout(() => end(), seconds * 1000) : undefined;
+    const end = () => {
+      unsubscribe();
+      clearTimeout(timer);
+      this.watches.delete(end);
+      if (!res.writableEnded) res.end();
+    };
+    this.watches.add(end);
+    res.on('close', end);
+  }
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw apiError(413, 'Request entity too large: limit is 3145728');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function send(res: ServerResponse, reply: ApiReply): void {
+  if ('text' in reply) sendText(res, reply.status, reply.text);
+  else sendJson(res, reply.status, reply.json);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendText(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}

@@ -1,0 +1,702 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createLogger, type Logger } from '../../logger.js';
+import { blockKitViolations } from './block-kit-limits.js';
+
+/**
+ * A Slack workspace on loopback that speaks Slack's wire protocols: the Web API (`/api/<method>`, as
+ * `@slack/web-api` calls it), response_url endpoints, and a small JSON inspection API (`/_emulator/…`) for
+ * a process that is not the one holding this object. The inspection API is unauthenticated: bind loopback.
+ */
+
+export type SlackFailure =
+  | { status: 429; retryAfter: number }
+  | { status: 500 | 502 | 503 }
+  | { error: string };
+
+export interface SlackResponse {
+  ok: boolean;
+  error?: string;
+  [key: string]: unknown;
+}
+
+export type SlackParams = Record<string, unknown>;
+
+export interface RecordedCall {
+  seq: number;
+  method: string;
+  /** Parsed arguments without the token; `blocks`/`attachments` as objects. */
+  params: SlackParams;
+  at: number;
+  status: number;
+  response: SlackResponse;
+  /** Set when the call failed because of `failNext` or the rate limit. */
+  failure?: SlackFailure;
+}
+
+export interface Reaction {
+  name: string;
+  users: string[];
+  count: number;
+}
+
+/** A message as Slack stores it, plus emulator bookkeeping (`seq`, `ephemeralTo`, `deleted`). */
+export interface EmulatedMessage {
+  /** Sequence number of the last change (post, update, reaction, delete). */
+  seq: number;
+  channel: string;
+  ts: string;
+  thread_ts?: string;
+  user: string;
+  text?: string;
+  blocks?: unknown[];
+  attachments?: unknown[];
+  reactions?: Reaction[];
+  edited?: { user: string; ts: string };
+  /** Posted with chat.postEphemeral: only this user sees it; it cannot be updated or deleted. */
+  ephemeralTo?: string;
+  deleted?: boolean;
+}
+
+/** Where a response_url points: lets `replace_original`/`delete_original`/`in_channel` act on messages. */
+export interface ResponseUrlContext {
+  channel?: string;
+  messageTs?: string;
+}
+
+export interface RecordedResponse {
+  seq: number;
+  url: string;
+  at: number;
+  status: number;
+  /** The posted JSON: text, blocks, response_type, replace_original, delete_original, thread_ts. */
+  body: SlackParams;
+  /** `used_url`, `expired_url`, … when Slack would have refused the post. */
+  error?: string;
+}
+
+export interface SlackEmulatorOptions {
+  botToken?: string;
+  teamId?: string;
+  botUserId?: string;
+  logger?: Logger;
+  /** chat.postMessage token bucket per channel; off by default. */
+  rateLimit?: { postsPerSecond: number; burst: number };
+  /** Answer `invalid_blocks` (like Slack) instead of only recording violations. */
+  rejectInvalidBlocks?: boolean;
+  /** Clock in milliseconds; injectable to test response_url expiry and the rate limit. */
+  now?: () => number;
+}
+
+interface ResponseUrlState {
+  createdAt: number;
+  uses: number;
+  context: ResponseUrlContext;
+}
+
+interface Outcome {
+  status: number;
+  response: SlackResponse;
+  failure?: SlackFailure;
+}
+
+const BOT_ID = 'B0LOCAL';
+const RESPONSE_URL_MAX_USES = 5;
+const RESPONSE_URL_TTL_MS = 30 * 60_000;
+const MAX_BODY_BYTES = 5 * 1024 * 1024;
+/** Form-encoded Web API calls carry these JSON-stringified. */
+const JSON_FIELDS = ['blocks', 'attachments', 'metadata', 'view'];
+
+export class SlackEmulator {
+  readonly events = new EventEmitter<{ call: [RecordedCall]; response: [RecordedResponse] }>();
+  /** Block Kit violations of every recorded message body, each prefixed with the method. */
+  readonly violations: string[] = [];
+
+  private readonly botToken: string;
+  private readonly teamId: string;
+  private readonly botUserId: string;
+  private readonly logger: Logger;
+  private readonly rateLimit: SlackEmulatorOptions['rateLimit'];
+  private readonly rejectInvalidBlocks: boolean;
+  private readonly now: () => number;
+
+  private server: Server | undefined;
+  private baseUrl: string | undefined;
+  /** One counter for calls, message changes and responses, so `since=` feeds never go backwards. */
+  private seq = 0;
+  private lastTsMicros = 0;
+  private recordedCalls: RecordedCall[] = [];
+  private recordedResponses: RecordedResponse[] = [];
+  private store: EmulatedMessage[] = [];
+  private failures = new Map<string, SlackFailure[]>();
+  private buckets = new Map<string, { tokens: number; at: number }>();
+  private responseUrls = new Map<string, ResponseUrlState>();
+  private readonly users = new Map<string, { name: string; isAdmin: boolean; isBot: boolean }>();
+  private readonly usergroups = new Map<string, string[]>();
+
+  constructor(options: SlackEmulatorOptions = {}) {
+    this.botToken = options.botToken ?? 'xoxb-local';
+    this.teamId = options.teamId ?? 'T0LOCAL';
+    this.botUserId = options.botUserId ?? 'U0BOT';
+    this.logger = options.logger ?? createLogger('silent');
+    this.rateLimit = options.rateLimit;
+    this.rejectInvalidBlocks = options.rejectInvalidBlocks ?? false;
+    this.now = options.now ?? Date.now;
+    this.users.set(this.botUserId, { name: 'switchyard', isAdmin: false, isBot: true });
+  }
+
+  async start(port = 0, host = '127.0.0.1'): Promise<void> {
+    if (this.server) throw new Error('SlackEmulator already started');
+    const server = createServer((req, res) => {
+      this.route(req, res).catch((err: unknown) => {
+        this.logger.error({ err }, 'slack emulator: request failed');
+        if (!res.headersSent) sendJson(res, 500, { ok: false, error: 'fatal_error' });
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    const { port: actual } = server.address() as AddressInfo;
+    this.baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${actual}`;
+    this.logger.info({ url: this.baseUrl }, 'slack emulator listening');
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections(); // clients keep connections alive; don't wait for them
+    });
+  }
+
+  get url(): string {
+    if (!this.baseUrl) throw new Error('SlackEmulator is not started');
+    return this.baseUrl;
+  }
+
+  /** For Bolt's `clientOptions.slackApiUrl` / WebClient's `slackApiUrl` (trailing slash included). */
+  get apiUrl(): string {
+    return `${this.url}/api/`;
+  }
+
+  // ---- test controls ----------------------------------------------------------------------------------
+
+  /** The next `times` calls of `method` fail this way (before auth, like an outage at Slack's edge). */
+  failNext(method: string, failure: SlackFailure, times = 1): void {
+    const queue = this.failures.get(method) ?? [];
+    for (let i = 0; i < times; i++) queue.push(failure);
+    this.failures.set(method, queue);
+  }
+
+  addUser(id: string, user: { name: string; isAdmin?: boolean }): void {
+    this.users.set(id, { name: user.name, isAdmin: user.isAdmin ?? false, isBot: false });
+  }
+
+  setUsergroup(id: string, userIds: string[]): void {
+    this.usergroups.set(id, [...userIds]);
+  }
+
+  /** Clears calls, messages, responses, violations, pending failures and rate-limit state (not the directory). */
+  reset(): void {
+    this.recordedCalls = [];
+    this.recordedResponses = [];
+    this.store = [];
+    this.violations.length = 0;
+    this.failures.clear();
+    this.buckets.clear();
+    this.responseUrls.clear();
+  }
+
+  createResponseUrl(context: ResponseUrlContext = {}): string {
+    const id = randomBytes(12).toString('hex');
+    this.responseUrls.set(id, { createdAt: this.now(), uses: 0, context });
+    return `${this.url}/response/${id}`;
+  }
+
+  // ---- inspection -------------------------------------------------------------------------------------
+
+  calls(method?: string): RecordedCall[] {
+    return this.recordedCalls.filter((c) => method === undefined || c.method === method);
+  }
+
+  /** Current state (after updates) of the messages not deleted, in posting order; ephemeral ones included. */
+  messages(channel?: string): EmulatedMessage[] {
+    return structuredClone(
+      this.store.filter((m) => !m.deleted && (channel === undefined || m.channel === channel)),
+    );
+  }
+
+  /** Replies in the thread under `ts` (without the parent). */
+  thread(channel: string, ts: string): EmulatedMessage[] {
+    return this.messages(channel).filter((m) => m.thread_ts === ts && m.ts !== ts);
+  }
+
+  responses(responseUrl?: string): RecordedResponse[] {
+    return this.recordedResponses.filter((r) => responseUrl === undefined || r.url === responseUrl);
+  }
+
+  onCall(listener: (call: RecordedCall) => void): () => void {
+    this.events.on('call', listener);
+    return () => this.events.off('call', listener);
+  }
+
+  /** First call of `method` (already recorded or still to come) matching; failed calls included. */
+  waitForCall(
+    method: string,
+    predicate: (call: RecordedCall) => boolean = () => true,
+    timeoutMs = 5000,
+  ): Promise<RecordedCall> {
+    const match = (c: RecordedCall) => c.method === method && predicate(c);
+    return this.waitFor('call', this.recordedCalls, match, timeoutMs, `waitForCall(${method})`);
+  }
+
+  waitForResponse(
+    predicate: (response: RecordedResponse) => boolean = () => true,
+    timeoutMs = 5000,
+  ): Promise<RecordedResponse> {
+    return this.waitFor('response', this.recordedResponses, predicate, timeoutMs, 'waitForResponse');
+  }
+
+  private waitFor<T>(
+    event: 'call' | 'response',
+    seen: readonly T[],
+    match: (item: T) => boolean,
+    timeoutMs: number,
+    what: string,
+  ): Promise<T> {
+    const hit = seen.find(match);
+    if (hit) return Promise.resolve(hit);
+    return new Promise((resolve, reject) => {
+      const listener = (item: T) => {
+        try {
+          if (!match(item)) return;
+          cleanup();
+          resolve(item);
+        } catch (err) {
+          cleanup();
+          reject(err);
+        }
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`${what} timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      // The listener's item type follows `event`; the emitter's typing cannot tie the two together.
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.events.off(event, listener as never);
+      };
+      this.events.on(event, listener as never);
+    });
+  }
+
+  // ---- HTTP -------------------------------------------------------------------------------------------
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    const path = url.pathname;
+    if (path.startsWith('/api/')) {
+      const body = parseBody(await readBody(req), req);
+      const params = body && { ...Object.fromEntries(url.searchParams), ...body };
+      return this.replyApi(res, path.slice('/api/'.length), params, bearer(req.headers.authorization));
+    }
+    if (path.startsWith('/response/') && req.method === 'POST') {
+      return this.replyResponseUrl(res, path.slice('/response/'.length), await readBody(req), req);
+    }
+    if (path === '/_emulator/messages' && req.method === 'GET') {
+      return sendJson(res, 200, feed(this.store, Number(url.searchParams.get('since') ?? 0)));
+    }
+    if (path === '/_emulator/responses' && req.method === 'GET') {
+      return sendJson(res, 200, feed(this.recordedResponses, Number(url.searchParams.get('since') ?? 0)));
+    }
+    if (path === '/_emulator/response-url' && req.method === 'POST') {
+      const context = parseBody(await readBody(req), req) ?? {};
+      return sendJson(res, 200, {
+        url: this.createResponseUrl({ channel: str(context.channel), messageTs: str(context.messageTs) }),
+      });
+    }
+    sendJson(res, 404, { ok: false, error: 'not_found' });
+  }
+
+  private replyApi(
+    res: ServerResponse,
+    method: string,
+    parsed: SlackParams | undefined,
+    auth?: string,
+  ): void {
+    const params = parsed ?? {};
+    const token = auth ?? str(params.token);
+    delete params.token; // never record credentials
+    const outcome: Outcome = parsed ? this.dispatch(method, params, token) : reply({ error: 'invalid_json' });
+    const call: RecordedCall = { seq: ++this.seq, method, params, at: this.now(), ...outcome };
+    this.recordedCalls.push(call);
+    this.logger.debug({ method, status: call.status, error: call.response.error }, 'slack emulator call');
+    const headers: Record<string, string> = {};
+    if (outcome.failure && 'retryAfter' in outcome.failure)
+      headers['retry-after'] = String(outcome.failure.retryAfter);
+    sendJson(res, outcome.status, outcome.response, headers);
+    this.events.emit('call', call);
+  }
+
+  private dispatch(method: string, params: SlackParams, token: string | undefined): Outcome {
+    const failure = this.failures.get(method)?.shift();
+    if (failure) return failed(failure);
+    const handler = this.handlers[method];
+    if (!handler) return reply({ error: 'unknown_method', req_method: method });
+    if (!token) return reply({ error: 'not_authed' });
+    if (token !== this.botToken) return reply({ error: 'invalid_auth' });
+    if (method === 'chat.postMessage') {
+      const retryAfter = this.takeRateToken(str(params.channel) ?? '');
+      if (retryAfter !== undefined) return failed({ status: 429, retryAfter });
+    }
+    return { status: 200, response: handler(params) };
+  }
+
+  /** Token bucket per channel; returns the seconds to wait when empty. */
+  private takeRateToken(channel: string): number | undefined {
+    if (!this.rateLimit) return undefined;
+    const { postsPerSecond, burst } = this.rateLimit;
+    const now = this.now();
+    const bucket = this.buckets.get(channel) ?? { tokens: burst, at: now };
+    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) / 1000) * postsPerSecond);
+    bucket.at = now;
+    this.buckets.set(channel, bucket);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return undefined;
+    }
+    return Math.max(1, Math.ceil((1 - bucket.tokens) / postsPerSecond));
+  }
+
+  private replyResponseUrl(res: ServerResponse, id: string, raw: string, req: IncomingMessage): void {
+    const body = parseBody(raw, req);
+    const state = this.responseUrls.get(id);
+    let error: string | undefined;
+    if (!body) error = 'invalid_payload';
+    else if (!state) error = 'no_such_url';
+    else if (this.now() - state.createdAt > RESPONSE_URL_TTL_MS) error = 'expired_url';
+    else if (state.uses >= RESPONSE_URL_MAX_USES) error = 'used_url';
+    const status = error === undefined ? 200 : error === 'invalid_payload' ? 400 : 404;
+    if (state && body && error === undefined) {
+      state.uses++;
+      this.check('response_url', body);
+      this.applyResponse(state.context, body);
+    }
+    const url = `${this.url}/response/${id}`;
+    const recorded: RecordedResponse = {
+      seq: ++this.seq,
+      url,
+      at: this.now(),
+      status,
+      body: body ?? {},
+      error,
+    };
+    this.recordedResponses.push(recorded);
+    sendJson(res, status, error === undefined ? { ok: true } : { ok: false, error });
+    this.events.emit('response', recorded);
+  }
+
+  /** What Slack does with a response_url post besides showing it to the user. */
+  private applyResponse(context: ResponseUrlContext, body: SlackParams): void {
+    if (!context.channel) return;
+    const original = context.messageTs ? this.find(context.channel, context.messageTs) : undefined;
+    if (original && truthy(body.delete_original)) {
+      original.deleted = true;
+      this.touch(original);
+    } else if (original && truthy(body.replace_original)) {
+      const { text, blocks, attachments } = messageContent(body); // replaces the whole message
+      Object.assign(original, { text, blocks, attachments });
+      this.touch(original);
+    } else if (body.response_type === 'in_channel') {
+      this.post({ channel: context.channel, thread_ts: str(body.thread_ts), ...messageContent(body) });
+    }
+  }
+
+  // ---- Web API methods --------------------------------------------------------------------------------
+
+  private readonly handlers: Record<string, (p: SlackParams) => SlackResponse> = {
+    'auth.test': () => ({
+      ok: true,
+      url: 'https://local.slack.com/',
+      team: 'Local',
+      user: 'switchyard',
+      team_id: this.teamId,
+      user_id: this.botUserId,
+      bot_id: BOT_ID,
+      is_enterprise_install: false,
+    }),
+    'chat.postMessage': (p) => {
+      const channel = str(p.channel);
+      if (!channel) return fail('channel_not_found');
+      if (!p.text && p.blocks === undefined && p.attachments === undefined) return fail('no_text');
+      const invalid = this.check('chat.postMessage', p);
+      if (invalid) return invalid;
+      const message = this.post({
+        channel: toChannelId(channel),
+        thread_ts: str(p.thread_ts),
+        ...messageContent(p),
+      });
+      return { ok: true, channel: message.channel, ts: message.ts, message: this.view(message) };
+    },
+    'chat.update': (p) => {
+      const channel = str(p.channel);
+      if (!channel) return fail('channel_not_found');
+      const message = this.find(channel, str(p.ts));
+      if (!message) return fail('message_not_found');
+      // Like Slack: fields left out keep their previous value.
+      const updated = { ...message, ...messageContent(p) };
+      const invalid = this.check('chat.update', updated);
+      if (invalid) return invalid;
+      Object.assign(message, updated, { edited: { user: this.botUserId, ts: this.nextTs() } });
+      this.touch(message);
+      return { ok: true, channel, ts: message.ts, text: message.text ?? '', message: this.view(message) };
+    },
+    'chat.postEphemeral': (p) => {
+      const channel = str(p.channel);
+      const user = str(p.user);
+      if (!channel) return fail('channel_not_found');
+      if (!user) return fail('user_not_found');
+      if (!p.text && p.blocks === undefined && p.attachments === undefined) return fail('no_text');
+      const invalid = this.check('chat.postEphemeral', p);
+      if (invalid) return invalid;
+      const message = this.post({
+        channel,
+        thread_ts: str(p.thread_ts),
+        ephemeralTo: user,
+        ...messageContent(p),
+      });
+      return { ok: true, message_ts: message.ts };
+    },
+    'chat.delete': (p) => {
+      const channel = str(p.channel);
+      if (!channel) return fail('channel_not_found');
+      const message = this.find(channel, str(p.ts));
+      if (!message) return fail('message_not_found');
+      message.deleted = true;
+      this.touch(message);
+      return { ok: true, channel, ts: message.ts };
+    },
+    'conversations.open': (p) => {
+      const existing = str(p.channel);
+      if (existing) return { ok: true, channel: { id: existing } };
+      const users = (Array.isArray(p.users) ? p.users.map(String) : (str(p.users) ?? '').split(','))
+        .map((u) => u.trim())
+        .filter(Boolean);
+      if (users.length === 0) return fail('users_list_not_supplied');
+      return { ok: true, channel: { id: dmChannelId(users) } };
+    },
+    'usergroups.users.list': (p) => {
+      const users = this.usergroups.get(str(p.usergroup) ?? '');
+      return users ? { ok: true, users: [...users] } : fail('no_such_subteam');
+    },
+    'users.info': (p) => {
+      const id = str(p.user) ?? '';
+      const user = this.users.get(id);
+      if (!user) return fail('user_not_found');
+      return {
+        ok: true,
+        user: {
+          id,
+          team_id: this.teamId,
+          name: user.name,
+          real_name: user.name,
+          deleted: false,
+          is_admin: user.isAdmin,
+          is_owner: false,
+          is_bot: user.isBot,
+          profile: { display_name: user.name, real_name: user.name },
+        },
+      };
+    },
+    'reactions.add': (p) => {
+      const name = str(p.name);
+      if (!name) return fail('invalid_name');
+      const message = this.find(str(p.channel) ?? '', str(p.timestamp));
+      if (!message) return fail('message_not_found');
+      const reactions = message.reactions ?? [];
+      const reaction = reactions.find((r) => r.name === name);
+      if (reaction?.users.includes(this.botUserId)) return fail('already_reacted');
+      if (reaction) {
+        reaction.users.push(this.botUserId);
+        reaction.count++;
+      } else {
+        reactions.push({ name, users: [this.botUserId], count: 1 });
+      }
+      message.reactions = reactions;
+      this.touch(message);
+      return { ok: true };
+    },
+    'reactions.get': (p) => {
+      const message = this.find(str(p.channel) ?? '', str(p.timestamp));
+      if (!message) return fail('message_not_found');
+      return { ok: true, type: 'message', channel: message.channel, message: this.view(message) };
+    },
+  };
+
+  /** Records Block Kit violations; with `rejectInvalidBlocks` returns Slack's `invalid_blocks` answer. */
+  private check(method: string, body: SlackParams): SlackResponse | undefined {
+    const found = blockKitViolations(body as Parameters<typeof blockKitViolations>[0]);
+    this.violations.push(...found.map((v) => `${method}: ${v}`));
+    if (found.length > 0)
+      this.logger.warn({ method, violations: found }, 'slack emulator: Block Kit violation');
+    return found.length > 0 && this.rejectInvalidBlocks
+      ? fail('invalid_blocks', { errors: found })
+      : undefined;
+  }
+
+  private post(fields: Omit<EmulatedMessage, 'seq' | 'ts' | 'user'>): EmulatedMessage {
+    const message: EmulatedMessage = {
+      ...dropUndefined(fields),
+      seq: ++this.seq,
+      ts: this.nextTs(),
+      user: this.botUserId,
+    };
+    this.store.push(message);
+    return message;
+  }
+
+  /** A message that chat.update/delete/reactions can address: not deleted, not ephemeral. */
+  private find(channel: string, ts: string | undefined): EmulatedMessage | undefined {
+    return this.store.find((m) => m.channel === channel && m.ts === ts && !m.deleted && !m.ephemeralTo);
+  }
+
+  private touch(message: EmulatedMessage): void {
+    message.seq = ++this.seq;
+  }
+
+  /** Slack-shaped message for API answers. */
+  private view(m: EmulatedMessage): SlackParams {
+    const { seq: _seq, channel: _channel, ephemeralTo: _to, deleted: _deleted, ...slack } = m;
+    return structuredClone({ type: 'message', bot_id: BOT_ID, team: this.teamId, ...slack });
+  }
+
+  /** Unique, increasing `seconds.micros` timestamps, like Slack's message ts. */
+  private nextTs(): string {
+    this.lastTsMicros = Math.max(this.lastTsMicros + 1, this.now() * 1000);
+    const seconds = Math.floor(this.lastTsMicros / 1e6);
+    return `${seconds}.${String(this.lastTsMicros % 1e6).padStart(6, '0')}`;
+  }
+}
+
+// ---- helpers --------------------------------------------------------------------------------------------
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const truthy = (v: unknown): boolean => v === true || v === 'true';
+
+function fail(error: string, extra: SlackParams = {}): SlackResponse {
+  return { ok: false, error, ...extra };
+}
+
+function reply(body: { error: string } & SlackParams): Outcome {
+  return { status: 200, response: { ok: false, ...body } };
+}
+
+function failed(failure: SlackFailure): Outcome {
+  if ('error' in failure) return { status: 200, response: fail(failure.error), failure };
+  if (failure.status === 429) return { status: 429, response: fail('ratelimited'), failure };
+  // Both are real Slack error codes for server-side trouble.
+  return {
+    status: failure.status,
+    response: fail(failure.status === 500 ? 'fatal_error' : 'service_unavailable'),
+    failure,
+  };
+}
+
+function messageContent(p: SlackParams): Pick<EmulatedMessage, 'text' | 'blocks' | 'attachments'> {
+  return dropUndefined({
+    text: typeof p.text === 'string' ? p.text : undefined,
+    blocks: Array.isArray(p.blocks) ? p.blocks : undefined,
+    attachments: Array.isArray(p.attachments) ? p.attachments : undefined,
+  });
+}
+
+function dropUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** chat.postMessage to a user ID posts in the app's DM with that user. */
+function toChannelId(channel: string): string {
+  return /^[UW]/.test(channel) ? dmChannelId([channel]) : channel;
+}
+
+function dmChannelId(users: string[]): string {
+  if (users.length === 1) return `D${users[0]!.slice(1)}`;
+  const digest = createHash('sha256')
+    .update([...users].sort().join(','))
+    .digest('hex');
+  return `G${digest.slice(0, 10).toUpperCase()}`;
+}
+
+function feed<T extends { seq: number }>(items: T[], since: number): { items: T[]; next: number } {
+  const fresh = items.filter((i) => i.seq > since).sort((a, b) => a.seq - b.seq);
+  return { items: fresh, next: fresh.at(-1)?.seq ?? since };
+}
+
+function bearer(header: string | undefined): string | undefined {
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  return match?.[1];
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new Error('request body too large');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** JSON or form-encoded parameters; JSON_FIELDS of a form are parsed. Undefined for broken JSON. */
+function parseBody(raw: string, req: IncomingMessage): SlackParams | undefined {
+  if (/json/i.test(req.headers['content-type'] ?? '')) {
+    try {
+      const parsed: unknown = raw === '' ? {} : JSON.parse(raw);
+      return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+        ? (parsed as SlackParams)
+        : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  const params: SlackParams = Object.fromEntries(new URLSearchParams(raw));
+  for (const field of JSON_FIELDS) {
+    const value = params[field];
+    if (typeof value !== 'string') continue;
+    try {
+      params[field] = JSON.parse(value);
+    } catch {
+      // keep the string: blockKitViolations reports it as "must be an array"
+    }
+  }
+  return params;
+}
+
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, STATUS_CODES[status], {
+    'content-type': 'application/json; charset=utf-8',
+    ...headers,
+  });
+  res.end(JSON.stringify(body));
+}

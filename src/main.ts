@@ -1,0 +1,62 @@
+import { startBot } from './bot.js';
+import { ConfigError, loadConfig } from './config/load.js';
+import { LOCAL_USER, localSessionPath, startLocalSlack } from './local-mode.js';
+import { createLogger } from './logger.js';
+
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`switchyard: configuration error: ${error.message}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
+  const log = createLogger(config.env.LOG_LEVEL);
+  const local = config.slackMode === 'local' ? await startLocalSlack(config, log) : undefined;
+  let bot: Awaited<ReturnType<typeof startBot>>;
+  try {
+    bot = await startBot(local?.config ?? config, log, {
+      extraOperators: local ? [LOCAL_USER] : [],
+      host: local ? '127.0.0.1' : undefined,
+    });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`switchyard: configuration error: ${error.message}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
+  if (local) {
+    await local.saveSession(bot.url);
+    log.info(
+      { url: bot.url, slackEmulator: local.emulator.url, session: localSessionPath(config.env.STATE_DIR) },
+      `Switchyard is running locally on ${bot.url} against an embedded Slack emulator. Try: npm run cli -- "/flags list"`,
+    );
+  } else {
+    log.info(
+      { url: bot.url, slackMode: config.slackMode, channel: config.channel },
+      `Switchyard is listening on port ${bot.port}`,
+    );
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: finishing in-flight work');
+    await bot.stop();
+    await local?.emulator.stop();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`switchyard: failed to start: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,4 @@
+/** Who belongs to a Slack user group (resolved through the chat platform). */
+export interface Directory {
+  usergroupMembers(groupId: string): Promise<string[]>;
+}

@@ -1,0 +1,161 @@
+import { Mutex } from 'async-mutex';
+import type { FlagCatalog, FlagValues } from '../core/flags/catalog.js';
+import { applyChanges, type FlagChange, planDisableAll, planFlagChange } from '../core/flags/rules.js';
+import {
+  type Actor,
+  type AuditAction,
+  type AuditEntry,
+  auditEntriesFor,
+  type ChangeChannel,
+  type FlagState,
+} from '../core/flags/state.js';
+import type { FlagStore } from '../ports/flag-store.js';
+
+export interface ChangeMeta {
+  actor: Actor;
+  via: ChangeChannel;
+  reason?: string;
+  correlationId?: string;
+}
+
+export type SetFlagResult =
+  | { status: 'changed'; changes: FlagChange[] }
+  | { status: 'unchanged' }
+  | { status: 'refused'; error: string; hint: string }
+  | { status: 'needs-confirmation'; changes: FlagChange[]; why: string };
+
+export interface FlagsChanged {
+  action: AuditAction;
+  changes: FlagChange[];
+  meta: ChangeMeta;
+  values: FlagValues;
+}
+
+/** Something that must accept the new values before they count (e.g. the cluster's ConfigMap). */
+export interface FlagSink {
+  apply(values: FlagValues, changes: readonly FlagChange[]): Promise<void>;
+}
+
+type Listener = (event: FlagsChanged) => void | Promise<void>;
+
+/**
+ * The flag use-cases. Every change runs under one lock against the latest state, so concurrent
+ * requests never lose an update; the audit entries are durable before the change is reported.
+ */
+export class FlagService {
+  private readonly mutex = new Mutex();
+  private state: FlagState | undefined;
+  private readonly listeners: Listener[] = [];
+  private readonly sinks: FlagSink[] = [];
+
+  constructor(
+    readonly catalog: FlagCatalog,
+    private readonly store: FlagStore,
+    private readonly now: () => Date = () => new Date(),
+    private readonly onListenerError: (error: unknown) => void = () => undefined,
+  ) {}
+
+  onChange(listener: Listener): void {
+    this.listeners.push(listener);
+  }
+
+  addSink(sink: FlagSink): void {
+    this.sinks.push(sink);
+  }
+
+  async snapshot(): Promise<FlagState> {
+    if (!this.state) this.state = await this.store.load();
+    return this.state;
+  }
+
+  /** Re-reads the store (another writer, e.g. a restart recovered entries). */
+  async reload(): Promise<FlagState> {
+    return this.mutex.runExclusive(async () => {
+      this.state = await this.store.load();
+      return this.state;
+    });
+  }
+
+  async preview(key: string, enabled: boolean) {
+    return planFlagChange(this.catalog, (await this.snapshot()).values, key, enabled);
+  }
+
+  async previewDisableAll(): Promise<FlagChange[]> {
+    return planDisableAll(this.catalog, (await this.snapshot()).values);
+  }
+
+  /** Sets one flag. A change that needs confirmation is not made unless `confirmed`. */
+  async set(key: string, enabled: boolean, meta: ChangeMeta, confirmed = false): Promise<SetFlagResult> {
+    return this.mutex.runExclusive(async () => {
+      const state = await this.snapshot();
+      const plan = planFlagChange(this.catalog, state.values, key, enabled);
+      if (!plan.ok) return { status: 'refused', error: plan.error, hint: plan.hint };
+      if (plan.changes.length === 0) return { status: 'unchanged' };
+      if (plan.needsConfirmation && !confirmed) {
+        return { status: 'needs-confirmation', changes: plan.changes, why: plan.confirmationReason ?? '' };
+      }
+      await this.commit(state, plan.changes, enabled ? 'enable' : 'disable', meta);
+      return { status: 'changed', changes: plan.changes };
+    });
+  }
+
+  /** The kill switch: returns what actually changed (possibly nothing). */
+  async disableAll(meta: ChangeMeta): Promise<FlagChange[]> {
+    return this.mutex.runExclusive(async () => {
+      const state = await this.snapshot();
+      const changes = planDisableAll(this.catalog, state.values);
+      if (changes.length > 0) await this.commit(state, changes, 'disable-all', meta);
+      return changes;
+    });
+  }
+
+  /**
+   * Records values that changed outside the bot (drift) or a batch chosen by another use-case
+   * (a phase). The caller has already decided; this only audits and stores.
+   */
+  async record(changes: readonly FlagChange[], action: AuditAction, meta: ChangeMeta, applyToSinks = true) {
+    return this.mutex.runExclusive(async () => {
+      const state = await this.snapshot();
+      const real = changes.filter((change) => state.values[change.key] !== change.to);
+      if (real.length > 0) await this.commit(state, real, action, meta, applyToSinks);
+      return real;
+    });
+  }
+
+  history(flag: string | undefined, limit: number): Promise<AuditEntry[]> {
+    return this.store.history({ flag, limit });
+  }
+
+  private async commit(
+    state: FlagState,
+    changes: FlagChange[],
+    action: AuditAction,
+    meta: ChangeMeta,
+    applyToSinks = true,
+  ): Promise<void> {
+    const values = applyChanges(state.values, changes);
+    if (applyToSinks) for (const sink of this.sinks) await sink.apply(values, changes);
+    const at = this.now().toISOString();
+    const entries = auditEntriesFor(state, changes, {
+      at,
+      actor: meta.actor,
+      via: meta.via,
+      action,
+      reason: meta.reason,
+      correlationId: meta.correlationId,
+    });
+    const lastChange = { ...state.lastChange };
+    for (const change of changes) {
+      lastChange[change.key] = { by: meta.actor, at, via: meta.via, reason: meta.reason };
+    }
+    const next: FlagState = { values, lastChange, seq: state.seq + entries.length };
+    await this.store.commit(next, entries);
+    this.state = next;
+    const event: FlagsChanged = { action, changes, meta, values };
+    for (const listener of this.listeners) {
+      Promise.resolve()
+        .then(() => listener(event))
+        .catch(this.onListenerError);
+    }
+  }
+}
