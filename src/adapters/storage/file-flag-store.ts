@@ -1,4 +1,4 @@
-import { access, constants, mkdir } from 'node:fs/promises';
+import { mkdir, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FlagCatalog } from '../../core/flags/catalog.js';
 import {
@@ -27,8 +27,10 @@ export class FileFlagStore implements FlagStore {
 
   async load(): Promise<FlagState> {
     const saved = (await readJsonFile<FlagState>(this.statePath)) ?? initialFlagState(this.catalog);
-    const recovered = replayAudit(saved, await this.audit.readAll());
-    return reconcileWithCatalog(this.catalog, recovered);
+    const recovered = reconcileWithCatalog(this.catalog, replayAudit(saved, await this.audit.readAll()));
+    // A crash between the audit append and the state write is repaired here, on disk too.
+    if (recovered.seq !== saved.seq) await writeFileAtomic(this.statePath, `${JSON.stringify(recovered, null, 2)}\n`);
+    return recovered;
   }
 
   async commit(state: FlagState, entries: readonly AuditEntry[]): Promise<void> {
@@ -44,8 +46,11 @@ export class FileFlagStore implements FlagStore {
       .slice(0, filter.limit);
   }
 
+  /** Writes and removes a probe file: permission bits alone say nothing when running as root. */
   async checkWritable(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    await access(this.dir, constants.W_OK);
+    const probe = join(this.dir, '.ready-probe');
+    await writeFile(probe, String(Date.now()));
+    await unlink(probe);
   }
 }

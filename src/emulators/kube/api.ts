@@ -57,21 +57,21 @@ export class ResourceApi {
     }
   }
 
-  /** Objects matching the request's namespace, `labelSelector` and `fieldSelector`. */
-  matching(req: Pick<ResourceRequest, 'resource' | 'namespace' | 'query'>, object: KubeObject): boolean {
+  /** A predicate for the request's namespace, `labelSelector` and `fieldSelector`; 400 on a bad selector. */
+  matcher(req: Pick<ResourceRequest, 'namespace' | 'query'>): (object: KubeObject) => boolean {
     const labels = parseLabelSelector(req.query.get('labelSelector'));
     const fields = parseFieldSelector(req.query.get('fieldSelector'));
-    if (req.namespace !== undefined && object.metadata.namespace !== req.namespace) return false;
-    return matchesLabels(object.metadata.labels, labels) && matchesFields(object, fields);
+    return (object) =>
+      (req.namespace === undefined || object.metadata.namespace === req.namespace) &&
+      matchesLabels(object.metadata.labels, labels) &&
+      matchesFields(object, fields);
   }
 
   private list(req: ResourceRequest): unknown {
-    // Parse first, so that a bad selector fails even on an empty list.
-    parseLabelSelector(req.query.get('labelSelector'));
-    parseFieldSelector(req.query.get('fieldSelector'));
+    const matches = this.matcher(req);
     const items = this.store
       .list(req.resource.kind, req.namespace)
-      .filter((object) => this.matching(req, object))
+      .filter(matches)
       // Items of a list carry no apiVersion and kind, as from the real API server.
       .map(({ apiVersion: _apiVersion, kind: _kind, ...item }) => item);
     return {

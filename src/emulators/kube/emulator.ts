@@ -383,10 +383,9 @@ export class KubeEmulator {
     target: Extract<Target, { type: 'resource' }>,
     query: URLSearchParams,
   ): void {
-    const request = { resource: target.resource, namespace: target.namespace, query };
     const kind = target.resource.kind;
-    const matching = (object: KubeObject) => object.kind === kind && this.api.matching(request, object);
-    matching({ kind, metadata: {} }); // throws 400 on a bad selector, before the stream starts
+    const selected = this.api.matcher({ namespace: target.namespace, query }); // a bad selector: 400 here
+    const matching = (object: KubeObject) => object.kind === kind && selected(object);
     const from = query.get('resourceVersion');
     const since = from && from !== '0' ? Number(from) : undefined;
     if (since !== undefined && !Number.isInteger(since)) throw badRequest(`invalid resourceVersion: ${from}`);

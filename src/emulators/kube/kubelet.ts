@@ -87,7 +87,7 @@ function podStatus(pod: Pod, born: number, now: number, readyAfterMs: number): P
   const crashing = containers.filter(isCrashLooping);
   const period = Math.max(readyAfterMs, 100);
   const restarts = Math.floor((now - startedAt) / period) + 1;
-  const containerStatuses: ContainerStatus[] = containers.map((c) => {
+  const containerStatuses = containers.map((c): ContainerStatus => {
     const image = c.image ?? '';
     const common = {
       name: c.name,

@@ -10,7 +10,7 @@ export interface Requirement {
   values: string[];
 }
 
-const KEY = String.raw`[A-Za-z0-9][-A-Za-z0-9_./]*`;
+const KEY = '[A-Za-z0-9][-A-Za-z0-9_./]*';
 const SET_TERM = new RegExp(String.raw`^(${KEY})\s+(in|notin)\s*\(([^)]*)\)$`);
 const EQUALITY_TERM = new RegExp(String.raw`^(${KEY})\s*(==|=|!=)\s*([-A-Za-z0-9_.]*)$`);
 const EXISTS_TERM = new RegExp(String.raw`^(!?)\s*(${KEY})$`);

@@ -1,0 +1,40 @@
+/** Small fetch helpers for tests: JSON in, status and parsed body out. */
+export async function getJson(url: string, headers: Record<string, string> = {}) {
+  const response = await fetch(url, { headers });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+export async function sendJson(method: string, url: string, body: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(url, {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    parsed = { raw: text };
+  }
+  return { status: response.status, body: parsed, headers: response.headers };
+}
+
+export function textOf(message: { text?: string; blocks?: unknown[] } | undefined): string {
+  if (!message) return '';
+  return `${message.text ?? ''}\n${JSON.stringify(message.blocks ?? [])}`;
+}
+
+export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 5_000, stepMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      return await check();
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, stepMs));
+  }
+  throw lastError;
+}
