@@ -76,6 +76,23 @@ export function registerSlackHandlers(app: App, deps: SlackAppDeps): void {
   });
 }
 
+/**
+ * Runs a slash command on someone's behalf (e.g. an alert's Kill switch button opens the same
+ * `/flags disable-all` confirmation as typing it), with the same permission checks.
+ */
+export async function answerAs(
+  deps: SlackAppDeps,
+  commandName: string,
+  text: string,
+  user: { id: string; name?: string },
+  channelId: string | undefined,
+  correlationId: string = randomUUID(),
+): Promise<SlackMessage> {
+  const command = deps.commands.find((candidate) => candidate.name === commandName);
+  if (!command) throw new Error(`no command ${commandName}`);
+  return answerCommand(command, text, contextFor(deps, user, channelId, correlationId), deps);
+}
+
 async function answerCommand(command: CommandSpec, text: string, ctx: CommandContext, deps: SlackAppDeps) {
   const started = performance.now();
   const result = await dispatch(command, text, ctx);
