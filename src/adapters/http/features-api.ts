@@ -58,6 +58,8 @@ export function featureApiRoutes(flags: FlagService, apiToken: string | undefine
   const authorised =
     (handler: RouteHandler): RouteHandler =>
     async (req, res, ctx) => {
+      // Refusals don't read the body; drain it so the keep-alive connection stays usable.
+      if (!apiToken || !bearerMatches(req, apiToken)) req.resume();
       if (!apiToken) {
         return sendJson(res, 401, {
           error: 'flag API writes are disabled: set FLAG_API_TOKEN to enable them',
@@ -74,7 +76,9 @@ export function featureApiRoutes(flags: FlagService, apiToken: string | undefine
       try {
         await handler(req, res, ctx);
       } catch (error) {
-        if (error instanceof BodyError) return sendJson(res, error.status, { error: error.message });
+        if (error instanceof BodyError) {
+          return sendJson(res, error.status, { error: error.message }, error.status === 413 ? { connection: 'close' } : {});
+        }
         throw error;
       }
     };

@@ -390,6 +390,7 @@ export class KubeEmulator {
     const since = from && from !== '0' ? Number(from) : undefined;
     if (since !== undefined && !Number.isInteger(since)) throw badRequest(`invalid resourceVersion: ${from}`);
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache' });
+    res.flushHeaders();
     const write = (type: string, object: unknown) => {
       if (!res.writableEnded) res.write(`${JSON.stringify({ type, object })}\n`);
     };
