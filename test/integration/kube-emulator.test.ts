@@ -384,7 +384,13 @@ describe('kube emulator through @kubernetes/client-node', () => {
       ),
     );
     expect(failed.code).toBe(422);
-    expect(failed.status.reason).toBe('Invalid');
+    expect(failed.status).toMatchObject({
+      reason: 'Invalid',
+      message: 'the server rejected our request due to an error in our request',
+      details: {
+        causes: [{ reason: 'UnexpectedServerResponse', message: expect.stringMatching(/test failed/) }],
+      },
+    });
     const staleLock = await failure(
       core.patchNamespacedConfigMap(
         {
@@ -613,6 +619,7 @@ describe('kube emulator through @kubernetes/client-node', () => {
 
   it('makes new pods ready only after the delay', async () => {
     await emulator.stop();
+    rmSync(dir, { recursive: true, force: true });
     await startCluster(600);
     await apps.createNamespacedDeployment({
       namespace: NS,

@@ -56,7 +56,11 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
   writeFileSync(configPath, options.configYaml ?? DEFAULT_CONFIG);
   const config = loadConfig(testEnv(slack, stateDir, configPath, options.env));
   const bot = await startBot(config, createLogger('silent'), { host: '127.0.0.1' });
-  const client = new SignedSlackClient({ eventsUrl: `${bot.url}/slack/events`, signingSecret: SIGNING_SECRET, emulator: slack });
+  const client = new SignedSlackClient({
+    eventsUrl: `${bot.url}/slack/events`,
+    signingSecret: SIGNING_SECRET,
+    emulator: slack,
+  });
   return {
     bot,
     slack,
@@ -70,7 +74,12 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
   };
 }
 
-export function testEnv(slack: { apiUrl: string }, stateDir: string, configPath: string, extra: Record<string, string> = {}) {
+export function testEnv(
+  slack: { apiUrl: string },
+  stateDir: string,
+  configPath: string,
+  extra: Record<string, string> = {},
+) {
   return {
     PORT: '0',
     STATE_DIR: stateDir,
@@ -95,7 +104,11 @@ export interface BotProcess {
 /** The bot as a separate process (`src/main.ts`), for crash and signal tests. */
 export async function spawnBot(env: Record<string, string>, timeoutMs = 20_000): Promise<BotProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, ...env, LOG_LEVEL: env.LOG_LEVEL === 'silent' ? 'info' : (env.LOG_LEVEL ?? 'info') },
+    env: {
+      ...process.env,
+      ...env,
+      LOG_LEVEL: env.LOG_LEVEL === 'silent' ? 'info' : (env.LOG_LEVEL ?? 'info'),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];
@@ -108,7 +121,7 @@ export async function spawnBot(env: Record<string, string>, timeoutMs = 20_000):
       logs.push(line);
       try {
         const entry = JSON.parse(line) as { url?: string; msg?: string };
-        if (entry.url && /listening|running/.test(entry.msg ?? '')) {
+        if (entry.url && /^Switchyard is/.test(entry.msg ?? '')) {
           clearTimeout(timer);
           resolve(entry.url);
         }

@@ -4,7 +4,12 @@ export async function getJson(url: string, headers: Record<string, string> = {})
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-export async function sendJson(method: string, url: string, body: unknown, headers: Record<string, string> = {}) {
+export async function sendJson(
+  method: string,
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+) {
   const response = await fetch(url, {
     method,
     headers: { 'content-type': 'application/json', ...headers },

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { COMMANDS } from '../../src/bot.js';
 
 /** The parts of Slack's app manifest (v2) that these checks read. */
@@ -59,7 +59,9 @@ describe('manifest.yml', () => {
       if (!spec) continue; // reported by the test above
       const hinted = subcommandsIn(command.usage_hint ?? '');
       for (const sub of spec.subcommands) {
-        expect(hinted.has(sub.name), `${command.command}: usage_hint does not mention ${sub.name}`).toBe(true);
+        expect(hinted.has(sub.name), `${command.command}: usage_hint does not mention ${sub.name}`).toBe(
+          true,
+        );
       }
     }
   });

@@ -2,14 +2,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createLogger, type Logger } from '../../logger.js';
-import { type ApiReply, pathNotFound, ResourceApi } from './api.js';
+import { pathNotFound, ResourceApi } from './api.js';
 import { Controllers } from './controller.js';
 import { discovery } from './discovery.js';
+import { Faults } from './faults.js';
+import { readBody, sendJson, sendText } from './http.js';
 import { kubeconfigYaml, writeKubeconfigFile } from './kubeconfig.js';
 import { Kubelet } from './kubelet.js';
 import { PodLogs } from './logs.js';
-import { parsePath, rbacResource, type Target, verbOf } from './routes.js';
-import { apiError, badRequest, forbidden, KubeApiError } from './status.js';
+import { parsePath, rbacResource, verbOf } from './routes.js';
+import { KubeApiError } from './status.js';
 import { ObjectStore } from './store.js';
 import {
   type Deployment,
@@ -20,13 +22,13 @@ import {
   resourceTypeOfKind,
 } from './types.js';
 import { defaultDeployment, validate } from './validate.js';
+import { serveWatch } from './watch.js';
 
 export const DEFAULT_NAMESPACE = 'messaging-system';
 export const DEFAULT_TOKEN = 'switchyard-emulator-token';
 export const DEFAULT_USER = 'system:serviceaccount:messaging-system:switchyard';
 
 const TICK_MS = 50;
-const MAX_BODY_BYTES = 3 * 1024 * 1024;
 const MAX_SETTLE_PASSES = 100;
 
 export interface KubeEmulatorOptions {
@@ -57,16 +59,6 @@ export interface RequestRecord {
   status: number;
 }
 
-interface Fault {
-  verb: string;
-  resource: string;
-}
-
-interface InjectedFailure extends Fault {
-  status: number;
-  remaining: number;
-}
-
 /**
  * A Kubernetes API server over plain HTTP on loopback, for `@kubernetes/client-node` through a
  * kubeconfig: Deployments, ReplicaSets, Pods (and logs), ConfigMaps and Leases, with resourceVersion
@@ -86,8 +78,7 @@ export class KubeEmulator {
   private readonly logs = new PodLogs();
   private readonly api: ResourceApi;
   private readonly controllers: Controllers;
-  private readonly denials: Fault[] = [];
-  private readonly failures: InjectedFailure[] = [];
+  private readonly faults = new Faults();
   private readonly watches = new Set<() => void>();
   private server?: Server;
   private baseUrl?: string;
@@ -159,23 +150,17 @@ export class KubeEmulator {
    * `patch`, `delete`, or `*`) on `resource` (`deployments`, `pods/log`, …, or `*`). Returns an undo.
    */
   deny(verb: string, resource: string): () => void {
-    const rule = { verb, resource };
-    this.denials.push(rule);
-    return () => {
-      const index = this.denials.indexOf(rule);
-      if (index >= 0) this.denials.splice(index, 1);
-    };
+    return this.faults.deny(verb, resource);
   }
 
   /** The next `times` requests matching `verb` and `resource` (or `*`) fail with `status`. */
   failNext(verb: string, resource: string, status = 500, times = 1): void {
-    this.failures.push({ verb, resource, status, remaining: times });
+    this.faults.failNext(verb, resource, status, times);
   }
 
   /** Drops all denials and injected failures, and sets the latency back to 0. */
   resetFaults(): void {
-    this.denials.length = 0;
-    this.failures.length = 0;
+    this.faults.reset();
     this.latencyMs = 0;
   }
 
@@ -318,10 +303,15 @@ export class KubeEmulator {
       }
       if (target.type === 'unknown') throw pathNotFound();
       if (target.type === 'discovery') return sendJson(res, 200, discovery(target.path, url.host));
-      this.checkFaults(verb, target);
+      this.faults.check(verb, target, record.resource!, this.user);
+      const query = url.searchParams;
       if (verb === 'watch') {
-        record.status = 200;
-        return this.watch(res, target, url.searchParams);
+        const matches = this.api.matcher({ namespace: target.namespace, query }); // a bad selector: 400
+        const kind = target.resource.kind;
+        const end = serveWatch(res, this.store, { kind, namespace: target.namespace, matches, query });
+        this.watches.add(end);
+        res.on('close', () => this.watches.delete(end));
+        return;
       }
       const reply = this.api.handle({
         method,
@@ -329,11 +319,12 @@ export class KubeEmulator {
         ...(target.namespace !== undefined ? { namespace: target.namespace } : {}),
         ...(target.name !== undefined ? { name: target.name } : {}),
         ...(target.subresource !== undefined ? { subresource: target.subresource } : {}),
-        query: url.searchParams,
+        query,
         body,
         contentType: req.headers['content-type'] ?? 'application/json',
       });
-      send(res, reply);
+      if ('text' in reply) sendText(res, reply.status, reply.text);
+      else sendJson(res, reply.status, reply.json);
     } catch (error) {
       const failure =
         error instanceof KubeApiError
@@ -350,106 +341,4 @@ export class KubeEmulator {
       );
     }
   }
-
-  private checkFaults(verb: string, target: Extract<Target, { type: 'resource' }>): void {
-    const resource = rbacResource(target)!;
-    const matches = (fault: Fault) =>
-      (fault.verb === '*' || fault.verb === verb) && (fault.resource === '*' || fault.resource === resource);
-    if (this.denials.some(matches)) {
-      throw forbidden(target.resource, resource, verb, this.user, target.namespace, target.name);
-    }
-    const failure = this.failures.find(matches);
-    if (failure) {
-      failure.remaining--;
-      if (failure.remaining <= 0) this.failures.splice(this.failures.indexOf(failure), 1);
-      const message =
-        failure.status >= 500
-          ? `Internal error occurred: injected failure (${verb} ${resource})`
-          : `injected failure (${verb} ${resource})`;
-      const error = apiError(failure.status, message);
-      throw failure.status === 429
-        ? new KubeApiError(429, error.reason, error.message, { retryAfterSeconds: 1 })
-        : error;
-    }
-  }
-
-  /**
-   * `?watch=true`: newline-delimited `{type, object}` events. Without a resourceVersion (or with "0")
-   * it starts with ADDED for every current object; with one, it replays the events after it, or
-   * answers an ERROR event with 410 Expired when the history no longer reaches back that far.
-   */
-  private watch(
-    res: ServerResponse,
-    target: Extract<Target, { type: 'resource' }>,
-    query: URLSearchParams,
-  ): void {
-    const kind = target.resource.kind;
-    const selected = this.api.matcher({ namespace: target.namespace, query }); // a bad selector: 400 here
-    const matching = (object: KubeObject) => object.kind === kind && selected(object);
-    const from = query.get('resourceVersion');
-    const since = from && from !== '0' ? Number(from) : undefined;
-    if (since !== undefined && !Number.isInteger(since)) throw badRequest(`invalid resourceVersion: ${from}`);
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache' });
-    res.flushHeaders();
-    const write = (type: string, object: unknown) => {
-      if (!res.writableEnded) res.write(`${JSON.stringify({ type, object })}\n`);
-    };
-    if (since === undefined) {
-      for (const object of this.store.list(kind, target.namespace))
-        if (matching(object)) write('ADDED', object);
-    } else {
-      const events = this.store.eventsSince(since);
-      if (!events) {
-        const expired = new KubeApiError(
-          410,
-          'Expired',
-          `too old resource version: ${since} (${this.store.resourceVersion})`,
-        );
-        write('ERROR', expired.toStatus());
-        res.end();
-        return;
-      }
-      for (const event of events) if (matching(event.object)) write(event.type, event.object);
-    }
-    const unsubscribe = this.store.subscribe((event) => {
-      if (matching(event.object)) write(event.type, event.object);
-    });
-    const seconds = Number(query.get('timeoutSeconds'));
-    const timer = seconds > 0 ? setTimeout(() => end(), seconds * 1000) : undefined;
-    const end = () => {
-      unsubscribe();
-      clearTimeout(timer);
-      this.watches.delete(end);
-      if (!res.writableEnded) res.end();
-    };
-    this.watches.add(end);
-    res.on('close', end);
-  }
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw apiError(413, 'Request entity too large: limit is 3145728');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function send(res: ServerResponse, reply: ApiReply): void {
-  if ('text' in reply) sendText(res, reply.status, reply.text);
-  else sendJson(res, reply.status, reply.json);
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-function sendText(res: ServerResponse, status: number, text: string): void {
-  res.writeHead(status, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(text) });
-  res.end(text);
 }

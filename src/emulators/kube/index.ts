@@ -1,4 +1,3 @@
-export { revisionOf, templatesEqual } from './controller.js';
 export {
   DEFAULT_NAMESPACE,
   DEFAULT_TOKEN,
@@ -9,6 +8,7 @@ export {
 } from './emulator.js';
 export { kubeconfigYaml } from './kubeconfig.js';
 export { CRASHLOOP_MARKER } from './kubelet.js';
+export { podTemplateHash, revisionOf, templatesEqual } from './rollout.js';
 export {
   FLAGS_CONFIGMAP_NAME,
   flagsConfigMap,

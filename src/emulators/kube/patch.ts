@@ -1,5 +1,5 @@
 import { clone, deepEqual, isRecord, type JsonRecord } from './json.js';
-import { apiError, badRequest, KubeApiError } from './status.js';
+import { badRequest, KubeApiError } from './status.js';
 
 export const JSON_PATCH = 'application/json-patch+json';
 export const MERGE_PATCH = 'application/merge-patch+json';
@@ -31,7 +31,17 @@ export function applyPatch(contentType: string, document: unknown, body: string)
       ? applyMergePatch(document, patch)
       : applyStrategicMergePatch(document, patch);
   } catch (error) {
-    if (error instanceof PatchError) throw apiError(422, error.message);
+    // As the API server's NewGenericServerResponse(422): a fixed message, the cause in the details.
+    if (error instanceof PatchError) {
+      throw new KubeApiError(
+        422,
+        'Invalid',
+        'the server rejected our request due to an error in our request',
+        {
+          causes: [{ reason: 'UnexpectedServerResponse', message: error.message }],
+        },
+      );
+    }
     throw error;
   }
 }

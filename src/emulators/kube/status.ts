@@ -15,7 +15,7 @@ export interface StatusBody {
 export interface StatusCause {
   reason: string;
   message: string;
-  field: string;
+  field?: string;
 }
 
 export interface StatusDetails {

@@ -1,0 +1,93 @@
+import { Mutex } from 'async-mutex';
+import { writeFileAtomic } from '../storage/atomic-file.js';
+import { JsonLinesLog } from '../storage/json-lines-log.js';
+
+/** One queued Slack job. `key` orders jobs (one alert group); `fence` is an escalation's fencing key. */
+export interface OutboxJob<P> {
+  id: string;
+  key: string;
+  /** Higher runs first among the keys that are ready (top-level messages before thread notes). */
+  priority: number;
+  /** A pending, not yet started job with the same `coalesce` makes this one redundant. */
+  coalesce?: string;
+  fence?: string;
+  payload: P;
+}
+
+type Entry<P> = { op: 'enqueue'; job: OutboxJob<P> } | { op: 'done'; id: string; dropped?: string };
+
+/**
+ * The outbox's durable record: an append-only JSON-lines journal of enqueued and done jobs. Appends
+ * that arrive while one is being written are written together (one fsync for the lot). Compaction
+ * rewrites the file atomically with only the pending jobs.
+ */
+export class OutboxJournal<P> {
+  private readonly log: JsonLinesLog<Entry<P>>;
+  private readonly mutex = new Mutex();
+  private buffer: Array<{ entries: Entry<P>[]; resolve: () => void; reject: (error: unknown) => void }> = [];
+  private flushing = false;
+  private lines = 0;
+
+  constructor(private readonly path: string) {
+    this.log = new JsonLinesLog(path);
+  }
+
+  /** Pending jobs in enqueue order, and the fencing keys of every job the journal still holds. */
+  async replay(): Promise<{ pending: OutboxJob<P>[]; fences: string[] }> {
+    const pending = new Map<string, OutboxJob<P>>();
+    const fences = new Set<string>();
+    for (const entry of await this.log.readAll()) {
+      if (entry.op === 'enqueue') {
+        if (entry.job.fence) fences.add(entry.job.fence);
+        if (!pending.has(entry.job.id)) pending.set(entry.job.id, entry.job);
+      } else {
+        pending.delete(entry.id);
+      }
+    }
+    return { pending: [...pending.values()], fences: [...fences] };
+  }
+
+  enqueued(jobs: readonly OutboxJob<P>[]): Promise<void> {
+    return this.append(jobs.map((job) => ({ op: 'enqueue', job })));
+  }
+
+  done(id: string, dropped?: string): Promise<void> {
+    return this.append([{ op: 'done', id, ...(dropped && { dropped }) }]);
+  }
+
+  get size(): number {
+    return this.lines;
+  }
+
+  /** Replaces the journal with `pending()` (read under the write lock, so no append slips between). */
+  compact(pending: () => readonly OutboxJob<P>[]): Promise<void> {
+    return this.mutex.runExclusive(async () => {
+      const jobs = pending();
+      await writeFileAtomic(this.path, jobs.map((job) => `${JSON.stringify({ op: 'enqueue', job })}\n`).join(''));
+      this.lines = jobs.length;
+    });
+  }
+
+  private append(entries: Entry<P>[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.buffer.push({ entries, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    while (this.buffer.length > 0) {
+      const batch = this.buffer.splice(0);
+      const entries = batch.flatMap((item) => item.entries);
+      try {
+        await this.mutex.runExclusive(() => this.log.append(entries));
+        this.lines += entries.length;
+        for (const item of batch) item.resolve();
+      } catch (error) {
+        for (const item of batch) item.reject(error);
+      }
+    }
+    this.flushing = false;
+  }
+}

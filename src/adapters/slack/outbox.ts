@@ -1,0 +1,192 @@
+import type { Logger } from '../../logger.js';
+import type { OutboxFailure } from './outbox-errors.js';
+import type { OutboxJob, OutboxJournal } from './outbox-journal.js';
+
+export interface OutboxOptions<P> {
+  journal: OutboxJournal<P>;
+  execute: (payload: P) => Promise<void>;
+  classify: (error: unknown) => OutboxFailure;
+  log: Logger;
+  /** Called with the number of pending jobs whenever it changes. */
+  onDepth?: (depth: number) => void;
+  /** Backoff after a retryable failure: `min(maxBackoffMs, baseBackoffMs · 2^(attempt-1))`. */
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Compact the journal when the queue is empty and it has grown past this many lines. */
+  compactAfterLines?: number;
+  now?: () => number;
+}
+
+/**
+ * One queue for everything the bot posts to Slack. Durable (a journal replayed at start), in order per
+ * key, one call at a time. A 429 pauses the whole queue for `Retry-After` (Slack limits per channel and
+ * per method; pausing everything keeps us well-behaved); a 5xx or network error backs off that key
+ * only; an error resending cannot fix is logged and dropped.
+ */
+export class Outbox<P> {
+  private pending: OutboxJob<P>[] = [];
+  /** Being journalled right now: counted by compaction, so a job is never in neither place. */
+  private readonly staged = new Set<OutboxJob<P>>();
+  private running: OutboxJob<P> | undefined;
+  private pausedUntil = 0;
+  private readonly keyBlockedUntil = new Map<string, number>();
+  private readonly attempts = new Map<string, number>();
+  private started = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private idleWaiters: Array<() => void> = [];
+  private readonly now: () => number;
+
+  constructor(private readonly options: OutboxOptions<P>) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Reads the journal (pending jobs are queued again) and compacts it; returns every fencing key it held. */
+  async open(): Promise<string[]> {
+    const { pending, fences } = await this.options.journal.replay();
+    this.pending = pending;
+    await this.options.journal.compact(() => this.pending);
+    if (pending.length > 0) this.options.log.info({ pending: pending.length }, 'outbox: resuming pending Slack posts');
+    this.reportDepth();
+    return fences;
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.loop = this.run();
+  }
+
+  /** Finishes the call in progress and stops; what is still queued stays in the journal. */
+  async stop(): Promise<void> {
+    this.started = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  get depth(): number {
+    return this.pending.length;
+  }
+
+  /** Journals the jobs (durable when this resolves), then queues them. Duplicate ids are ignored. */
+  async enqueue(jobs: readonly OutboxJob<P>[]): Promise<void> {
+    const fresh = jobs.filter((job) => !this.isRedundant(job));
+    if (fresh.length === 0) return;
+    for (const job of fresh) this.staged.add(job);
+    try {
+      await this.options.journal.enqueued(fresh);
+    } finally {
+      for (const job of fresh) this.staged.delete(job);
+    }
+    for (const job of fresh) if (!this.isRedundant(job)) this.pending.push(job);
+    this.reportDepth();
+    this.wake?.();
+  }
+
+  /** Resolves when nothing is queued (for tests and the benchmark). */
+  idle(): Promise<void> {
+    if (this.pending.length === 0 && this.staged.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private isRedundant(job: OutboxJob<P>): boolean {
+    return this.pending.some(
+      (other) =>
+        other.id === job.id ||
+        (job.coalesce !== undefined && other.coalesce === job.coalesce && other !== this.running),
+    );
+  }
+
+  private async run(): Promise<void> {
+    while (this.started) {
+      const now = this.now();
+      const next = this.pick(now);
+      if (!next) {
+        await this.sleep(this.nextWakeAt(now) - now);
+        continue;
+      }
+      await this.attempt(next);
+    }
+  }
+
+  /** The first job of each key is a candidate; of the ready ones, the highest priority, then the oldest. */
+  private pick(now: number): OutboxJob<P> | undefined {
+    if (now < this.pausedUntil) return undefined;
+    const seen = new Set<string>();
+    let best: OutboxJob<P> | undefined;
+    for (const job of this.pending) {
+      if (seen.has(job.key)) continue;
+      seen.add(job.key);
+      if ((this.keyBlockedUntil.get(job.key) ?? 0) > now) continue;
+      if (!best || job.priority > best.priority) best = job;
+    }
+    return best;
+  }
+
+  private nextWakeAt(now: number): number {
+    if (this.pending.length === 0) return now + 60_000;
+    if (now < this.pausedUntil) return this.pausedUntil;
+    const blocked = [...this.keyBlockedUntil.values()].filter((until) => until > now);
+    return blocked.length > 0 ? Math.min(...blocked) : now + 60_000;
+  }
+
+  private async attempt(job: OutboxJob<P>): Promise<void> {
+    this.running = job;
+    try {
+      await this.options.execute(job.payload);
+      await this.finish(job);
+    } catch (error) {
+      const failure = this.options.classify(error);
+      if (failure.kind === 'drop') {
+        this.options.log.error({ err: error, job: job.id, reason: failure.reason }, 'outbox: dropping a Slack post');
+        await this.finish(job, failure.reason);
+      } else if (failure.kind === 'rate-limited') {
+        this.pausedUntil = this.now() + failure.retryAfterMs;
+        this.options.log.warn({ retryAfterMs: failure.retryAfterMs }, 'outbox: rate limited by Slack; pausing');
+      } else {
+        const attempt = (this.attempts.get(job.key) ?? 0) + 1;
+        this.attempts.set(job.key, attempt);
+        const backoff = Math.min(
+          this.options.maxBackoffMs ?? 30_000,
+          (this.options.baseBackoffMs ?? 250) * 2 ** (attempt - 1),
+        );
+        this.keyBlockedUntil.set(job.key, this.now() + backoff);
+        this.options.log.warn({ err: error, job: job.id, attempt, backoff }, 'outbox: Slack call failed; will retry');
+      }
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  private async finish(job: OutboxJob<P>, dropped?: string): Promise<void> {
+    await this.options.journal.done(job.id, dropped);
+    this.pending = this.pending.filter((other) => other !== job);
+    this.attempts.delete(job.key);
+    this.keyBlockedUntil.delete(job.key);
+    this.reportDepth();
+    if (this.pending.length === 0 && this.staged.size === 0) {
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+      if (this.options.journal.size > (this.options.compactAfterLines ?? 1_000)) {
+        await this.options.journal.compact(() => [...this.pending, ...this.staged]);
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, Math.max(0, ms));
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = undefined;
+        done();
+      };
+    });
+  }
+
+  private reportDepth(): void {
+    this.options.onDepth?.(this.pending.length);
+  }
+}

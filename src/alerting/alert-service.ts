@@ -1,0 +1,178 @@
+import {
+  dueEscalations,
+  type EscalationTier,
+  isEscalating,
+  sentTierIndexes,
+} from '../core/alerts/escalation.js';
+import { type AlertGroupState, acknowledge, applyNotification, clearSilence, recordSilence } from '../core/alerts/group.js';
+import { severityOf } from '../core/alerts/severity.js';
+import type { AlertNotification, Severity } from '../core/alerts/types.js';
+import { formatDuration } from '../core/duration.js';
+import { type GroupRecord, type GroupStore, groupIdOf } from './group-record.js';
+import type { Actor, AlertNotifier, AlertObserver, SilenceApi, SilenceMatcher } from './ports.js';
+
+export interface AlertServiceOptions {
+  store: GroupStore;
+  notifier: AlertNotifier;
+  /** Absent when ALERTMANAGER_URL is not set: silencing is then refused with a reason. */
+  silences?: SilenceApi;
+  tiers: readonly EscalationTier[];
+  severityMapping?: Readonly<Record<string, Severity>>;
+  observer?: AlertObserver;
+  now?: () => number;
+}
+
+/** What a button click did, said to the person who clicked. */
+export type ActionOutcome = { ok: boolean; text: string };
+
+/**
+ * The alerting use-cases: fold Alertmanager notifications into durable group records, acknowledge,
+ * silence, and fire due escalations. Nothing here knows Slack; the notifier does.
+ */
+export class AlertService {
+  private readonly now: () => number;
+
+  constructor(private readonly options: AlertServiceOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Records the notification durably and queues what it changes; resolves before the webhook answers. */
+  async ingest(notification: AlertNotification): Promise<GroupRecord> {
+    const id = groupIdOf(notification.groupKey);
+    const mapping = this.options.severityMapping;
+    const record = await this.options.store.update(id, async (current) => {
+      const { state, changes } = applyNotification(current?.state, notification, this.now(), {
+        ...(mapping && { severityMapping: mapping }),
+      });
+      const next: GroupRecord = { id, sentEscalations: [], ...current, state };
+      // The notifier's jobs are journalled before the record is, so a crash in between loses nothing:
+      // Alertmanager retries (no 200 yet) and the message job renders whatever state is then recorded.
+      await this.options.notifier.groupChanged(next, changes);
+      return { next, result: next };
+    });
+    for (const alert of notification.alerts) {
+      this.options.observer?.received?.(alert.status, severityOf(alert.labels, mapping), 1);
+    }
+    this.reportActive();
+    return record;
+  }
+
+  async acknowledge(id: string, by: Actor): Promise<ActionOutcome> {
+    return this.options.store.update(id, async (current) => {
+      if (!current) return { result: unknownGroup() };
+      if (current.state.status === 'resolved')
+        return { result: { ok: false, text: 'This alert group is already resolved; nothing to acknowledge.' } };
+      if (current.state.acknowledged) {
+        const { by: who } = current.state.acknowledged;
+        return { result: { ok: false, text: `Already acknowledged by <@${who}>; escalation is stopped.` } };
+      }
+      const next = { ...current, state: acknowledge(current.state, by.id, this.now()) };
+      await this.options.notifier.acknowledged(next, by);
+      return { next, result: { ok: true, text: 'Acknowledged: escalation stopped.' } };
+    });
+  }
+
+  async silence(id: string, by: Actor, durationMs: number): Promise<ActionOutcome> {
+    const api = this.options.silences;
+    if (!api) {
+      return { ok: false, text: 'Silencing needs `ALERTMANAGER_URL`, which is not set. Nothing was changed.' };
+    }
+    return this.options.store.update(id, async (current) => {
+      if (!current) return { result: unknownGroup() };
+      const matchers = matchersOf(current.state);
+      if (matchers.length === 0) {
+        return { result: { ok: false, text: 'This group has no labels to match, so I cannot silence it.' } };
+      }
+      const start = this.now();
+      const until = start + durationMs;
+      const silenceId = await api.create({
+        matchers,
+        startsAt: new Date(start),
+        endsAt: new Date(until),
+        createdBy: by.name ? `${by.name} (${by.id})` : by.id,
+        comment: `Silenced from Slack by ${by.id} for ${formatDuration(durationMs)} (Switchyard)`,
+      });
+      const next = { ...current, state: recordSilence(current.state, { id: silenceId, by: by.id, until }) };
+      await this.options.notifier.silenced(next, by, until);
+      return { next, result: { ok: true, text: `Silenced for ${formatDuration(durationMs)} (silence ${silenceId}).` } };
+    });
+  }
+
+  async unsilence(id: string, by: Actor): Promise<ActionOutcome> {
+    const api = this.options.silences;
+    if (!api) return { ok: false, text: 'Unsilencing needs `ALERTMANAGER_URL`, which is not set.' };
+    return this.options.store.update(id, async (current) => {
+      if (!current) return { result: unknownGroup() };
+      const silence = current.state.silence;
+      if (!silence) return { result: { ok: false, text: 'This group is not silenced.' } };
+      await api.expire(silence.id);
+      const next = { ...current, state: clearSilence(current.state) };
+      await this.options.notifier.unsilenced(next, by);
+      return { next, result: { ok: true, text: `Silence ${silence.id} expired.` } };
+    });
+  }
+
+  /** Queues every escalation tier now due; returns how many. Safe to call concurrently and repeatedly. */
+  async escalate(): Promise<number> {
+    let fired = 0;
+    for (const candidate of this.options.store.all()) {
+      if (!isEscalating(candidate.state, this.now())) continue;
+      fired += await this.options.store.update(candidate.id, async (current) => {
+        if (!current) return { result: 0 };
+        const sent = sentTierIndexes(current.state, current.sentEscalations);
+        const due = dueEscalations(current.state, this.options.tiers, sent, this.now());
+        if (due.length === 0) return { result: 0 };
+        await this.options.notifier.escalated(current, due);
+        for (const tier of due) this.options.observer?.escalated?.(tier.tierIndex);
+        const next = { ...current, sentEscalations: [...current.sentEscalations, ...due.map((d) => d.key)] };
+        return { next, result: due.length };
+      });
+    }
+    return fired;
+  }
+
+  /**
+   * After a restart: fencing keys found in the outbox journal (queued just before a crash, perhaps
+   * before the record was written) count as sent; every group's message is brought up to date.
+   */
+  async recover(queuedFences: Iterable<string>): Promise<void> {
+    const fences = [...queuedFences];
+    for (const record of this.options.store.all()) {
+      await this.options.store.update(record.id, async (current) => {
+        if (!current) return { result: undefined };
+        // sentTierIndexes keeps only keys of this group's current episode.
+        const mine = fences.filter(
+          (key) => !current.sentEscalations.includes(key) && sentTierIndexes(current.state, [key]).length > 0,
+        );
+        if (!current.message) await this.options.notifier.refresh(current);
+        if (mine.length === 0) return { result: undefined };
+        return { next: { ...current, sentEscalations: [...current.sentEscalations, ...mine] }, result: undefined };
+      });
+    }
+    this.reportActive();
+  }
+
+  get(id: string): GroupRecord | undefined {
+    return this.options.store.get(id);
+  }
+
+  activeGroups(): number {
+    return this.options.store.all().filter((record) => record.state.status === 'firing').length;
+  }
+
+  private reportActive(): void {
+    this.options.observer?.activeGroups?.(this.activeGroups());
+  }
+}
+
+function unknownGroup(): ActionOutcome {
+  return { ok: false, text: 'I do not know this alert group (any more). Nothing was changed.' };
+}
+
+/** Silence matchers: the group's labels (what Alertmanager grouped by), else the labels all alerts share. */
+export function matchersOf(state: AlertGroupState): SilenceMatcher[] {
+  const labels = Object.keys(state.groupLabels).length > 0 ? state.groupLabels : state.commonLabels;
+  return Object.keys(labels)
+    .sort()
+    .map((name) => ({ name, value: labels[name]!, isRegex: false, isEqual: true }));
+}

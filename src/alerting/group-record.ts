@@ -1,0 +1,29 @@
+import { createHash } from 'node:crypto';
+import type { AlertGroupState } from '../core/alerts/group.js';
+
+/** What Switchyard keeps per Alertmanager group: the core's state plus where its Slack message is. */
+export interface GroupRecord {
+  /** Short, stable id of the group key: safe in file names and button values. */
+  id: string;
+  state: AlertGroupState;
+  /** The channel and `ts` of the group's top-level message, once posted. */
+  message?: { channel: string; ts: string };
+  /** Fencing keys of the escalations already handed to the outbox (see `escalationKey`). */
+  sentEscalations: string[];
+}
+
+export function groupIdOf(groupKey: string): string {
+  return createHash('sha256').update(groupKey).digest('hex').slice(0, 24);
+}
+
+/** Durable group records: every write is on disk before it returns. */
+export interface GroupStore {
+  load(): Promise<void>;
+  get(id: string): GroupRecord | undefined;
+  all(): GroupRecord[];
+  /** Runs `change` alone for this group; a returned record is written before the promise settles. */
+  update<R>(
+    id: string,
+    change: (current: GroupRecord | undefined) => { next?: GroupRecord; result: R } | Promise<{ next?: GroupRecord; result: R }>,
+  ): Promise<R>;
+}

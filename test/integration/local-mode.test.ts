@@ -1,0 +1,53 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { spawnBot, tempDir } from '../support/bot.js';
+
+const run = promisify(execFile);
+const CLEAN_ENV = Object.fromEntries(
+  Object.entries(process.env).filter(
+    ([key]) => !/^(SLACK_|FLAG_API_TOKEN|SWITCHYARD_CONFIG|PORT|STATE_DIR)/.test(key),
+  ),
+) as Record<string, string>;
+
+describe('local mode (npm start with no configuration)', () => {
+  it('starts against the embedded Slack emulator and the CLI drives it as an operator', async () => {
+    const stateDir = tempDir();
+    const env = { ...CLEAN_ENV, STATE_DIR: stateDir, PORT: '0' };
+    const bot = await spawnBot(env);
+    try {
+      expect(bot.logs.join('\n')).toContain('running locally');
+      const cli = (line: string[]) =>
+        run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...line], { env });
+      const list = await cli(['/flags list']);
+      expect(list.stdout).toContain('Feature flags — 9 of 22 on');
+      expect(list.stdout).toContain('`circuit_breaker` on');
+
+      const enable = await cli(['/flags', 'enable', 'retry-logic', 'local', 'test']);
+      expect(enable.stdout).toContain('Done: `retry_logic` on');
+      expect(enable.stdout).toContain('posted in C0INCIDENTS');
+      expect(enable.stdout).toContain('@U0LOCAL changed flags in Slack: `retry_logic` on.');
+
+      const ask = await cli(['/flags disable-all']);
+      const click = /npm run cli -- click (switchyard\.confirm) (\S+)/.exec(ask.stdout);
+      expect(click).not.toBeNull();
+      const confirmed = await cli(['click', click![1]!, click![2]!]);
+      expect(confirmed.stdout).toContain('Kill switch');
+      const after = await cli(['/flags get retry_logic']);
+      expect(after.stdout).toContain('*retry_logic* is *off*');
+    } finally {
+      bot.child.kill('SIGTERM');
+      await bot.exited;
+    }
+  });
+
+  it('stops with one line naming a bad variable', async () => {
+    const failed = await run(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: { ...CLEAN_ENV, PORT: 'eighty', STATE_DIR: tempDir() },
+    }).catch((error: { code: number; stderr: string }) => error);
+    expect('code' in failed && failed.code).toBe(78);
+    expect((failed as { stderr: string }).stderr.trim()).toBe(
+      'switchyard: configuration error: environment variable PORT: expected a port number between 1 and 65535, got "eighty"',
+    );
+  });
+});

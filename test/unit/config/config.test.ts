@@ -1,0 +1,94 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../../src/config/load.js';
+import { tempDir } from '../../support/bot.js';
+
+function configFile(text: string): string {
+  const path = join(tempDir(), 'switchyard.yml');
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('configuration', () => {
+  it('runs locally with no configuration at all, with the seed defaults', () => {
+    const config = loadConfig({});
+    expect(config.slackMode).toBe('local');
+    expect(config.env.PORT).toBe(3000);
+    expect(config.env.STATE_DIR).toBe('./data');
+    expect(config.env.KUBE_NAMESPACE).toBe('messaging-system');
+    expect(config.env.FLAGS_CONFIGMAP).toBe('messaging-feature-flags');
+    expect(config.channel).toBe('#messaging-system-incidents');
+    expect(config.file.access.operators).toEqual([]);
+    expect(config.file.access.approvalsRequired).toBe(2);
+    expect(config.file.escalation.tiers.map((tier) => tier.after)).toEqual([
+      15 * 60_000,
+      60 * 60_000,
+      4 * 3_600_000,
+    ]);
+  });
+
+  it('picks HTTP or Socket Mode from the Slack variables', () => {
+    expect(loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's' }).slackMode).toBe('http');
+    expect(loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' }).slackMode).toBe('socket');
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'environment variable PORT: expected a port number between 1 and 65535, got "abc"'],
+    [{ PORT: '70000' }, 'environment variable PORT: expected a port number between 1 and 65535, got "70000"'],
+    [
+      { STATE_BACKEND: 'redis' },
+      'environment variable STATE_BACKEND: expected "file" or "kubernetes", got "redis"',
+    ],
+    [
+      { LOG_LEVEL: 'loud' },
+      'environment variable LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent',
+    ],
+    [{ ALERTMANAGER_URL: 'not a url' }, 'environment variable ALERTMANAGER_URL: expected an http(s) URL'],
+    [
+      { SLACK_BOT_TOKEN: 'xoxp-user-token', SLACK_SIGNING_SECRET: 's' },
+      'environment variable SLACK_BOT_TOKEN: expected a bot token starting with xoxb-',
+    ],
+    [{ SLACK_BOT_TOKEN: 'xoxb-1' }, 'SLACK_SIGNING_SECRET: required with SLACK_BOT_TOKEN'],
+    [{ SLACK_APP_TOKEN: 'xapp-1' }, 'SLACK_BOT_TOKEN: required with SLACK_APP_TOKEN'],
+  ])('refuses %o with one line naming the variable', (env, message) => {
+    let error: unknown;
+    try {
+      loadConfig(env);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain(message);
+    expect((error as Error).message).not.toContain('\n');
+  });
+
+  it('never echoes a malformed token back', () => {
+    expect(() => loadConfig({ SLACK_BOT_TOKEN: 'xoxp-secret-value', SLACK_SIGNING_SECRET: 's' })).toThrow(
+      /^((?!secret-value).)*$/,
+    );
+  });
+
+  it('reads the YAML file and names the key path of a bad value', () => {
+    const good = configFile(
+      'access:\n  operators: [U0AAAAAAA, S0ONCALL]\nescalation:\n  tiers:\n    - { after: 90s, notify: [U0LEAD] }\n',
+    );
+    const config = loadConfig({ SWITCHYARD_CONFIG: good });
+    expect(config.file.access.operators).toEqual(['U0AAAAAAA', 'S0ONCALL']);
+    expect(config.file.escalation.tiers).toEqual([{ after: 90_000, notify: ['U0LEAD'] }]);
+
+    expect(() => loadConfig({ SWITCHYARD_CONFIG: configFile('access:\n  operators: [alice]\n') })).toThrow(
+      /key access\.operators\.0: expected a Slack user ID \(U…\/W…\) or user-group ID \(S…\), got "alice"/,
+    );
+    expect(() =>
+      loadConfig({ SWITCHYARD_CONFIG: configFile('escalation:\n  tiers:\n    - { after: soon }\n') }),
+    ).toThrow(/key escalation\.tiers\.0\.after: expected a duration like 90s, 15m or 4h, got "soon"/);
+    expect(() => loadConfig({ SWITCHYARD_CONFIG: configFile('acess: {}\n') })).toThrow(
+      /key \(root\): Unrecognized key: "acess"/,
+    );
+    expect(() => loadConfig({ SWITCHYARD_CONFIG: configFile('a: [\n') })).toThrow(/not valid YAML/);
+    expect(() => loadConfig({ SWITCHYARD_CONFIG: '/nonexistent/switchyard.yml' })).toThrow(
+      /SWITCHYARD_CONFIG: cannot read/,
+    );
+  });
+});
