@@ -2,10 +2,13 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { App } from '@slack/bolt';
 import { flagsCommand } from '../commands/flags.js';
+import { phaseCommand } from '../commands/phase.js';
+import { runbookCommand } from '../commands/runbook.js';
 import { featureApiRoutes } from './adapters/http/features-api.js';
 import { cachedCheck, healthRoutes } from './adapters/http/health.js';
 import { createHttpServer, type Route, sendJson } from './adapters/http/server.js';
 import { createMetrics, type Metrics, setFlagGauges } from './adapters/metrics.js';
+import { type Alerting, startAlerting } from './adapters/slack/alert-wiring.js';
 import { announceFlagChanges } from './adapters/slack/announcer.js';
 import { toBoltLogger } from './adapters/slack/bolt-logger.js';
 import { SignedRequestReceiver } from './adapters/slack/receiver.js';
@@ -24,13 +27,14 @@ import { FlagService } from './services/flag-service.js';
 import type { Services } from './services/services.js';
 
 /** The four slash commands of the manifest. */
-export const COMMANDS: readonly CommandSpec[] = [flagsCommand];
+export const COMMANDS: readonly CommandSpec[] = [flagsCommand, phaseCommand, runbookCommand];
 
 export interface RunningBot {
   url: string;
   port: number;
   services: Services;
   metrics: Metrics;
+  alerting: Alerting;
   /** Stops taking requests, finishes in-flight work, then closes. */
   stop(): Promise<void>;
 }
@@ -95,20 +99,16 @@ export async function startBot(
     new FileDocumentStore<PendingActions>(join(env.STATE_DIR, 'confirmations.json'), () => ({})),
   );
   const services: Services = { flags, access, channel: config.channel };
-  registerSlackHandlers(app, {
-    commands: COMMANDS,
-    services,
-    confirmations,
-    metrics,
-    log,
-    track: inFlight.track,
-  });
+  const slackDeps = { commands: COMMANDS, services, confirmations, metrics, log, track: inFlight.track };
+  registerSlackHandlers(app, slackDeps);
+  const alerting = await startAlerting({ config, app, slack: slackDeps, metrics, log });
 
   const routes: Route[] = [
     ...(receiver
       ? [{ method: 'POST', path: '/slack/events', handler: receiver.handle.bind(receiver) } satisfies Route]
       : []),
     ...featureApiRoutes(flags, env.FLAG_API_TOKEN),
+    ...alerting.routes,
     ...healthRoutes(
       [
         { name: 'store', check: () => flagStore.checkWritable() },
@@ -135,12 +135,14 @@ export async function startBot(
     port,
     services,
     metrics,
+    alerting,
     async stop() {
       shuttingDown = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const drained = await inFlight.drain(10_000);
       if (!drained) log.warn({ pending: inFlight.size }, 'stopped with work still in flight');
+      await alerting.stop();
       if (config.slackMode === 'socket') await app.stop();
       server.closeAllConnections();
       await closed;

@@ -44,6 +44,34 @@ export function createMetrics() {
       labelNames: ['route', 'status'] as const,
       registers: [registry],
     }),
+    alertsReceived: new Counter({
+      name: 'switchyard_alerts_received_total',
+      help: 'Alerts received from Alertmanager (one per alert per notification), by status and severity',
+      labelNames: ['status', 'severity'] as const,
+      registers: [registry],
+    }),
+    alertGroupsActive: new Gauge({
+      name: 'switchyard_alert_groups_active',
+      help: 'Alert groups currently firing',
+      registers: [registry],
+    }),
+    escalationsSent: new Counter({
+      name: 'switchyard_escalations_sent_total',
+      help: 'Escalation tiers fired (queued to Slack), by tier (1 = first configured tier)',
+      labelNames: ['tier'] as const,
+      registers: [registry],
+    }),
+    slackQueueDepth: new Gauge({
+      name: 'switchyard_slack_queue_depth',
+      help: 'Slack posts waiting in the outbox',
+      registers: [registry],
+    }),
+    alertWebhookDuration: new Histogram({
+      name: 'switchyard_alertmanager_webhook_duration_seconds',
+      help: 'Time to answer an Alertmanager webhook (validated and recorded durably)',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
   };
   return metrics;
 }

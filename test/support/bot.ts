@@ -16,6 +16,7 @@ export const CHANNEL = 'C0INCIDENTS';
 export const SIGNING_SECRET = 'test-signing-secret';
 export const BOT_TOKEN = 'xoxb-test-token';
 export const API_TOKEN = 'test-flag-api-token';
+export const ALERT_TOKEN = 'test-alertmanager-token';
 
 export const DEFAULT_CONFIG = `
 access:
@@ -88,6 +89,7 @@ export function testEnv(
     SLACK_API_URL: slack.apiUrl,
     SLACK_CHANNEL: CHANNEL,
     FLAG_API_TOKEN: API_TOKEN,
+    ALERTMANAGER_WEBHOOK_TOKEN: ALERT_TOKEN,
     LOG_LEVEL: 'silent',
     SWITCHYARD_CONFIG: configPath,
     ...extra,

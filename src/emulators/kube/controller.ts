@@ -1,5 +1,5 @@
 import type { Logger } from '../../logger.js';
-import { clone, deepEqual, isoSeconds } from './json.js';
+import { clone, deepEqual } from './json.js';
 import { isPodReady, type Kubelet, NODE_NAME } from './kubelet.js';
 import {
   controllerOf,
@@ -22,6 +22,7 @@ import {
 import { matchesLabels, requirementsOf } from './selector.js';
 import type { ObjectStore } from './store.js';
 import {
+  type Condition,
   DESIRED_REPLICAS_ANNOTATION,
   type Deployment,
   type DeploymentStatus,
@@ -101,7 +102,7 @@ export class Controllers {
     const oldRevisions = owned.filter((rs) => rs !== newRs).map(revisionOf);
     const nextRevision = Math.max(0, ...oldRevisions) + 1;
     if (!newRs) {
-      newRs = this.createReplicaSet(d, nextRevision, now);
+      newRs = this.createReplicaSet(d, nextRevision);
       const message = `Created new replica set "${newRs.metadata.name}"`;
       this.writeStatus(d, (status) =>
         setCondition(status, newCondition('Progressing', 'True', 'NewReplicaSetCreated', message, now)),
@@ -116,9 +117,10 @@ export class Controllers {
       }
       newRs = this.scale(newRs, desired, d);
     }
+    // The Deployment shows the revision of its new ReplicaSet (written like status: no new generation).
     const revision = newRs.metadata.annotations?.[REVISION_ANNOTATION];
-    if (revision && this.current(d).metadata.annotations?.[REVISION_ANNOTATION] !== revision) {
-      const fresh = this.current(d);
+    const fresh = this.current(d);
+    if (revision && fresh.metadata.annotations?.[REVISION_ANNOTATION] !== revision) {
       fresh.metadata.annotations = { ...fresh.metadata.annotations, [REVISION_ANNOTATION]: revision };
       this.store.update(fresh, 'status');
     }
@@ -143,7 +145,7 @@ export class Controllers {
     this.store.update({ ...fresh, status }, 'status');
   }
 
-  private createReplicaSet(d: Deployment, revision: number, now: number): ReplicaSet {
+  private createReplicaSet(d: Deployment, revision: number): ReplicaSet {
     const hash = podTemplateHash(d.spec.template);
     const template = clone(d.spec.template);
     const labels = { ...template.metadata?.labels, [POD_TEMPLATE_HASH_LABEL]: hash };
@@ -168,10 +170,7 @@ export class Controllers {
       },
       spec: { replicas: desired, minReadySeconds: d.spec.minReadySeconds ?? 0, selector, template },
     };
-    this.logger.debug(
-      { name: rs.metadata.name, revision, at: isoSeconds(now) },
-      'kube emulator: new replica set',
-    );
+    this.logger.debug({ name: rs.metadata.name, revision }, 'kube emulator: new replica set');
     return this.store.create(rs) as ReplicaSet;
   }
 
@@ -231,34 +230,26 @@ export class Controllers {
       availableReplicas: available,
       unavailableReplicas: Math.max(0, sum((rs) => rs.spec.replicas) - available),
     };
+    const set = (type: string, value: Condition['status'], reason: string, message: string) =>
+      setCondition(status, newCondition(type, value, reason, message, now));
     if (available >= desired - maxUnavailable(d)) {
-      setCondition(
-        status,
-        newCondition(
-          'Available',
-          'True',
-          'MinimumReplicasAvailable',
-          'Deployment has minimum availability.',
-          now,
-        ),
-      );
+      set('Available', 'True', 'MinimumReplicasAvailable', 'Deployment has minimum availability.');
     } else {
-      const message = 'Deployment does not have minimum availability.';
-      setCondition(status, newCondition('Available', 'False', 'MinimumReplicasUnavailable', message, now));
+      set(
+        'Available',
+        'False',
+        'MinimumReplicasUnavailable',
+        'Deployment does not have minimum availability.',
+      );
     }
     const progressing = getCondition(status, 'Progressing');
     if (d.spec.paused) {
+      // A paused rollout has no deadline; resuming restarts the clock.
       if (progressing?.reason !== 'DeploymentPaused') {
-        setCondition(
-          status,
-          newCondition('Progressing', 'Unknown', 'DeploymentPaused', 'Deployment is paused', now),
-        );
+        set('Progressing', 'Unknown', 'DeploymentPaused', 'Deployment is paused');
       }
     } else if (progressing?.reason === 'DeploymentPaused') {
-      setCondition(
-        status,
-        newCondition('Progressing', 'Unknown', 'DeploymentResumed', 'Deployment is resumed', now),
-      );
+      set('Progressing', 'Unknown', 'DeploymentResumed', 'Deployment is resumed');
     } else if (newRs) {
       this.updateProgressing(d, previous, status, newRs, now);
     }

@@ -47,7 +47,8 @@ export class Faults {
     if (failure.remaining <= 0) this.failures.splice(this.failures.indexOf(failure), 1);
     const what = `injected failure (${verb} ${resource})`;
     const error = apiError(failure.status, failure.status >= 500 ? `Internal error occurred: ${what}` : what);
-    if (failure.status === 429) throw new KubeApiError(429, error.reason, error.message, { retryAfterSeconds: 1 });
+    if (failure.status === 429)
+      throw new KubeApiError(429, error.reason, error.message, { retryAfterSeconds: 1 });
     throw error;
   }
 }

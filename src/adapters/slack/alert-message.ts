@@ -1,0 +1,150 @@
+import { actions, button, clip, context, section, slackDate } from '../../commanding/blocks.js';
+import type { Block } from '../../commanding/reply.js';
+import { SEVERITY_DESCRIPTIONS } from '../../core/alerts/severity.js';
+import { summariseGroup } from '../../core/alerts/summary.js';
+import type { Severity } from '../../core/alerts/types.js';
+import { formatDuration } from '../../core/duration.js';
+import type { GroupRecord } from '../../alerting/group-record.js';
+import type { ChatMessage } from '../../ports/chat.js';
+import { escapeMrkdwn, nameWithoutPing, ping } from './alert-text.js';
+
+export const ALERT_ACTIONS = {
+  acknowledge: 'switchyard.alert.acknowledge',
+  silence: 'switchyard.alert.silence',
+  unsilence: 'switchyard.alert.unsilence',
+  runbook: 'switchyard.alert.runbook',
+  killSwitch: 'switchyard.alert.kill-switch',
+  rollback: 'switchyard.alert.rollback',
+} as const;
+
+/** The Silence menu's choices (option value `<groupId>:<duration>`). */
+export const SILENCE_CHOICES = [
+  { label: '1 hour', value: '1h' },
+  { label: '4 hours', value: '4h' },
+  { label: '24 hours', value: '24h' },
+] as const;
+
+export interface AlertMessageOptions {
+  oncall?: string;
+  /** Silence buttons only when Alertmanager's API is configured. */
+  silences: boolean;
+  /** Roll back only when `/rollback` exists and a cluster is configured. */
+  rollback: boolean;
+}
+
+const FIRING_EMOJI: Record<Severity, string> = {
+  sev1: ':red_circle:',
+  sev2: ':large_orange_circle:',
+  sev3: ':large_yellow_circle:',
+};
+
+/** The group's one top-level message: status, severity, alerts (summarised within Block Kit limits), buttons. */
+export function renderAlertMessage(record: GroupRecord, options: AlertMessageOptions): ChatMessage {
+  const { state } = record;
+  const summary = summariseGroup(state, { maxTextChars: 2_400, maxAlerts: 20 });
+  const firing = state.status === 'firing';
+  const emoji = firing ? FIRING_EMOJI[state.severity] : ':white_check_mark:';
+  const title = escapeMrkdwn(summary.title);
+  const page = firing && state.severity === 'sev1' && options.oncall ? `${ping(options.oncall)} ` : '';
+
+  const blocks: Block[] = [
+    section(`${page}${emoji} *${title}*\n_${state.severity}: ${SEVERITY_DESCRIPTIONS[state.severity]}_`),
+    context(...statusLines(record, summary.firingCount, summary.resolvedCount)),
+  ];
+  if (summary.lines.length > 0) {
+    blocks.push(section(summary.lines.map((line) => `• ${escapeMrkdwn(line)}`).join('\n')));
+  }
+  const left = [
+    summary.hiddenCount > 0 && `+${summary.hiddenCount} more alerts not listed here.`,
+    summary.notReceivedCount > 0 &&
+      `Alertmanager left ${summary.notReceivedCount} alerts of this group out of its notification (max_alerts).`,
+  ].filter((line): line is string => typeof line === 'string');
+  if (left.length > 0) blocks.push(context(...left));
+  const notice = oncallLine(state.severity, firing, options.oncall);
+  const handled = handledLines(record);
+  if (notice || handled.length > 0) blocks.push(context(...[notice, ...handled].filter((l): l is string => !!l)));
+  const buttons = actionButtons(record, options);
+  if (buttons.length > 0) blocks.push(actions(`alert-actions-${record.id}`, buttons));
+
+  const status = firing ? '' : ` (resolved after ${formatDuration(durationOf(record))})`;
+  return { text: clip(`${page}${emoji} ${title}${status}`, 3_000), blocks };
+}
+
+function statusLines(record: GroupRecord, firingCount: number, resolvedCount: number): string[] {
+  const { state } = record;
+  const counts = `${firingCount} firing · ${resolvedCount} resolved`;
+  if (state.status === 'firing') return [`Firing since ${slackDate(state.openedAt)}`, counts];
+  return [
+    `*Resolved* after ${formatDuration(durationOf(record))} (${slackDate(state.openedAt)} – ${slackDate(state.resolvedAt ?? state.lastNotificationAt)})`,
+    counts,
+  ];
+}
+
+function durationOf(record: GroupRecord): number {
+  return (record.state.resolvedAt ?? record.state.lastNotificationAt) - record.state.openedAt;
+}
+
+/** sev1 pages the on-call group in the message itself; sev2 names it without a ping; sev3 is quiet. */
+function oncallLine(severity: Severity, firing: boolean, oncall: string | undefined): string | undefined {
+  if (!oncall || !firing) return undefined;
+  if (severity === 'sev1') return `On call ${ping(oncall)} paged; escalates until acknowledged.`;
+  if (severity === 'sev2') return `On call ${nameWithoutPing(oncall)} informed (sev2: mentioned, not paged).`;
+  return undefined;
+}
+
+function handledLines(record: GroupRecord): string[] {
+  const { acknowledged, silence } = record.state;
+  return [
+    acknowledged && `:eyes: Acknowledged by ${ping(acknowledged.by)} ${slackDate(acknowledged.at)}`,
+    silence && `:mute: Silenced by ${ping(silence.by)} until ${slackDate(silence.until)}`,
+  ].filter((line): line is string => typeof line === 'string');
+}
+
+function actionButtons(record: GroupRecord, options: AlertMessageOptions): Block[] {
+  const { state } = record;
+  const firing = state.status === 'firing';
+  const buttons: Block[] = [];
+  if (firing && !state.acknowledged) {
+    buttons.push(button({ text: 'Acknowledge', actionId: ALERT_ACTIONS.acknowledge, value: record.id, style: 'primary' }));
+  }
+  if (options.silences && state.silence) {
+    buttons.push(button({ text: 'Unsilence', actionId: ALERT_ACTIONS.unsilence, value: record.id }));
+  } else if (options.silences && firing) {
+    buttons.push({
+      type: 'static_select',
+      action_id: ALERT_ACTIONS.silence,
+      placeholder: { type: 'plain_text', text: 'Silence…' },
+      options: SILENCE_CHOICES.map((choice) => ({
+        text: { type: 'plain_text', text: choice.label },
+        value: `${record.id}:${choice.value}`,
+      })),
+    });
+  }
+  const runbook = runbookUrl(record);
+  if (runbook) buttons.push(button({ text: 'Runbook', actionId: ALERT_ACTIONS.runbook, url: runbook }));
+  if (firing) {
+    buttons.push(button({ text: 'Kill switch', actionId: ALERT_ACTIONS.killSwitch, value: record.id, style: 'danger' }));
+    if (options.rollback && deploymentOf(record)) {
+      buttons.push(button({ text: 'Roll back', actionId: ALERT_ACTIONS.rollback, value: record.id, style: 'danger' }));
+    }
+  }
+  return buttons;
+}
+
+/** The `runbook_url` annotation (common, else the first alert's that has one), when it is an http(s) URL. */
+export function runbookUrl(record: GroupRecord): string | undefined {
+  const candidates = [
+    record.state.commonAnnotations.runbook_url,
+    ...Object.values(record.state.alerts).map((alert) => alert.annotations.runbook_url),
+  ];
+  return candidates.find((url): url is string => !!url && /^https?:\/\/\S+$/.test(url) && url.length <= 3_000);
+}
+
+export function deploymentOf(record: GroupRecord): string | undefined {
+  const name = record.state.groupLabels.deployment ?? record.state.commonLabels.deployment;
+  return name && /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name) ? name : undefined;
+}
+
+export function alertNameOf(record: GroupRecord): string {
+  return record.state.groupLabels.alertname ?? record.state.commonLabels.alertname ?? 'alert';
+}
