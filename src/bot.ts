@@ -3,10 +3,13 @@ import { join } from 'node:path';
 import { App } from '@slack/bolt';
 import { flagsCommand } from '../commands/flags.js';
 import { phaseCommand } from '../commands/phase.js';
+import { rollbackCommand } from '../commands/rollback.js';
 import { runbookCommand } from '../commands/runbook.js';
 import { featureApiRoutes } from './adapters/http/features-api.js';
 import { cachedCheck, healthRoutes } from './adapters/http/health.js';
 import { createHttpServer, type Route, sendJson } from './adapters/http/server.js';
+import type { ClusterSources } from './adapters/kubernetes/kube-config.js';
+import { startClusterWiring } from './adapters/kubernetes/wiring.js';
 import { createMetrics, type Metrics, setFlagGauges } from './adapters/metrics.js';
 import { type Alerting, startAlerting } from './adapters/slack/alert-wiring.js';
 import { announceFlagChanges } from './adapters/slack/announcer.js';
@@ -24,10 +27,11 @@ import type { Logger } from './logger.js';
 import { AccessControl } from './services/access.js';
 import { Confirmations, type PendingActions } from './services/confirmations.js';
 import { FlagService } from './services/flag-service.js';
+import type { WatchTiming } from './services/rollback-watch.js';
 import type { Services } from './services/services.js';
 
 /** The four slash commands of the manifest. */
-export const COMMANDS: readonly CommandSpec[] = [flagsCommand, phaseCommand, runbookCommand];
+export const COMMANDS: readonly CommandSpec[] = [flagsCommand, phaseCommand, rollbackCommand, runbookCommand];
 
 export interface RunningBot {
   url: string;
@@ -43,6 +47,10 @@ export interface BotOverrides {
   /** Extra operators (local mode makes its CLI user one). */
   extraOperators?: string[];
   host?: string;
+  /** Where a cluster configuration is looked for (tests: an empty home, no service account). */
+  clusterSources?: ClusterSources;
+  /** Rollout watch pacing (tests make it quicker). */
+  rolloutTiming?: Partial<WatchTiming>;
 }
 
 /** Builds every adapter from the config, wires them and starts listening. */
@@ -98,7 +106,16 @@ export async function startBot(
   const confirmations = new Confirmations(
     new FileDocumentStore<PendingActions>(join(env.STATE_DIR, 'confirmations.json'), () => ({})),
   );
-  const services: Services = { flags, access, channel: config.channel };
+  const cluster = await startClusterWiring({
+    config,
+    flags,
+    chat,
+    log,
+    track: inFlight.track,
+    sources: overrides.clusterSources,
+    rolloutTiming: overrides.rolloutTiming,
+  });
+  const services: Services = { flags, access, channel: config.channel, cluster: cluster.services };
   const slackDeps = { commands: COMMANDS, services, confirmations, metrics, log, track: inFlight.track };
   registerSlackHandlers(app, slackDeps);
   const alerting = await startAlerting({ config, app, slack: slackDeps, metrics, log });
@@ -113,6 +130,7 @@ export async function startBot(
       [
         { name: 'store', check: () => flagStore.checkWritable() },
         { name: 'slack', check: cachedCheck(() => chat.ping(), 15_000) },
+        ...cluster.readiness,
       ],
       () => shuttingDown,
     ),
@@ -140,6 +158,7 @@ export async function startBot(
       shuttingDown = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      await cluster.stop();
       const drained = await inFlight.drain(10_000);
       if (!drained) log.warn({ pending: inFlight.size }, 'stopped with work still in flight');
       await alerting.stop();

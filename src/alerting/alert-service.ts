@@ -4,7 +4,13 @@ import {
   isEscalating,
   sentTierIndexes,
 } from '../core/alerts/escalation.js';
-import { type AlertGroupState, acknowledge, applyNotification, clearSilence, recordSilence } from '../core/alerts/group.js';
+import {
+  type AlertGroupState,
+  acknowledge,
+  applyNotification,
+  clearSilence,
+  recordSilence,
+} from '../core/alerts/group.js';
 import { severityOf } from '../core/alerts/severity.js';
 import type { AlertNotification, Severity } from '../core/alerts/types.js';
 import { formatDuration } from '../core/duration.js';
@@ -21,6 +27,8 @@ export interface AlertServiceOptions {
   observer?: AlertObserver;
   now?: () => number;
 }
+
+const HOUR = 3_600_000;
 
 /** What a button click did, said to the person who clicked. */
 export type ActionOutcome = { ok: boolean; text: string };
@@ -45,10 +53,9 @@ export class AlertService {
         ...(mapping && { severityMapping: mapping }),
       });
       const next: GroupRecord = { id, sentEscalations: [], ...current, state };
-      // The notifier's jobs are journalled before the record is, so a crash in between loses nothing:
-      // Alertmanager retries (no 200 yet) and the message job renders whatever state is then recorded.
-      await this.options.notifier.groupChanged(next, changes);
-      return { next, result: next };
+      // Queued after the record is written, so the message job renders this state or a later one. A
+      // crash in between: no 200 yet, so Alertmanager resends; and `recover` refreshes the message.
+      return { next, result: next, after: (saved) => this.options.notifier.groupChanged(saved, changes) };
     });
     for (const alert of notification.alerts) {
       this.options.observer?.received?.(alert.status, severityOf(alert.labels, mapping), 1);
@@ -61,21 +68,29 @@ export class AlertService {
     return this.options.store.update(id, async (current) => {
       if (!current) return { result: unknownGroup() };
       if (current.state.status === 'resolved')
-        return { result: { ok: false, text: 'This alert group is already resolved; nothing to acknowledge.' } };
+        return {
+          result: { ok: false, text: 'This alert group is already resolved; nothing to acknowledge.' },
+        };
       if (current.state.acknowledged) {
         const { by: who } = current.state.acknowledged;
         return { result: { ok: false, text: `Already acknowledged by <@${who}>; escalation is stopped.` } };
       }
       const next = { ...current, state: acknowledge(current.state, by.id, this.now()) };
-      await this.options.notifier.acknowledged(next, by);
-      return { next, result: { ok: true, text: 'Acknowledged: escalation stopped.' } };
+      return {
+        next,
+        result: { ok: true, text: 'Acknowledged: escalation stopped.' },
+        after: (saved) => this.options.notifier.acknowledged(saved, by),
+      };
     });
   }
 
   async silence(id: string, by: Actor, durationMs: number): Promise<ActionOutcome> {
     const api = this.options.silences;
     if (!api) {
-      return { ok: false, text: 'Silencing needs `ALERTMANAGER_URL`, which is not set. Nothing was changed.' };
+      return {
+        ok: false,
+        text: 'Silencing needs `ALERTMANAGER_URL`, which is not set. Nothing was changed.',
+      };
     }
     return this.options.store.update(id, async (current) => {
       if (!current) return { result: unknownGroup() };
@@ -93,8 +108,11 @@ export class AlertService {
         comment: `Silenced from Slack by ${by.id} for ${formatDuration(durationMs)} (Switchyard)`,
       });
       const next = { ...current, state: recordSilence(current.state, { id: silenceId, by: by.id, until }) };
-      await this.options.notifier.silenced(next, by, until);
-      return { next, result: { ok: true, text: `Silenced for ${formatDuration(durationMs)} (silence ${silenceId}).` } };
+      return {
+        next,
+        result: { ok: true, text: `Silenced for ${formatDuration(durationMs)} (silence ${silenceId}).` },
+        after: (saved) => this.options.notifier.silenced(saved, by, until),
+      };
     });
   }
 
@@ -107,8 +125,11 @@ export class AlertService {
       if (!silence) return { result: { ok: false, text: 'This group is not silenced.' } };
       await api.expire(silence.id);
       const next = { ...current, state: clearSilence(current.state) };
-      await this.options.notifier.unsilenced(next, by);
-      return { next, result: { ok: true, text: `Silence ${silence.id} expired.` } };
+      return {
+        next,
+        result: { ok: true, text: `Silence ${silence.id} expired.` },
+        after: (saved) => this.options.notifier.unsilenced(saved, by),
+      };
     });
   }
 
@@ -122,6 +143,7 @@ export class AlertService {
         const sent = sentTierIndexes(current.state, current.sentEscalations);
         const due = dueEscalations(current.state, this.options.tiers, sent, this.now());
         if (due.length === 0) return { result: 0 };
+        // Journalled (with the fencing keys) before the keys are recorded: see `recover`.
         await this.options.notifier.escalated(current, due);
         for (const tier of due) this.options.observer?.escalated?.(tier.tierIndex);
         const next = { ...current, sentEscalations: [...current.sentEscalations, ...due.map((d) => d.key)] };
@@ -133,7 +155,9 @@ export class AlertService {
 
   /**
    * After a restart: fencing keys found in the outbox journal (queued just before a crash, perhaps
-   * before the record was written) count as sent; every group's message is brought up to date.
+   * before the record was written) count as sent; the message of every group that is firing, changed
+   * within the last hour or was never posted is brought up to date (a crash may have come between a
+   * record's write and its message job).
    */
   async recover(queuedFences: Iterable<string>): Promise<void> {
     const fences = [...queuedFences];
@@ -144,9 +168,17 @@ export class AlertService {
         const mine = fences.filter(
           (key) => !current.sentEscalations.includes(key) && sentTierIndexes(current.state, [key]).length > 0,
         );
-        if (!current.message) await this.options.notifier.refresh(current);
-        if (mine.length === 0) return { result: undefined };
-        return { next: { ...current, sentEscalations: [...current.sentEscalations, ...mine] }, result: undefined };
+        const recent =
+          !current.message ||
+          current.state.status === 'firing' ||
+          current.state.lastNotificationAt > this.now() - HOUR;
+        const after = recent ? (saved: GroupRecord) => this.options.notifier.refresh(saved) : undefined;
+        if (mine.length === 0) return { result: undefined, after };
+        return {
+          next: { ...current, sentEscalations: [...current.sentEscalations, ...mine] },
+          result: undefined,
+          after,
+        };
       });
     }
     this.reportActive();

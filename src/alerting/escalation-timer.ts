@@ -2,7 +2,10 @@ import cron from 'node-cron';
 import type { Logger } from '../logger.js';
 
 /** Ticks every second (no overlap): each tick fires the escalations now due. */
-export function startEscalationTimer(escalate: () => Promise<number>, log: Logger): { stop(): Promise<void> } {
+export function startEscalationTimer(
+  escalate: () => Promise<number>,
+  log: Logger,
+): { stop(): Promise<void> } {
   const task = cron.schedule(
     '* * * * * *',
     async () => {

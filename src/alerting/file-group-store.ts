@@ -2,7 +2,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Mutex } from 'async-mutex';
 import { readJsonFile, writeFileAtomic } from '../adapters/storage/atomic-file.js';
-import type { GroupRecord, GroupStore } from './group-record.js';
+import type { Change, GroupRecord, GroupStore } from './group-record.js';
 
 /** One JSON file per alert group under `dir`, replaced atomically: a storm of groups writes in parallel. */
 export class FileGroupStore implements GroupStore {
@@ -30,7 +30,7 @@ export class FileGroupStore implements GroupStore {
 
   update<R>(
     id: string,
-    change: (current: GroupRecord | undefined) => { next?: GroupRecord; result: R } | Promise<{ next?: GroupRecord; result: R }>,
+    change: (current: GroupRecord | undefined) => Change<R> | Promise<Change<R>>,
   ): Promise<R> {
     let lock = this.locks.get(id);
     if (!lock) {
@@ -38,11 +38,13 @@ export class FileGroupStore implements GroupStore {
       this.locks.set(id, lock);
     }
     return lock.runExclusive(async () => {
-      const { next, result } = await change(this.records.get(id));
+      const { next, result, after } = await change(this.records.get(id));
       if (next && next !== this.records.get(id)) {
         await writeFileAtomic(join(this.dir, `${id}.json`), JSON.stringify(next));
         this.records.set(id, next);
       }
+      const saved = this.records.get(id);
+      if (after && saved) await after(saved);
       return result;
     });
   }

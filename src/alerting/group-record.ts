@@ -21,9 +21,18 @@ export interface GroupStore {
   load(): Promise<void>;
   get(id: string): GroupRecord | undefined;
   all(): GroupRecord[];
-  /** Runs `change` alone for this group; a returned record is written before the promise settles. */
+  /**
+   * Runs `change` alone for this group. A returned `next` is written before anything else happens;
+   * then `after` runs, still alone for the group (so what it queues sees the state just written).
+   */
   update<R>(
     id: string,
-    change: (current: GroupRecord | undefined) => { next?: GroupRecord; result: R } | Promise<{ next?: GroupRecord; result: R }>,
+    change: (current: GroupRecord | undefined) => Change<R> | Promise<Change<R>>,
   ): Promise<R>;
+}
+
+export interface Change<R> {
+  next?: GroupRecord;
+  result: R;
+  after?: (saved: GroupRecord) => Promise<void>;
 }

@@ -1,5 +1,6 @@
 import type { AccessControl } from './access.js';
 import type { FlagService } from './flag-service.js';
+import type { RollbackService } from './rollback-service.js';
 
 /** What command handlers may use. Built once in main.ts; tests build their own. */
 export interface Services {
@@ -7,4 +8,11 @@ export interface Services {
   access: AccessControl;
   /** The channel announcements go to. */
   channel: string;
+  /** The Kubernetes use-cases; undefined when no cluster is configured. */
+  cluster?: ClusterServices;
+}
+
+export interface ClusterServices {
+  namespace: string;
+  rollback: RollbackService;
 }

@@ -766,6 +766,12 @@ describe('kube emulator through @kubernetes/client-node', () => {
         ['MODIFIED', 'false'],
         ['DELETED', 'false'],
       ]);
+      expect(emulator.requests.find((r) => r.verb === 'watch')).toMatchObject({
+        method: 'GET',
+        resource: 'configmaps',
+        apiGroup: '',
+        status: 200,
+      });
     } finally {
       controller.abort();
     }

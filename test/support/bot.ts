@@ -5,9 +5,11 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type RunningBot, startBot } from '../../src/bot.js';
 import { loadConfig } from '../../src/config/load.js';
+import type { KubeEmulator } from '../../src/emulators/kube/index.js';
 import { SlackEmulator } from '../../src/emulators/slack/emulator.js';
 import { SignedSlackClient } from '../../src/emulators/slack/signed-client.js';
 import { createLogger } from '../../src/logger.js';
+import type { WatchTiming } from '../../src/services/rollback-watch.js';
 
 export const OPERATOR = 'U0OPERATOR';
 export const ONCALL_MEMBER = 'U0ONCALL1';
@@ -33,6 +35,9 @@ export interface TestBotOptions {
   configYaml?: string;
   stateDir?: string;
   slack?: SlackEmulator;
+  /** A Kubernetes API emulator the bot uses as its cluster (through a kubeconfig in the state dir). */
+  kube?: KubeEmulator;
+  rolloutTiming?: Partial<WatchTiming>;
 }
 
 export interface TestBot {
@@ -55,8 +60,20 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
   const stateDir = options.stateDir ?? tempDir();
   const configPath = join(stateDir, 'switchyard.yml');
   writeFileSync(configPath, options.configYaml ?? DEFAULT_CONFIG);
-  const config = loadConfig(testEnv(slack, stateDir, configPath, options.env));
-  const bot = await startBot(config, createLogger('silent'), { host: '127.0.0.1' });
+  const kubeEnv: Record<string, string> = options.kube
+    ? { KUBECONFIG: options.kube.writeKubeconfig(join(stateDir, 'kubeconfig')) }
+    : {};
+  const config = loadConfig(testEnv(slack, stateDir, configPath, { ...kubeEnv, ...options.env }));
+  const bot = await startBot(config, createLogger('silent'), {
+    host: '127.0.0.1',
+    // Hermetic: never the developer's ~/.kube/config or a pod's service account.
+    clusterSources: {
+      kubeconfig: config.env.KUBECONFIG,
+      home: stateDir,
+      tokenFile: join(stateDir, 'no-service-account-token'),
+    },
+    rolloutTiming: options.rolloutTiming,
+  });
   const client = new SignedSlackClient({
     eventsUrl: `${bot.url}/slack/events`,
     signingSecret: SIGNING_SECRET,

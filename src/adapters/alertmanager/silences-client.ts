@@ -24,7 +24,8 @@ export class AlertmanagerSilences implements SilenceApi {
     });
     const body = await this.check(response, 'POST /api/v2/silences');
     const id = (JSON.parse(body) as { silenceID?: unknown }).silenceID;
-    if (typeof id !== 'string' || id === '') throw new Error(`Alertmanager answered without a silenceID: ${body}`);
+    if (typeof id !== 'string' || id === '')
+      throw new Error(`Alertmanager answered without a silenceID: ${body}`);
     return id;
   }
 

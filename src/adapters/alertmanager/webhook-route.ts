@@ -24,7 +24,9 @@ export function alertmanagerWebhookRoute(options: WebhookRouteOptions): Route {
       const started = performance.now();
       res.once('finish', () => options.observeSeconds?.((performance.now() - started) / 1000));
       if (!options.token) {
-        sendJson(res, 401, { error: 'ALERTMANAGER_WEBHOOK_TOKEN is not set, so the webhook refuses every request' });
+        sendJson(res, 401, {
+          error: 'ALERTMANAGER_WEBHOOK_TOKEN is not set, so the webhook refuses every request',
+        });
         return;
       }
       if (!bearerMatches(req, options.token)) {

@@ -24,8 +24,17 @@ export function registerAlertActions(app: App, deps: AlertActionDeps): void {
     app.action<BlockAction<BlockElementAction>>(actionId, async ({ ack, body, action, respond }) => {
       await ack();
       const value =
-        action.type === 'static_select' ? (action.selected_option?.value ?? '') : 'value' in action ? (action.value ?? '') : '';
-      const click: Click = { user: { id: body.user.id, name: body.user.username }, channel: body.channel?.id, value, respond };
+        action.type === 'static_select'
+          ? (action.selected_option?.value ?? '')
+          : 'value' in action
+            ? (action.value ?? '')
+            : '';
+      const click: Click = {
+        user: { id: body.user.id, name: body.user.username },
+        channel: body.channel?.id,
+        value,
+        respond,
+      };
       await deps.slack.track(guarded(click, run, deps.slack));
     });
   };
@@ -34,7 +43,8 @@ export function registerAlertActions(app: App, deps: AlertActionDeps): void {
   on(ALERT_ACTIONS.silence, (click) => {
     const separator = click.value.lastIndexOf(':');
     const duration = parseDuration(click.value.slice(separator + 1));
-    if (separator < 0 || duration === undefined) return Promise.resolve({ ok: false, text: 'Unknown silence choice.' });
+    if (separator < 0 || duration === undefined)
+      return Promise.resolve({ ok: false, text: 'Unknown silence choice.' });
     return deps.alerts.silence(click.value.slice(0, separator), click.user, duration);
   });
   on(ALERT_ACTIONS.unsilence, (click) => deps.alerts.unsilence(click.value, click.user));
@@ -49,9 +59,18 @@ export function registerAlertActions(app: App, deps: AlertActionDeps): void {
     const record = deps.alerts.get(click.value);
     const deployment = record && deploymentOf(record);
     if (!deps.rollback || !deployment) {
-      return { ok: false, text: 'Roll back is not available for this alert (no deployment label or no cluster).' };
+      return {
+        ok: false,
+        text: 'Roll back is not available for this alert (no deployment label or no cluster).',
+      };
     }
-    const reply = await answerAs(deps.slack, '/rollback', `deployment ${deployment}`, click.user, click.channel);
+    const reply = await answerAs(
+      deps.slack,
+      '/rollback',
+      `deployment ${deployment}`,
+      click.user,
+      click.channel,
+    );
     await click.respond({ ...reply, response_type: 'ephemeral', replace_original: false } as never);
     return undefined;
   });
@@ -77,7 +96,10 @@ async function guarded(
     } catch (error) {
       const ref = randomUUID().slice(0, 8);
       log.error({ err: error, ref }, 'alert button failed');
-      outcome = { ok: false, text: `:warning: That did not work (reference ${ref}); nothing was changed. See the logs.` };
+      outcome = {
+        ok: false,
+        text: `:warning: That did not work (reference ${ref}); nothing was changed. See the logs.`,
+      };
     }
   }
   if (!outcome) return;

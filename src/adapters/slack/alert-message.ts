@@ -1,10 +1,10 @@
+import type { GroupRecord } from '../../alerting/group-record.js';
 import { actions, button, clip, context, section, slackDate } from '../../commanding/blocks.js';
 import type { Block } from '../../commanding/reply.js';
 import { SEVERITY_DESCRIPTIONS } from '../../core/alerts/severity.js';
 import { summariseGroup } from '../../core/alerts/summary.js';
 import type { Severity } from '../../core/alerts/types.js';
 import { formatDuration } from '../../core/duration.js';
-import type { GroupRecord } from '../../alerting/group-record.js';
 import type { ChatMessage } from '../../ports/chat.js';
 import { escapeMrkdwn, nameWithoutPing, ping } from './alert-text.js';
 
@@ -62,7 +62,8 @@ export function renderAlertMessage(record: GroupRecord, options: AlertMessageOpt
   if (left.length > 0) blocks.push(context(...left));
   const notice = oncallLine(state.severity, firing, options.oncall);
   const handled = handledLines(record);
-  if (notice || handled.length > 0) blocks.push(context(...[notice, ...handled].filter((l): l is string => !!l)));
+  if (notice || handled.length > 0)
+    blocks.push(context(...[notice, ...handled].filter((l): l is string => !!l)));
   const buttons = actionButtons(record, options);
   if (buttons.length > 0) blocks.push(actions(`alert-actions-${record.id}`, buttons));
 
@@ -105,7 +106,14 @@ function actionButtons(record: GroupRecord, options: AlertMessageOptions): Block
   const firing = state.status === 'firing';
   const buttons: Block[] = [];
   if (firing && !state.acknowledged) {
-    buttons.push(button({ text: 'Acknowledge', actionId: ALERT_ACTIONS.acknowledge, value: record.id, style: 'primary' }));
+    buttons.push(
+      button({
+        text: 'Acknowledge',
+        actionId: ALERT_ACTIONS.acknowledge,
+        value: record.id,
+        style: 'primary',
+      }),
+    );
   }
   if (options.silences && state.silence) {
     buttons.push(button({ text: 'Unsilence', actionId: ALERT_ACTIONS.unsilence, value: record.id }));
@@ -123,9 +131,13 @@ function actionButtons(record: GroupRecord, options: AlertMessageOptions): Block
   const runbook = runbookUrl(record);
   if (runbook) buttons.push(button({ text: 'Runbook', actionId: ALERT_ACTIONS.runbook, url: runbook }));
   if (firing) {
-    buttons.push(button({ text: 'Kill switch', actionId: ALERT_ACTIONS.killSwitch, value: record.id, style: 'danger' }));
+    buttons.push(
+      button({ text: 'Kill switch', actionId: ALERT_ACTIONS.killSwitch, value: record.id, style: 'danger' }),
+    );
     if (options.rollback && deploymentOf(record)) {
-      buttons.push(button({ text: 'Roll back', actionId: ALERT_ACTIONS.rollback, value: record.id, style: 'danger' }));
+      buttons.push(
+        button({ text: 'Roll back', actionId: ALERT_ACTIONS.rollback, value: record.id, style: 'danger' }),
+      );
     }
   }
   return buttons;
@@ -137,7 +149,9 @@ export function runbookUrl(record: GroupRecord): string | undefined {
     record.state.commonAnnotations.runbook_url,
     ...Object.values(record.state.alerts).map((alert) => alert.annotations.runbook_url),
   ];
-  return candidates.find((url): url is string => !!url && /^https?:\/\/\S+$/.test(url) && url.length <= 3_000);
+  return candidates.find(
+    (url): url is string => !!url && /^https?:\/\/\S+$/.test(url) && url.length <= 3_000,
+  );
 }
 
 export function deploymentOf(record: GroupRecord): string | undefined {

@@ -1,9 +1,9 @@
+import type { GroupRecord } from '../../alerting/group-record.js';
 import { clip, slackDate } from '../../commanding/blocks.js';
 import type { DueEscalation } from '../../core/alerts/escalation.js';
 import type { GroupChange } from '../../core/alerts/group.js';
 import type { Alert } from '../../core/alerts/types.js';
 import { formatDuration } from '../../core/duration.js';
-import type { GroupRecord } from '../../alerting/group-record.js';
 import { escapeMrkdwn, ping } from './alert-text.js';
 
 /** Most alerts named in one thread note; the rest are counted. */
@@ -15,7 +15,11 @@ const MAX_NOTE_CHARS = 3_000;
  * severity change, the group resolving or reopening. Undefined when there is nothing new to say
  * (a resend) or when the top-level message says it all (a group just opened).
  */
-export function changesNote(record: GroupRecord, changes: readonly GroupChange[], oncall?: string): string | undefined {
+export function changesNote(
+  record: GroupRecord,
+  changes: readonly GroupChange[],
+  oncall?: string,
+): string | undefined {
   const alerts = record.state.alerts;
   const lines: string[] = [];
   const fired = changes.flatMap((c) => (c.kind === 'alert-firing' ? [alerts[c.fingerprint]] : []));
@@ -30,11 +34,15 @@ export function changesNote(record: GroupRecord, changes: readonly GroupChange[]
   for (const change of changes) {
     if (change.kind !== 'severity-changed') continue;
     const page = change.to === 'sev1' && record.state.status === 'firing' && oncall ? ` ${ping(oncall)}` : '';
-    lines.push(`:arrow_${rankUp(change.from, change.to) ? 'up' : 'down'}: Severity ${change.from} → ${change.to}.${page}`);
+    lines.push(
+      `:arrow_${rankUp(change.from, change.to) ? 'up' : 'down'}: Severity ${change.from} → ${change.to}.${page}`,
+    );
   }
   if (changes.some((c) => c.kind === 'group-resolved')) {
     const { openedAt, resolvedAt } = record.state;
-    lines.push(`:white_check_mark: *Group resolved* after ${formatDuration((resolvedAt ?? openedAt) - openedAt)}.`);
+    lines.push(
+      `:white_check_mark: *Group resolved* after ${formatDuration((resolvedAt ?? openedAt) - openedAt)}.`,
+    );
   }
   return lines.length > 0 ? clip(lines.join('\n'), MAX_NOTE_CHARS) : undefined;
 }
@@ -47,7 +55,8 @@ function listOf(head: string, alerts: Array<Alert | undefined>): string {
 }
 
 function describe(alert: Alert): string {
-  const text = alert.annotations.summary ?? alert.annotations.description ?? alert.labels.alertname ?? alert.fingerprint;
+  const text =
+    alert.annotations.summary ?? alert.annotations.description ?? alert.labels.alertname ?? alert.fingerprint;
   const instance = alert.labels.instance ? `${alert.labels.instance}: ` : '';
   return clip(`${instance}${text}`.replace(/\s+/g, ' '), 200);
 }

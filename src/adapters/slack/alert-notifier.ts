@@ -87,5 +87,10 @@ function messageJob(record: GroupRecord): OutboxJob<SlackJob> {
 }
 
 function threadJob(record: GroupRecord, text: string): OutboxJob<SlackJob> {
-  return { id: randomUUID(), key: keyOf(record), priority: 0, payload: { kind: 'thread', groupId: record.id, text } };
+  return {
+    id: randomUUID(),
+    key: keyOf(record),
+    priority: 0,
+    payload: { kind: 'thread', groupId: record.id, text },
+  };
 }

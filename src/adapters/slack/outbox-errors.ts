@@ -25,7 +25,8 @@ export function classifySlackError(error: unknown): OutboxFailure {
     case 'slack_webapi_rate_limited_error':
       return { kind: 'rate-limited', retryAfterMs: seconds(e.retryAfter) };
     case 'slack_webapi_http_error':
-      if (e.statusCode === 429) return { kind: 'rate-limited', retryAfterMs: seconds(e.headers?.['retry-after']) };
+      if (e.statusCode === 429)
+        return { kind: 'rate-limited', retryAfterMs: seconds(e.headers?.['retry-after']) };
       if ((e.statusCode ?? 500) >= 500) return { kind: 'retry', reason: `HTTP ${e.statusCode}` };
       return { kind: 'drop', reason: `HTTP ${e.statusCode}` };
     case 'slack_webapi_request_error':

@@ -63,7 +63,10 @@ export class OutboxJournal<P> {
   compact(pending: () => readonly OutboxJob<P>[]): Promise<void> {
     return this.mutex.runExclusive(async () => {
       const jobs = pending();
-      await writeFileAtomic(this.path, jobs.map((job) => `${JSON.stringify({ op: 'enqueue', job })}\n`).join(''));
+      await writeFileAtomic(
+        this.path,
+        jobs.map((job) => `${JSON.stringify({ op: 'enqueue', job })}\n`).join(''),
+      );
       this.lines = jobs.length;
     });
   }

@@ -46,7 +46,8 @@ export class Outbox<P> {
     const { pending, fences } = await this.options.journal.replay();
     this.pending = pending;
     await this.options.journal.compact(() => this.pending);
-    if (pending.length > 0) this.options.log.info({ pending: pending.length }, 'outbox: resuming pending Slack posts');
+    if (pending.length > 0)
+      this.options.log.info({ pending: pending.length }, 'outbox: resuming pending Slack posts');
     this.reportDepth();
     return fences;
   }
@@ -138,11 +139,17 @@ export class Outbox<P> {
     } catch (error) {
       const failure = this.options.classify(error);
       if (failure.kind === 'drop') {
-        this.options.log.error({ err: error, job: job.id, reason: failure.reason }, 'outbox: dropping a Slack post');
+        this.options.log.error(
+          { err: error, job: job.id, reason: failure.reason },
+          'outbox: dropping a Slack post',
+        );
         await this.finish(job, failure.reason);
       } else if (failure.kind === 'rate-limited') {
         this.pausedUntil = this.now() + failure.retryAfterMs;
-        this.options.log.warn({ retryAfterMs: failure.retryAfterMs }, 'outbox: rate limited by Slack; pausing');
+        this.options.log.warn(
+          { retryAfterMs: failure.retryAfterMs },
+          'outbox: rate limited by Slack; pausing',
+        );
       } else {
         const attempt = (this.attempts.get(job.key) ?? 0) + 1;
         this.attempts.set(job.key, attempt);
@@ -151,7 +158,10 @@ export class Outbox<P> {
           (this.options.baseBackoffMs ?? 250) * 2 ** (attempt - 1),
         );
         this.keyBlockedUntil.set(job.key, this.now() + backoff);
-        this.options.log.warn({ err: error, job: job.id, attempt, backoff }, 'outbox: Slack call failed; will retry');
+        this.options.log.warn(
+          { err: error, job: job.id, attempt, backoff },
+          'outbox: Slack call failed; will retry',
+        );
       }
     } finally {
       this.running = undefined;

@@ -251,7 +251,14 @@ export class Controllers {
     } else if (progressing?.reason === 'DeploymentPaused') {
       set('Progressing', 'Unknown', 'DeploymentResumed', 'Deployment is resumed');
     } else if (newRs) {
-      this.updateProgressing(d, previous, status, newRs, now);
+      // The real controller writes the status between scaling the new ReplicaSet up and its pods
+      // appearing, so a rollout to an existing (old) ReplicaSet first shows 0 updated replicas and
+      // then progress. One pass here does both: compare with that intermediate status, or the stale
+      // NewReplicaSetAvailable of the previous rollout never changes and the deadline never fires.
+      const firstLook =
+        (previous.observedGeneration ?? 0) < (d.metadata.generation ?? 1) &&
+        getCondition(previous, 'Progressing')?.reason === 'NewReplicaSetAvailable';
+      this.updateProgressing(d, firstLook ? { ...previous, updatedReplicas: 0 } : previous, status, newRs, now);
     }
     const compacted = omitZeroCounts(status);
     if (!deepEqual(compacted, d.status))

@@ -302,13 +302,15 @@ export class KubeEmulator {
         throw new KubeApiError(401, 'Unauthorized', 'Unauthorized');
       }
       if (target.type === 'unknown') throw pathNotFound();
-      if (target.type === 'discovery') return sendJson(res, 200, discovery(target.path, url.host));
+      if (target.type === 'discovery')
+        return sendJson(res, 200, discovery(target.path, req.headers.host ?? ''));
       this.faults.check(verb, target, record.resource!, this.user);
       const query = url.searchParams;
       if (verb === 'watch') {
         const matches = this.api.matcher({ namespace: target.namespace, query }); // a bad selector: 400
         const kind = target.resource.kind;
         const end = serveWatch(res, this.store, { kind, namespace: target.namespace, matches, query });
+        record.status = res.statusCode; // the stream stays open: record the status now
         this.watches.add(end);
         res.on('close', () => this.watches.delete(end));
         return;

@@ -1,0 +1,118 @@
+import { clip, context, mention, section } from '../commanding/blocks.js';
+import type { Block } from '../commanding/reply.js';
+import { formatDuration } from '../core/duration.js';
+import { progressBar, type RolloutStatus } from '../core/rollout/status.js';
+import type { PodView } from '../core/rollout/types.js';
+import type { ChatMessage } from '../ports/chat.js';
+
+/** Slack's limits: section text, blocks per message. */
+const SECTION_MAX = 3000;
+const BLOCKS_MAX = 50;
+
+export interface RollbackHeadline {
+  deployment: string;
+  revision: number;
+  requestedBy: string;
+  reason?: string;
+}
+
+export function announcement(h: RollbackHeadline): ChatMessage {
+  const why = h.reason ? `, “${clip(h.reason, 300)}”` : ', no reason given';
+  const text = `:rewind: Rolling back \`${h.deployment}\` to revision ${h.revision} — requested by ${mention(h.requestedBy)}${why}`;
+  return { text, blocks: [section(text)] };
+}
+
+export function progressMessage(deployment: string, status: RolloutStatus, elapsedMs: number): ChatMessage {
+  const p = status.progress;
+  const icon =
+    status.state === 'done'
+      ? ':white_check_mark:'
+      : status.state === 'failed'
+        ? ':x:'
+        : ':hourglass_flowing_sand:';
+  const lines = [
+    `${icon} \`${deployment}\` ${progressBar(p.available, p.desired)} ${p.available}/${p.desired} available`,
+    `updated ${p.updated}/${p.desired} · ready ${p.ready}/${p.desired} · available ${p.available}/${p.desired} · total pods ${p.total}`,
+    `_${status.message}_ (${formatDuration(elapsedMs)})`,
+  ];
+  const text = lines.join('\n');
+  return { text, blocks: [section(text)] };
+}
+
+export interface RolloutResult {
+  deployment: string;
+  revision: number;
+  outcome: 'succeeded' | 'failed' | 'timed-out' | 'stopped' | 'lost';
+  message: string;
+  pods: PodView[];
+  logs?: { pod: string; container: string; text: string } | { pod: string; error: string };
+}
+
+const OUTCOME = {
+  succeeded: ':white_check_mark: *Rolled back*',
+  failed: ':x: *Rollback failed*',
+  'timed-out': ':x: *Rollback not finished in time*',
+  stopped: ':pause_button: *Stopped watching*',
+  lost: ':warning: *Lost track of the rollout*',
+} as const;
+
+/** The final word in the thread: the outcome, the pods, and the last log lines of a new pod. */
+export function resultMessage(r: RolloutResult): ChatMessage {
+  const head = `${OUTCOME[r.outcome]} \`${r.deployment}\` to revision ${r.revision}: ${r.message}`;
+  const podLines = r.pods.map(podLine);
+  const blocks: Block[] = [
+    section(head),
+    section(podLines.length > 0 ? `*Pods*\n${podLines.join('\n')}` : '*Pods*: none'),
+  ];
+  if (r.logs && 'text' in r.logs) {
+    blocks.push(
+      context(
+        `Last ${r.logs.text.split('\n').filter(Boolean).length} log lines of \`${r.logs.pod}\` (${r.logs.container})`,
+      ),
+    );
+    blocks.push(...codeSections(r.logs.text, SECTION_MAX).map(section));
+  } else if (r.logs) {
+    blocks.push(context(`No logs from \`${r.logs.pod}\`: ${clip(r.logs.error, 500)}`));
+  }
+  const text = `${head}\n${podLines.join('\n')}`;
+  return { text: clip(text, 3000), blocks: blocks.slice(0, BLOCKS_MAX) };
+}
+
+function podLine(pod: PodView): string {
+  const restarts = pod.containers.reduce((sum, c) => sum + c.restartCount, 0);
+  const states = pod.containers.map((c) => c.state).join(', ');
+  const images = pod.containers.map((c) => c.image).join(', ');
+  return `${pod.ready ? ':large_green_circle:' : ':red_circle:'} \`${pod.name}\` ${pod.phase}${pod.ready ? ' ready' : ' not ready'} · restarts ${restarts} · ${states} · ${images}`;
+}
+
+/**
+ * Text in code blocks of at most `max` characters each (fences included), split at line ends;
+ * Slack's control characters escaped, a line longer than a block cut.
+ */
+export function codeSections(text: string, max: number): string[] {
+  const fence = '```';
+  const room = max - 2 * fence.length - 2;
+  const lines = escapeMrkdwn(text)
+    .replace(/```/g, '`\u200b``')
+    .split('\n')
+    .filter((line, index, all) => line !== '' || index < all.length - 1)
+    .map((line) => clip(line, room));
+  const chunks: string[] = [];
+  let current: string[] = [];
+  let size = 0;
+  for (const line of lines) {
+    if (current.length > 0 && size + line.length + 1 > room) {
+      chunks.push(current.join('\n'));
+      current = [];
+      size = 0;
+    }
+    current.push(line);
+    size += line.length + 1;
+  }
+  if (current.length > 0) chunks.push(current.join('\n'));
+  return chunks.map((chunk) => `${fence}\n${chunk}\n${fence}`);
+}
+
+function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}

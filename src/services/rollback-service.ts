@@ -1,0 +1,222 @@
+import { rollbackPatch } from '../core/rollout/patch.js';
+import { imagesOf, newReplicaSetOf, revisionOf } from '../core/rollout/revisions.js';
+import { rolloutStatus } from '../core/rollout/status.js';
+import { chooseRollbackTarget } from '../core/rollout/target.js';
+import type { DeploymentView } from '../core/rollout/types.js';
+import type { Logger } from '../logger.js';
+import type { Chat } from '../ports/chat.js';
+import type { Cluster } from '../ports/cluster.js';
+import type { RolloutResult } from './rollback-messages.js';
+import { announcement, progressMessage } from './rollback-messages.js';
+import { DEFAULT_WATCH_TIMING, type WatchTiming, watchRollout } from './rollback-watch.js';
+
+export interface RevisionSummary {
+  revision: number | undefined;
+  images: string[];
+  createdAt?: string;
+}
+
+export interface RollbackPlan {
+  deployment: string;
+  current: RevisionSummary;
+  target: RevisionSummary & { revision: number; replicaSet: string };
+}
+
+/** Why a rollback cannot be planned, or the plan. */
+export type PlanResult =
+  | { kind: 'ready'; plan: RollbackPlan }
+  | { kind: 'not-found'; deployment: string }
+  | { kind: 'paused'; deployment: string }
+  | { kind: 'no-history'; deployment: string }
+  | { kind: 'revision-not-found'; deployment: string; revision: number; available: number[] }
+  | { kind: 'already-current'; deployment: string; revision: number };
+
+export type StartResult =
+  | Exclude<PlanResult, { kind: 'ready' }>
+  /** The Deployment moved on since the confirmation was shown. */
+  | { kind: 'moved'; deployment: string; expected: string; now: string }
+  | {
+      kind: 'started';
+      plan: RollbackPlan;
+      channel?: string;
+      threadTs?: string;
+      done: Promise<RolloutResult>;
+    };
+
+export interface DeploymentRow {
+  name: string;
+  revision: number | undefined;
+  images: string[];
+  ready: number;
+  desired: number;
+  paused: boolean;
+  state: string;
+}
+
+export interface RollbackDeps {
+  cluster: Cluster;
+  chat: Chat;
+  /** The incident channel. */
+  channel: string;
+  log: Logger;
+  now: () => Date;
+  /** Background work the bot waits for at shutdown. */
+  track: <T>(work: Promise<T>) => Promise<T>;
+  timing?: Partial<WatchTiming>;
+}
+
+/** `/rollback deployment`: `kubectl rollout undo`, then `kubectl rollout status` reported in a thread. */
+export class RollbackService {
+  private readonly stopping = new AbortController();
+  private readonly timing: WatchTiming;
+
+  constructor(private readonly deps: RollbackDeps) {
+    this.timing = { ...DEFAULT_WATCH_TIMING, ...deps.timing };
+  }
+
+  get namespace(): string {
+    return this.deps.cluster.namespace;
+  }
+
+  async listDeployments(): Promise<DeploymentRow[]> {
+    const deployments = await this.deps.cluster.listDeployments();
+    return deployments
+      .map((d) => ({
+        name: d.name,
+        revision: revisionOf(d),
+        images: imagesOf(d.template),
+        ready: d.status.readyReplicas ?? 0,
+        desired: d.replicas ?? 1,
+        paused: d.paused,
+        state: rolloutStatus(d).state,
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async plan(name: string, toRevision = 0): Promise<PlanResult> {
+    const deployment = await this.deps.cluster.readDeployment(name);
+    if (!deployment) return { kind: 'not-found', deployment: name };
+    return this.planFor(deployment, toRevision);
+  }
+
+  /**
+   * Rolls back to `revision` (the one the operator confirmed), provided the Deployment is still at
+   * `expectedCurrent`; then announces it and watches the rollout in the background.
+   */
+  async start(
+    name: string,
+    revision: number,
+    expectedCurrent: string,
+    requestedBy: string,
+    reason?: string,
+  ): Promise<StartResult> {
+    const deployment = await this.deps.cluster.readDeployment(name);
+    if (!deployment) return { kind: 'not-found', deployment: name };
+    const now = String(revisionOf(deployment) ?? '?');
+    if (now !== expectedCurrent) return { kind: 'moved', deployment: name, expected: expectedCurrent, now };
+    const replicaSets = await this.deps.cluster.listReplicaSets(deployment.selector);
+    const planned = this.planWith(deployment, replicaSets, revision);
+    if (planned.kind !== 'ready') return planned;
+    const target = chooseRollbackTarget(deployment, replicaSets, revision);
+    if (target.kind !== 'target') throw new Error('rollback target vanished between plan and patch');
+    await this.deps.cluster.patchDeployment(name, rollbackPatch(deployment, target.replicaSet));
+    this.deps.log.info({ deployment: name, revision, requestedBy }, 'rolled back; watching the rollout');
+
+    const where = await this.postThread(name, revision, requestedBy, reason);
+    const done = this.deps.track(
+      watchRollout(
+        {
+          cluster: this.deps.cluster,
+          chat: this.deps.chat,
+          log: this.deps.log,
+          now: () => this.deps.now().getTime(),
+        },
+        { deployment: name, revision, ...where },
+        this.timing,
+        this.stopping.signal,
+      ).catch((error: unknown) => {
+        this.deps.log.error({ err: error, deployment: name }, 'rollout watch failed');
+        throw error;
+      }),
+    );
+    done.catch(() => undefined);
+    return { kind: 'started', plan: planned.plan, channel: where.channel, threadTs: where.threadTs, done };
+  }
+
+  /** Ends every watch (each posts that it stopped); the tracked work then settles. */
+  stopWatching(): void {
+    this.stopping.abort();
+  }
+
+  private async postThread(name: string, revision: number, requestedBy: string, reason?: string) {
+    try {
+      const top = await this.deps.chat.post(
+        this.deps.channel,
+        announcement({ deployment: name, revision, requestedBy, reason }),
+      );
+      const waiting = progressMessage(
+        name,
+        {
+          state: 'waiting',
+          message: 'Waiting for the rollout to start…',
+          progress: { desired: 0, total: 0, updated: 0, ready: 0, available: 0 },
+        },
+        0,
+      );
+      const progress = await this.deps.chat.post(top.channel, { ...waiting, threadTs: top.ts });
+      return { channel: top.channel, threadTs: top.ts, progressTs: progress.ts };
+    } catch (error) {
+      this.deps.log.error({ err: error }, 'could not post the rollback thread');
+      return {};
+    }
+  }
+
+  private async planFor(deployment: DeploymentView, toRevision: number): Promise<PlanResult> {
+    const replicaSets = await this.deps.cluster.listReplicaSets(deployment.selector);
+    return this.planWith(deployment, replicaSets, toRevision);
+  }
+
+  private planWith(
+    deployment: DeploymentView,
+    replicaSets: Awaited<ReturnType<Cluster['listReplicaSets']>>,
+    toRevision: number,
+  ): PlanResult {
+    const name = deployment.name;
+    const target = chooseRollbackTarget(deployment, replicaSets, toRevision);
+    switch (target.kind) {
+      case 'paused':
+        return { kind: 'paused', deployment: name };
+      case 'no-history':
+        return { kind: 'no-history', deployment: name };
+      case 'revision-not-found':
+        return {
+          kind: 'revision-not-found',
+          deployment: name,
+          revision: target.revision,
+          available: target.available,
+        };
+      case 'already-current':
+        return { kind: 'already-current', deployment: name, revision: target.revision };
+      case 'target': {
+        const currentRs = newReplicaSetOf(deployment, replicaSets);
+        return {
+          kind: 'ready',
+          plan: {
+            deployment: name,
+            current: {
+              revision: revisionOf(deployment),
+              images: imagesOf(deployment.template),
+              createdAt: currentRs?.createdAt,
+            },
+            target: {
+              revision: target.revision,
+              images: imagesOf(target.replicaSet.template),
+              createdAt: target.replicaSet.createdAt,
+              replicaSet: target.replicaSet.name,
+            },
+          },
+        };
+      }
+    }
+  }
+}

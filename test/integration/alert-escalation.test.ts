@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RecordedCall } from '../../src/emulators/slack/emulator.js';
+import { ALERT_TOKEN, CHANNEL, OPERATOR, startTestBot, type TestBot } from '../support/bot.js';
+import { sendJson } from '../support/http.js';
+import { firing, notification } from '../unit/alerts/builders.js';
+
+const CONFIG = `
+access:
+  operators: [${OPERATOR}]
+escalation:
+  oncall: S0ONCALL
+  tiers:
+    - { after: 1s, notify: [U0TEAMLEAD] }
+    - { after: 2s, notify: [U0ENGMGR, S0MANAGERS] }
+`;
+
+let t: TestBot;
+beforeAll(async () => {
+  t = await startTestBot({ configYaml: CONFIG });
+});
+afterAll(async () => {
+  await t.stop();
+});
+
+const post = (body: unknown) =>
+  sendJson('POST', `${t.url}/alertmanager`, body, { authorization: `Bearer ${ALERT_TOKEN}` });
+const ok = (call: RecordedCall) => call.status === 200 && call.response.ok === true;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function groupOf(alertname: string) {
+  const labels = { alertname };
+  const alerts = [firing(`${alertname}-1`, Date.now(), { alertname })];
+  return {
+    alerts,
+    overrides: { groupKey: `{}:{alertname="${alertname}"}`, groupLabels: labels, commonLabels: labels },
+  };
+}
+
+describe('escalation of an unacknowledged sev1 group', () => {
+  it('pings each tier in the thread and by DM, in order, within a few seconds of its time', async () => {
+    const group = groupOf('EscalateMe');
+    const opened = Date.parse(group.alerts[0]!.startsAt);
+    expect((await post(notification(group.alerts, group.overrides))).status).toBe(200);
+    const tier2 = await t.slack.waitForCall(
+      'chat.postMessage',
+      (c) => ok(c) && c.params.channel === 'U0ENGMGR',
+      8_000,
+    );
+    const tier1 = t.slack.calls('chat.postMessage').find((c) => ok(c) && c.params.channel === 'U0TEAMLEAD')!;
+    expect(tier1).toBeDefined();
+    expect(tier1.seq).toBeLessThan(tier2.seq);
+    expect(tier1.at - opened).toBeGreaterThanOrEqual(1_000);
+    expect(tier1.at - opened).toBeLessThan(4_000);
+    expect(tier2.at - opened).toBeGreaterThanOrEqual(2_000);
+    expect(tier2.at - opened).toBeLessThan(5_000);
+    expect(String(tier1.params.text)).toMatch(
+      /^:rotating_light: You are paged \(escalation tier 1\): sev1 \*EscalateMe\*/,
+    );
+
+    await t.bot.alerting.outbox.idle();
+    const [message] = t.slack.messages(CHANNEL).filter((m) => !m.thread_ts && m.text?.includes('EscalateMe'));
+    const notes = t.slack.thread(CHANNEL, message!.ts).map((m) => m.text);
+    expect(notes).toEqual([
+      ':rotating_light: *Escalation tier 1*: still unacknowledged. <@U0TEAMLEAD>',
+      ':rotating_light: *Escalation tier 2*: still unacknowledged. <@U0ENGMGR> <!subteam^S0MANAGERS>',
+    ]);
+    // User groups are mentioned in the thread, not DMed.
+    expect(t.slack.calls('chat.postMessage').filter((c) => c.params.channel === 'S0MANAGERS')).toEqual([]);
+    await sleep(1_500);
+    expect(
+      t.slack.calls('chat.postMessage').filter((c) => ok(c) && c.params.channel === 'U0TEAMLEAD'),
+    ).toHaveLength(1);
+    expect(t.bot.metrics.registry.getSingleMetric('switchyard_escalations_sent_total')).toBeDefined();
+    const metrics = await t.bot.metrics.registry.metrics();
+    expect(metrics).toContain('switchyard_escalations_sent_total{tier="1"} 1');
+    expect(metrics).toContain('switchyard_escalations_sent_total{tier="2"} 1');
+  });
+
+  it('fires no tier once the group is acknowledged', async () => {
+    const group = groupOf('AckedAtOnce');
+    expect((await post(notification(group.alerts, group.overrides))).status).toBe(200);
+    await t.bot.alerting.outbox.idle();
+    const [message] = t.slack
+      .messages(CHANNEL)
+      .filter((m) => !m.thread_ts && m.text?.includes('AckedAtOnce'));
+    const value = /"action_id":"switchyard\.alert\.acknowledge","value":"([^"]+)"/.exec(
+      JSON.stringify(message!.blocks),
+    )![1]!;
+    const before = t.slack.calls('chat.postMessage').length;
+    await t.client.blockAction({
+      actionId: 'switchyard.alert.acknowledge',
+      value,
+      userId: OPERATOR,
+      channelId: CHANNEL,
+      messageTs: message!.ts,
+    });
+    await sleep(3_000);
+    const later = t.slack.calls('chat.postMessage').slice(before);
+    expect(later.map((c) => String(c.params.text))).toEqual([
+      `:eyes: Acknowledged by <@${OPERATOR}>. Escalation stopped.`,
+    ]);
+  });
+
+  it('fires no tier for a group that resolves before its time', async () => {
+    const group = groupOf('GoneQuickly');
+    expect((await post(notification(group.alerts, group.overrides))).status).toBe(200);
+    const done = { ...group.alerts[0]!, status: 'resolved' as const, endsAt: new Date().toISOString() };
+    expect((await post(notification([done], group.overrides))).status).toBe(200);
+    await sleep(2_500);
+    await t.bot.alerting.outbox.idle();
+    const texts = t.slack.calls('chat.postMessage').map((c) => String(c.params.text));
+    expect(texts.filter((text) => text.includes('GoneQuickly') && text.includes('paged'))).toEqual([]);
+    const [message] = t.slack
+      .messages(CHANNEL)
+      .filter((m) => !m.thread_ts && m.text?.includes('GoneQuickly'));
+    expect(message?.text).toContain(':white_check_mark:');
+  });
+});

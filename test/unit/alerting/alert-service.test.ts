@@ -1,0 +1,132 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AlertService, matchersOf } from '../../../src/alerting/alert-service.js';
+import { FileGroupStore } from '../../../src/alerting/file-group-store.js';
+import { groupIdOf } from '../../../src/alerting/group-record.js';
+import type { AlertNotifier, SilenceApi } from '../../../src/alerting/ports.js';
+import { escalationKey } from '../../../src/core/alerts/escalation.js';
+import { firing, GROUP_KEY, notification, resolved, SECOND_MS, T0 } from './fixtures.js';
+
+function setup(dir = mkdtempSync(join(tmpdir(), 'switchyard-alerts-'))) {
+  const calls: string[] = [];
+  const notifier: AlertNotifier = {
+    groupChanged: async (_r, changes) => void calls.push(`changed:${changes.map((c) => c.kind).join(',')}`),
+    acknowledged: async (_r, by) => void calls.push(`ack:${by.id}`),
+    silenced: async (r) => void calls.push(`silenced:${r.state.silence?.id}`),
+    unsilenced: async () => void calls.push('unsilenced'),
+    escalated: async (_r, due) => void calls.push(`escalated:${due.map((d) => d.tierIndex).join(',')}`),
+    refresh: async () => void calls.push('refresh'),
+  };
+  const silences: SilenceApi & { created: unknown[]; expired: string[] } = {
+    created: [],
+    expired: [],
+    async create(s) {
+      this.created.push(s);
+      return 'silence-1';
+    },
+    async expire(id) {
+      this.expired.push(id);
+    },
+  };
+  let now = T0;
+  const store = new FileGroupStore(dir);
+  const service = new AlertService({
+    store,
+    notifier,
+    silences,
+    tiers: [
+      { after: 15 * 60 * SECOND_MS, notify: ['U0TEAMLEAD'] },
+      { after: 60 * 60 * SECOND_MS, notify: ['U0ENGMGR'] },
+    ],
+    now: () => now,
+  });
+  return { dir, calls, silences, store, service, at: (ms: number) => (now = ms) };
+}
+
+const ID = groupIdOf(GROUP_KEY);
+
+describe('AlertService', () => {
+  it('records a group durably and queues its message; a resend changes nothing', async () => {
+    const s = setup();
+    await s.service.ingest(notification([firing('a', T0)]));
+    await s.service.ingest(notification([firing('a', T0)]));
+    expect(s.calls).toEqual(['changed:opened,alert-firing', 'changed:']);
+    const reloaded = new FileGroupStore(s.dir);
+    await reloaded.load();
+    expect(reloaded.get(ID)?.state.status).toBe('firing');
+  });
+
+  it('fires each tier once, when due, and none after an acknowledgement', async () => {
+    const s = setup();
+    await s.service.ingest(notification([firing('a', T0)]));
+    s.at(T0 + 14 * 60_000);
+    expect(await s.service.escalate()).toBe(0);
+    s.at(T0 + 15 * 60_000);
+    expect(await s.service.escalate()).toBe(1);
+    expect(await s.service.escalate()).toBe(0);
+    s.at(T0 + 61 * 60_000);
+    expect(await s.service.escalate()).toBe(1);
+    expect(s.calls.filter((c) => c.startsWith('escalated'))).toEqual(['escalated:0', 'escalated:1']);
+
+    const other = setup();
+    await other.service.ingest(notification([firing('a', T0)]));
+    expect((await other.service.acknowledge(ID, { id: 'U0OP' })).ok).toBe(true);
+    expect((await other.service.acknowledge(ID, { id: 'U0OTHER' })).text).toBe(
+      'Already acknowledged by <@U0OP>; escalation is stopped.',
+    );
+    other.at(T0 + 5 * 3_600_000);
+    expect(await other.service.escalate()).toBe(0);
+  });
+
+  it('after a restart counts fencing keys found in the outbox journal as sent, so nothing repeats', async () => {
+    const s = setup();
+    await s.service.ingest(notification([firing('a', T0)]));
+    const state = s.store.get(ID)!.state;
+    // The crash came after the tier-1 jobs were journalled but before the record said so.
+    const restarted = setup(s.dir);
+    await restarted.store.load();
+    await restarted.service.recover([escalationKey(state, 0), escalationKey({ ...state, openedAt: 1 }, 1)]);
+    restarted.at(T0 + 16 * 60_000);
+    expect(await restarted.service.escalate()).toBe(0);
+    restarted.at(T0 + 61 * 60_000);
+    expect(await restarted.service.escalate()).toBe(1);
+    expect(restarted.calls).toEqual(['refresh', 'escalated:1']);
+  });
+
+  it('silences with the group labels as matchers and the clicker as createdBy; unsilence expires it', async () => {
+    const s = setup();
+    await s.service.ingest(notification([firing('a', T0)]));
+    const result = await s.service.silence(ID, { id: 'U0OP', name: 'op' }, 3_600_000);
+    expect(result).toEqual({ ok: true, text: 'Silenced for 1h (silence silence-1).' });
+    expect(s.silences.created).toEqual([
+      {
+        matchers: [
+          { name: 'alertname', value: 'MessagingSystemDown', isRegex: false, isEqual: true },
+          { name: 'deployment', value: 'messaging-core', isRegex: false, isEqual: true },
+        ],
+        startsAt: new Date(T0),
+        endsAt: new Date(T0 + 3_600_000),
+        createdBy: 'op (U0OP)',
+        comment: 'Silenced from Slack by U0OP for 1h (Switchyard)',
+      },
+    ]);
+    expect(s.store.get(ID)?.state.silence).toEqual({ id: 'silence-1', by: 'U0OP', until: T0 + 3_600_000 });
+    expect((await s.service.unsilence(ID, { id: 'U0OP' })).ok).toBe(true);
+    expect(s.silences.expired).toEqual(['silence-1']);
+    expect(s.store.get(ID)?.state.silence).toBeUndefined();
+  });
+
+  it('refuses to act on an unknown or resolved group', async () => {
+    const s = setup();
+    expect((await s.service.acknowledge('nope', { id: 'U0OP' })).ok).toBe(false);
+    await s.service.ingest(notification([resolved(firing('a', T0), T0 + 60_000)]));
+    expect((await s.service.acknowledge(ID, { id: 'U0OP' })).text).toContain('already resolved');
+  });
+
+  it('uses the common labels for matchers when the group has none', () => {
+    const state = { groupLabels: {}, commonLabels: { b: '2', a: '1' } } as never;
+    expect(matchersOf(state).map((m) => m.name)).toEqual(['a', 'b']);
+  });
+});
