@@ -81,10 +81,8 @@ describe('flags in the cluster ConfigMap', () => {
 
   it('restarts the configured Deployments after a change, as kubectl rollout restart does', async () => {
     const stamp = await eventually(() => {
-      const value =
-        kube.get('Deployment', NS, 'messaging-retry-engine')?.spec.template.metadata?.annotations?.[
-          'kubectl.kubernetes.io/restartedAt'
-        ];
+      const value = kube.get('Deployment', NS, 'messaging-retry-engine')?.spec.template.metadata
+        ?.annotations?.['kubectl.kubernetes.io/restartedAt'];
       if (!value) throw new Error('not restarted yet');
       return value;
     });
@@ -97,7 +95,11 @@ describe('flags in the cluster ConfigMap', () => {
     await t.client.slashCommand({ command: '/flags', text: 'enable exponential_backoff', userId: OPERATOR });
     expect(data().MESSAGING_EXPONENTIAL_BACKOFF).toBe('true');
     kube.requests.length = 0;
-    const ask = await t.client.slashCommand({ command: '/flags', text: 'disable-all spike', userId: OPERATOR });
+    const ask = await t.client.slashCommand({
+      command: '/flags',
+      text: 'disable-all spike',
+      userId: OPERATOR,
+    });
     const click = await t.client.blockAction({
       actionId: 'switchyard.confirm',
       value: confirmId(ask.body),
@@ -128,10 +130,14 @@ describe('flags in the cluster ConfigMap', () => {
         userId: OPERATOR,
       });
       // The bot's PUT is on its way (held by the latency): someone edits the map by hand meanwhile.
-      await eventually(() => {
-        if (!kube.requests.some((r) => r.verb === 'update' && r.resource === 'configmaps'))
-          throw new Error('no update yet');
-      }, 5_000, 5);
+      await eventually(
+        () => {
+          if (!kube.requests.some((r) => r.verb === 'update' && r.resource === 'configmaps'))
+            throw new Error('no update yet');
+        },
+        5_000,
+        5,
+      );
       handEdit({ OTHER_SETTING: 'edited-by-hand' });
       const reply = await command;
       expect(textOf(reply.body as never)).toContain('Done');
@@ -154,7 +160,9 @@ describe('flags in the cluster ConfigMap', () => {
       if (fresh.length < 2) throw new Error('no drift recorded yet');
       return fresh;
     }, 15_000);
-    expect(entries.map((e) => [e.flag, e.before, e.after, e.action, e.via, (e.actor as { id: string }).id])).toEqual([
+    expect(
+      entries.map((e) => [e.flag, e.before, e.after, e.action, e.via, (e.actor as { id: string }).id]),
+    ).toEqual([
       ['intelligent_ordering', false, true, 'drift', 'cluster', 'cluster'],
       ['dashboard', true, false, 'drift', 'cluster', 'cluster'],
     ]);
@@ -163,7 +171,9 @@ describe('flags in the cluster ConfigMap', () => {
     );
     expect(notice.params.channel).toBe(CHANNEL);
     expect(String(notice.params.text)).toContain('`intelligent_ordering` on');
-    expect(String(notice.params.text)).toContain(`ConfigMap ${NS}/${FLAGS_CONFIGMAP_NAME} edited outside Switchyard`);
+    expect(String(notice.params.text)).toContain(
+      `ConfigMap ${NS}/${FLAGS_CONFIGMAP_NAME} edited outside Switchyard`,
+    );
     expect(data().MESSAGING_DASHBOARD).toBe('false');
     const get = await t.client.slashCommand({ command: '/flags', text: 'get dashboard', userId: OPERATOR });
     expect(textOf(get.body as never)).toMatch(/is \*off\*.*by cluster via cluster/s);
@@ -179,7 +189,10 @@ describe('the flag ConfigMap at start', () => {
     try {
       seedMessagingSystem(other);
       const map = other.get('ConfigMap', NS, FLAGS_CONFIGMAP_NAME)!;
-      other.apply({ ...map, data: { ...map.data, MESSAGING_RETRY_LOGIC: 'true', MESSAGING_ALERTING: 'maybe' } });
+      other.apply({
+        ...map,
+        data: { ...map.data, MESSAGING_RETRY_LOGIC: 'true', MESSAGING_ALERTING: 'maybe' },
+      });
       const bot = await startTestBot({ kube: other });
       try {
         expect(audit(bot).map((e) => [e.flag, e.after, e.action, e.via])).toEqual([
@@ -197,7 +210,9 @@ describe('the flag ConfigMap at start', () => {
       try {
         const created = other.get('ConfigMap', NS, FLAGS_CONFIGMAP_NAME);
         expect(created?.data).toEqual(
-          Object.fromEntries(Object.entries(MESSAGING_FLAG_DEFAULTS).map(([key, value]) => [key, String(value)])),
+          Object.fromEntries(
+            Object.entries(MESSAGING_FLAG_DEFAULTS).map(([key, value]) => [key, String(value)]),
+          ),
         );
       } finally {
         await fresh.stop();

@@ -19,7 +19,12 @@ const deployment = (name: string) => kube.get('Deployment', NS, name)!;
 const container = (name: string) => deployment(name).spec.template.spec.containers[0]!;
 
 /** A template change, as `kubectl set image` + `set env` would make, with a change-cause. */
-async function release(name: string, image: string, env: Record<string, string>, extra: Partial<Deployment['spec']> = {}) {
+async function release(
+  name: string,
+  image: string,
+  env: Record<string, string>,
+  extra: Partial<Deployment['spec']> = {},
+) {
   const d = deployment(name);
   const current = d.spec.template.spec.containers[0]!;
   kube.apply({
@@ -83,7 +88,10 @@ beforeAll(async () => {
   seedMessagingSystem(kube);
   await release('messaging-core', 'registry.local/messaging-core:1.1.0', { DELIVERY_MODE: 'batch' });
   await kube.waitForRollout('messaging-core');
-  await release('messaging-core', 'registry.local/messaging-core:1.2.0', { DELIVERY_MODE: 'stream', EXTRA: 'x' });
+  await release('messaging-core', 'registry.local/messaging-core:1.2.0', {
+    DELIVERY_MODE: 'stream',
+    EXTRA: 'x',
+  });
   await kube.waitForRollout('messaging-core');
   t = await startTestBot({ kube, rolloutTiming: { pollMs: 100, updateEveryMs: 300 } });
 });
@@ -100,7 +108,9 @@ describe('/rollback deployment against the cluster', () => {
   it('lists the Deployments with their revisions when no name is given', async () => {
     const reply = textOf((await rollback('deployment')).body as never);
     expect(reply).toContain('Deployments in messaging-system');
-    expect(reply).toMatch(/`messaging-core` revision 3 · 2\/2 ready · `registry\.local\/messaging-core:1\.2\.0`/);
+    expect(reply).toMatch(
+      /`messaging-core` revision 3 · 2\/2 ready · `registry\.local\/messaging-core:1\.2\.0`/,
+    );
     expect(reply).toMatch(/`messaging-retry-engine` revision 1 · 1\/1 ready/);
   });
 
@@ -119,7 +129,9 @@ describe('/rollback deployment against the cluster', () => {
     expect(askText).toContain('Roll back messaging-core from revision 3 to revision 2?');
     expect(askText).toMatch(/Now: revision 3 · `registry\.local\/messaging-core:1\.2\.0`, created .* ago/);
     expect(askText).toMatch(/After: revision 2 · `registry\.local\/messaging-core:1\.1\.0`, created .* ago/);
-    expect(askText).toContain('kubectl rollout undo deployment/messaging-core --to-revision=2 -n messaging-system');
+    expect(askText).toContain(
+      'kubectl rollout undo deployment/messaging-core --to-revision=2 -n messaging-system',
+    );
     expect(container('messaging-core').image).toBe('registry.local/messaging-core:1.2.0');
 
     const started = await click(ask.body);
@@ -133,7 +145,9 @@ describe('/rollback deployment against the cluster', () => {
     const progress = thread[0]!;
     expect(String(progress.text)).toContain('▓▓▓▓▓▓▓▓▓▓ 2/2 available');
     expect(String(progress.text)).toContain('deployment "messaging-core" successfully rolled out');
-    expect(t.slack.calls('chat.update').filter((c) => c.params.ts === progress.ts).length).toBeGreaterThanOrEqual(1);
+    expect(
+      t.slack.calls('chat.update').filter((c) => c.params.ts === progress.ts).length,
+    ).toBeGreaterThanOrEqual(1);
     const resultText = textOf(result as never);
     expect(resultText).toContain('Rolled back* `messaging-core` to revision 2');
     const podLines = String(result.text).match(
@@ -155,7 +169,9 @@ describe('/rollback deployment against the cluster', () => {
       [REVISION_ANNOTATION]: '4',
       [CAUSE]: 'release registry.local/messaging-core:1.1.0',
     });
-    const replicaSets = kube.list('ReplicaSet', NS).filter((rs) => rs.metadata.labels?.app === 'messaging-core');
+    const replicaSets = kube
+      .list('ReplicaSet', NS)
+      .filter((rs) => rs.metadata.labels?.app === 'messaging-core');
     expect(replicaSets).toHaveLength(3);
     const restored = replicaSets.find((rs) => rs.metadata.annotations?.[REVISION_ANNOTATION] === '4');
     expect(restored?.metadata.annotations?.['deployment.kubernetes.io/revision-history']).toBe('2');
@@ -167,7 +183,9 @@ describe('/rollback deployment against the cluster', () => {
     expect(textOf(ask.body as never)).toContain('from revision 4 to revision 1?');
     await click(ask.body);
     await finishedThread('messaging-core');
-    await eventually(() => expect(deployment('messaging-core').metadata.annotations?.[REVISION_ANNOTATION]).toBe('5'));
+    await eventually(() =>
+      expect(deployment('messaging-core').metadata.annotations?.[REVISION_ANNOTATION]).toBe('5'),
+    );
     expect(container('messaging-core').image).toBe('registry.local/messaging-core:1.0.0');
     expect(container('messaging-core')).not.toHaveProperty('env');
   });
@@ -193,16 +211,23 @@ describe('/rollback deployment against the cluster', () => {
     const ask = await rollback('deployment messaging-core');
     const d = deployment('messaging-core');
     kube.apply({ ...d, spec: { ...d.spec, paused: true } });
-    expect(await click(ask.body)).toContain('`messaging-core` is paused, and a paused Deployment cannot be rolled back. Nothing was changed.');
+    expect(await click(ask.body)).toContain(
+      '`messaging-core` is paused, and a paused Deployment cannot be rolled back. Nothing was changed.',
+    );
     expect(textOf((await rollback('deployment messaging-core')).body as never)).toContain(
       'kubectl rollout resume deployment/messaging-core -n messaging-system',
     );
-    kube.apply({ ...deployment('messaging-core'), spec: { ...deployment('messaging-core').spec, paused: false } });
+    kube.apply({
+      ...deployment('messaging-core'),
+      spec: { ...deployment('messaging-core').spec, paused: false },
+    });
 
     const forbidden = await rollback('deployment messaging-core');
     kube.deny('patch', 'deployments');
     const refused = await click(forbidden.body);
-    expect(refused).toContain('The cluster refused: patching Deployment messaging-core: deployments.apps "messaging-core" is forbidden');
+    expect(refused).toContain(
+      'The cluster refused: patching Deployment messaging-core: deployments.apps "messaging-core" is forbidden',
+    );
     expect(refused).toContain('Nothing was changed.');
     expect(container('messaging-core').image).toBe('registry.local/messaging-core:1.0.0');
     expect(deployment('messaging-core').metadata.annotations?.[REVISION_ANNOTATION]).toBe('5');
@@ -213,13 +238,19 @@ describe('/rollback deployment against the cluster', () => {
   });
 
   it('reports a rollout that does not finish within its progress deadline as failed', async () => {
-    await release('messaging-timing-engine', 'registry.local/messaging-timing-engine:crashloop', {}, {
-      progressDeadlineSeconds: 1,
-    });
+    await release(
+      'messaging-timing-engine',
+      'registry.local/messaging-timing-engine:crashloop',
+      {},
+      {
+        progressDeadlineSeconds: 1,
+      },
+    );
     await eventually(
       () =>
         expect(
-          deployment('messaging-timing-engine').status?.conditions?.find((c) => c.type === 'Progressing')?.reason,
+          deployment('messaging-timing-engine').status?.conditions?.find((c) => c.type === 'Progressing')
+            ?.reason,
         ).toBe('ProgressDeadlineExceeded'),
       10_000,
     );
@@ -233,7 +264,9 @@ describe('/rollback deployment against the cluster', () => {
     const text = textOf(result as never);
     expect(text).toContain('Rollback failed* `messaging-timing-engine` to revision 2');
     expect(text).toContain('deployment \\"messaging-timing-engine\\" exceeded its progress deadline');
-    expect(text).toMatch(/not ready · restarts [1-9]\d* · waiting: CrashLoopBackOff · registry\.local\/messaging-timing-engine:crashloop/);
+    expect(text).toMatch(
+      /not ready · restarts [1-9]\d* · waiting: CrashLoopBackOff · registry\.local\/messaging-timing-engine:crashloop/,
+    );
     expect(text).toContain('ERROR fatal: health check failed, exiting');
   });
 });
@@ -251,7 +284,11 @@ describe('without a cluster', () => {
         userId: OPERATOR,
       });
       expect(textOf(reply.body as never)).toContain('No cluster configured');
-      const list = await bare.client.slashCommand({ command: '/rollback', text: 'deployment', userId: OPERATOR });
+      const list = await bare.client.slashCommand({
+        command: '/rollback',
+        text: 'deployment',
+        userId: OPERATOR,
+      });
       expect(textOf(list.body as never)).toContain('No cluster configured');
       const help = await bare.client.slashCommand({ command: '/rollback', text: 'help', userId: OUTSIDER });
       expect(textOf(help.body as never)).toContain('/rollback deployment <name> [--to-revision N] [reason]');

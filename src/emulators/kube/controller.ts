@@ -258,7 +258,13 @@ export class Controllers {
       const firstLook =
         (previous.observedGeneration ?? 0) < (d.metadata.generation ?? 1) &&
         getCondition(previous, 'Progressing')?.reason === 'NewReplicaSetAvailable';
-      this.updateProgressing(d, firstLook ? { ...previous, updatedReplicas: 0 } : previous, status, newRs, now);
+      this.updateProgressing(
+        d,
+        firstLook ? { ...previous, updatedReplicas: 0 } : previous,
+        status,
+        newRs,
+        now,
+      );
     }
     const compacted = omitZeroCounts(status);
     if (!deepEqual(compacted, d.status))
