@@ -77,7 +77,12 @@ export function featureApiRoutes(flags: FlagService, apiToken: string | undefine
         await handler(req, res, ctx);
       } catch (error) {
         if (error instanceof BodyError) {
-          return sendJson(res, error.status, { error: error.message }, error.status === 413 ? { connection: 'close' } : {});
+          return sendJson(
+            res,
+            error.status,
+            { error: error.message },
+            error.status === 413 ? { connection: 'close' } : {},
+          );
         }
         throw error;
       }

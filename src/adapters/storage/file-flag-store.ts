@@ -29,7 +29,8 @@ export class FileFlagStore implements FlagStore {
     const saved = (await readJsonFile<FlagState>(this.statePath)) ?? initialFlagState(this.catalog);
     const recovered = reconcileWithCatalog(this.catalog, replayAudit(saved, await this.audit.readAll()));
     // A crash between the audit append and the state write is repaired here, on disk too.
-    if (recovered.seq !== saved.seq) await writeFileAtomic(this.statePath, `${JSON.stringify(recovered, null, 2)}\n`);
+    if (recovered.seq !== saved.seq)
+      await writeFileAtomic(this.statePath, `${JSON.stringify(recovered, null, 2)}\n`);
     return recovered;
   }
 

@@ -108,7 +108,11 @@ export interface PhasePosition {
 }
 
 /** Where the rollout stands, read from the flag values alone (the flags are the truth of what runs). */
-export function phasePosition(phases: readonly Phase[], values: FlagValues, defaults: FlagValues): PhasePosition {
+export function phasePosition(
+  phases: readonly Phase[],
+  values: FlagValues,
+  defaults: FlagValues,
+): PhasePosition {
   let current = phases[0]!;
   for (const phase of phases.slice(1)) {
     if (!phase.flags.every((key) => values[key])) break;
