@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { writeFileAtomic } from './adapters/storage/atomic-file.js';
 import type { AppConfig } from './config/load.js';
+import { KubeEmulator, seedMessagingSystem } from './emulators/kube/index.js';
 import { SlackEmulator } from './emulators/slack/emulator.js';
 import type { Logger } from './logger.js';
 
@@ -32,11 +33,13 @@ export async function startLocalSlack(config: AppConfig, log: Logger) {
   const emulator = new SlackEmulator({ botToken, logger: log.child({ component: 'slack-emulator' }) });
   await emulator.start(0, '127.0.0.1');
   emulator.addUser(LOCAL_USER, { name: 'local-operator' });
+  const cluster = config.env.KUBECONFIG ? undefined : await startDemoCluster(config, log);
   const localConfig: AppConfig = {
     ...config,
     channel: LOCAL_CHANNEL,
     env: {
       ...config.env,
+      ...(cluster ? { KUBECONFIG: cluster.kubeconfig } : {}),
       SLACK_BOT_TOKEN: botToken,
       SLACK_SIGNING_SECRET: signingSecret,
       SLACK_API_URL: emulator.apiUrl,
@@ -54,5 +57,46 @@ export async function startLocalSlack(config: AppConfig, log: Logger) {
         user: LOCAL_USER,
       } satisfies LocalSession),
     );
-  return { emulator, config: localConfig, saveSession };
+  return { emulator, cluster: cluster?.emulator, config: localConfig, saveSession };
+}
+
+/**
+ * Without KUBECONFIG, local mode runs a Kubernetes API emulator as the demo cluster: the messaging
+ * Deployments (messaging-core with two revisions, so `/rollback deployment messaging-core` has
+ * something to undo) and the flag ConfigMap, reached through a kubeconfig under STATE_DIR.
+ */
+export async function startDemoCluster(config: AppConfig, log: Logger) {
+  const emulator = new KubeEmulator({
+    logger: log.child({ component: 'kube-emulator' }),
+    podReadyAfterMs: 1_500,
+  });
+  await emulator.start(0, '127.0.0.1');
+  seedMessagingSystem(emulator, config.env.KUBE_NAMESPACE);
+  const core = emulator.get('Deployment', config.env.KUBE_NAMESPACE, 'messaging-core');
+  const container = core?.spec.template.spec.containers[0];
+  if (core && container) {
+    emulator.apply({
+      ...core,
+      spec: {
+        ...core.spec,
+        template: {
+          ...core.spec.template,
+          spec: {
+            ...core.spec.template.spec,
+            containers: [{ ...container, image: 'registry.local/messaging-core:1.1.0' }],
+          },
+        },
+      },
+    });
+    emulator.reconcile({ podsReadyNow: true });
+  }
+  const kubeconfig = emulator.writeKubeconfig(
+    join(config.env.STATE_DIR, 'demo-kubeconfig'),
+    config.env.KUBE_NAMESPACE,
+  );
+  log.info(
+    { server: emulator.url, kubeconfig },
+    'local mode: a demo cluster (Kubernetes API emulator) stands in for Kubernetes',
+  );
+  return { emulator, kubeconfig };
 }

@@ -30,8 +30,10 @@ export function progressMessage(deployment: string, status: RolloutStatus, elaps
       : status.state === 'failed'
         ? ':x:'
         : ':hourglass_flowing_sand:';
+  // Old pods count as available too: the bar shows only what is both updated and available.
+  const done = Math.min(p.updated, p.available);
   const lines = [
-    `${icon} \`${deployment}\` ${progressBar(p.available, p.desired)} ${p.available}/${p.desired} available`,
+    `${icon} \`${deployment}\` ${progressBar(done, p.desired)} ${done}/${p.desired} available`,
     `updated ${p.updated}/${p.desired} · ready ${p.ready}/${p.desired} · available ${p.available}/${p.desired} · total pods ${p.total}`,
     `_${status.message}_ (${formatDuration(elapsedMs)})`,
   ];

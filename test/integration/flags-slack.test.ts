@@ -199,7 +199,7 @@ describe('/flags over signed Slack requests', () => {
     }>;
     for (const entry of all) {
       // Every new feature off; every baseline protection exactly as before (on).
-      expect(entry.enabled, entry.name).toBe(entry.default ? true : false);
+      expect(entry.enabled, entry.name).toBe(entry.default);
     }
     const newEntries = auditLines()
       .slice(auditBefore)

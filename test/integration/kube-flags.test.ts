@@ -182,6 +182,30 @@ describe('flags in the cluster ConfigMap', () => {
   });
 });
 
+describe('when the cluster refuses the write', () => {
+  it('changes nothing in the bot either, and says why', async () => {
+    const undo = kube.deny('update', 'configmaps');
+    try {
+      const before = audit(t).length;
+      const reply = await t.client.slashCommand({
+        command: '/flags',
+        text: 'enable retry_logic',
+        userId: OPERATOR,
+      });
+      const text = textOf(reply.body as never);
+      expect(text).toContain('The cluster did not take the change, so nothing was changed');
+      expect(text).toContain(
+        'configmaps "messaging-feature-flags" is forbidden: User "system:serviceaccount:messaging-system:switchyard" cannot update',
+      );
+      expect(audit(t).length).toBe(before);
+      expect((await getJson(`${t.url}/api/v1/features/retry_logic`)).body.enabled).toBe(false);
+      expect(data().MESSAGING_RETRY_LOGIC).toBe('false');
+    } finally {
+      undo();
+    }
+  });
+});
+
 describe('the flag ConfigMap at start', () => {
   it('records a difference found at start as drift, and creates a missing ConfigMap from the bot state', async () => {
     const other = new KubeEmulator({ podReadyAfterMs: 50 });

@@ -1,12 +1,17 @@
 import { readFileSync } from 'node:fs';
-import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { SEED_FLAGS } from '../../src/core/flags/catalog.js';
 import { FLAGS_CONFIGMAP_NAME, KubeEmulator, seedMessagingSystem } from '../../src/emulators/kube/index.js';
 import { CHANNEL, DEFAULT_CONFIG, OPERATOR, startTestBot, type TestBot } from '../support/bot.js';
 import { eventually, getJson, textOf } from '../support/http.js';
 
 const NS = 'messaging-system';
+
+interface EnvVar {
+  name: string;
+  valueFrom?: { secretKeyRef?: unknown };
+}
 
 interface Rule {
   apiGroups: string[];
@@ -15,11 +20,17 @@ interface Rule {
   resourceNames?: string[];
 }
 
-function manifests(file: string): Array<Record<string, any>> {
+// biome-ignore lint/suspicious/noExplicitAny: parsed YAML documents, read by known paths in assertions
+type Manifest = Record<string, any>;
+
+function manifests(file: string): Manifest[] {
   return parseAllDocuments(readFileSync(`deploy/kubernetes/${file}`, 'utf8')).map((doc) => doc.toJS());
 }
 
-const role = manifests('rbac.yaml').find((doc) => doc.kind === 'Role') as { metadata: { namespace: string }; rules: Rule[] };
+const role = manifests('rbac.yaml').find((doc) => doc.kind === 'Role') as {
+  metadata: { namespace: string };
+  rules: Rule[];
+};
 
 let kube: KubeEmulator;
 let t: TestBot;
@@ -30,7 +41,13 @@ async function exerciseEverything() {
   const container = d.spec.template.spec.containers[0]!;
   kube.apply({
     ...d,
-    spec: { ...d.spec, template: { ...d.spec.template, spec: { containers: [{ ...container, image: 'registry.local/messaging-core:2' }] } } },
+    spec: {
+      ...d.spec,
+      template: {
+        ...d.spec.template,
+        spec: { containers: [{ ...container, image: 'registry.local/messaging-core:2' }] },
+      },
+    },
   });
   await kube.waitForRollout('messaging-core');
 
@@ -46,12 +63,23 @@ async function exerciseEverything() {
   expect(kube.get('ConfigMap', NS, FLAGS_CONFIGMAP_NAME)?.data?.MESSAGING_ADAPTIVE_TIMING).toBe('true');
   const map = kube.get('ConfigMap', NS, FLAGS_CONFIGMAP_NAME)!;
   kube.apply({ ...map, data: { ...map.data, MESSAGING_DASHBOARD: 'false' } });
-  await t.slack.waitForCall('chat.postMessage', (call) => String(call.params.text).includes('outside Switchyard'));
+  await t.slack.waitForCall('chat.postMessage', (call) =>
+    String(call.params.text).includes('outside Switchyard'),
+  );
 
   await t.client.slashCommand({ command: '/rollback', text: 'deployment', userId: OPERATOR });
-  const ask = await t.client.slashCommand({ command: '/rollback', text: 'deployment messaging-core', userId: OPERATOR });
+  const ask = await t.client.slashCommand({
+    command: '/rollback',
+    text: 'deployment messaging-core',
+    userId: OPERATOR,
+  });
   const id = /"action_id":"switchyard\.confirm","value":"([^"]+)"/.exec(JSON.stringify(ask.body))![1]!;
-  const click = await t.client.blockAction({ actionId: 'switchyard.confirm', value: id, userId: OPERATOR, responseUrl: t.slack.createResponseUrl() });
+  const click = await t.client.blockAction({
+    actionId: 'switchyard.confirm',
+    value: id,
+    userId: OPERATOR,
+    responseUrl: t.slack.createResponseUrl(),
+  });
   await t.slack.waitForResponse((r) => r.url === click.responseUrl);
   await eventually(() => {
     const done = t.slack.messages(CHANNEL).some((m) => String(m.text).includes('Rolled back'));
@@ -76,7 +104,13 @@ describe('deploy/kubernetes RBAC against the calls the bot makes', () => {
   const calls = () =>
     kube.requests
       .filter((r) => r.resource !== undefined)
-      .map((r) => ({ group: r.apiGroup ?? '', resource: r.resource!, verb: r.verb, name: r.name, namespace: r.namespace }));
+      .map((r) => ({
+        group: r.apiGroup ?? '',
+        resource: r.resource!,
+        verb: r.verb,
+        name: r.name,
+        namespace: r.namespace,
+      }));
   const allows = (rule: Rule, call: ReturnType<typeof calls>[number]) =>
     rule.apiGroups.includes(call.group) &&
     rule.resources.includes(call.resource) &&
@@ -86,7 +120,16 @@ describe('deploy/kubernetes RBAC against the calls the bot makes', () => {
   it('exercised every kind of call (sanity)', () => {
     const kinds = new Set(calls().map((c) => `${c.verb} ${c.resource}`));
     expect([...kinds].sort()).toEqual(
-      ['get configmaps', 'update configmaps', 'get deployments', 'list deployments', 'patch deployments', 'list replicasets', 'list pods', 'get pods/log'].sort(),
+      [
+        'get configmaps',
+        'update configmaps',
+        'get deployments',
+        'list deployments',
+        'patch deployments',
+        'list replicasets',
+        'list pods',
+        'get pods/log',
+      ].sort(),
     );
     expect(kube.requests.some((r) => r.verb === 'update' && r.status === 409)).toBe(true);
     expect(kube.requests.some((r) => r.verb === 'patch' && r.name === 'messaging-retry-engine')).toBe(true);
@@ -94,7 +137,9 @@ describe('deploy/kubernetes RBAC against the calls the bot makes', () => {
 
   it('allows every call the bot made, all in its namespace', () => {
     expect(role.metadata.namespace).toBe(NS);
-    const denied = calls().filter((call) => call.namespace !== NS || !role.rules.some((rule) => allows(rule, call)));
+    const denied = calls().filter(
+      (call) => call.namespace !== NS || !role.rules.some((rule) => allows(rule, call)),
+    );
     expect(denied).toEqual([]);
   });
 
@@ -106,7 +151,11 @@ describe('deploy/kubernetes RBAC against the calls the bot makes', () => {
           for (const verb of rule.verbs)
             for (const name of rule.resourceNames ?? [undefined]) {
               const used = calls().some(
-                (call) => call.group === group && call.resource === resource && call.verb === verb && (name === undefined || call.name === name),
+                (call) =>
+                  call.group === group &&
+                  call.resource === resource &&
+                  call.verb === verb &&
+                  (name === undefined || call.name === name),
               );
               if (!used) unused.push(`${verb} ${group}/${resource}${name ? `/${name}` : ''}`);
             }
@@ -123,16 +172,30 @@ describe('deploy/kubernetes RBAC against the calls the bot makes', () => {
     const container = deployment.spec.template.spec.containers[0];
     expect(container.readinessProbe.httpGet.path).toBe('/readyz');
     expect(container.livenessProbe.httpGet.path).toBe('/healthz');
-    const secretKeys = container.env.filter((e: any) => e.valueFrom?.secretKeyRef).map((e: any) => e.name).sort();
-    expect(secretKeys).toEqual(['ALERTMANAGER_WEBHOOK_TOKEN', 'FLAG_API_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET']);
+    const secretKeys = container.env
+      .filter((e: EnvVar) => e.valueFrom?.secretKeyRef)
+      .map((e: EnvVar) => e.name)
+      .sort();
+    expect(secretKeys).toEqual([
+      'ALERTMANAGER_WEBHOOK_TOKEN',
+      'FLAG_API_TOKEN',
+      'SLACK_BOT_TOKEN',
+      'SLACK_SIGNING_SECRET',
+    ]);
   });
 
   it('ships the flag ConfigMap the Role names, with every flag at its seed default, consumed by the example', () => {
     const map = manifests('flags-configmap.yaml')[0]!;
-    expect(role.rules.find((rule) => rule.resources.includes('configmaps'))?.resourceNames).toEqual([map.metadata.name]);
+    expect(role.rules.find((rule) => rule.resources.includes('configmaps'))?.resourceNames).toEqual([
+      map.metadata.name,
+    ]);
     expect(map.metadata.name).toBe(FLAGS_CONFIGMAP_NAME);
-    expect(map.data).toEqual(Object.fromEntries(SEED_FLAGS.map((flag) => [flag.envVar, String(flag.defaultEnabled)])));
+    expect(map.data).toEqual(
+      Object.fromEntries(SEED_FLAGS.map((flag) => [flag.envVar, String(flag.defaultEnabled)])),
+    );
     const example = manifests('messaging-core.example.yaml')[0]!;
-    expect(example.spec.template.spec.containers[0].envFrom).toEqual([{ configMapRef: { name: map.metadata.name } }]);
+    expect(example.spec.template.spec.containers[0].envFrom).toEqual([
+      { configMapRef: { name: map.metadata.name } },
+    ]);
   });
 });

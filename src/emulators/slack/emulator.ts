@@ -10,11 +10,20 @@ import {
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '../../logger.js';
 import { blockKitViolations } from './block-kit-limits.js';
+import {
+  type EnvelopeAck,
+  type EnvelopeType,
+  type SendEnvelopeOptions,
+  SocketModeHub,
+} from './socket-mode.js';
+
+export type { EnvelopeAck, EnvelopeType, SendEnvelopeOptions } from './socket-mode.js';
 
 /**
  * A Slack workspace on loopback that speaks Slack's wire protocols: the Web API (`/api/<method>`, as
- * `@slack/web-api` calls it), response_url endpoints, and a small JSON inspection API (`/_emulator/…`) for
- * a process that is not the one holding this object. The inspection API is unauthenticated: bind loopback.
+ * `@slack/web-api` calls it), response_url endpoints, Socket Mode (`apps.connections.open` and a WebSocket
+ * endpoint, see socket-mode.ts), and a small JSON inspection API (`/_emulator/…`) for a process that is
+ * not the one holding this object. The inspection API is unauthenticated: bind loopback.
  */
 
 export type SlackFailure =
@@ -85,6 +94,8 @@ export interface RecordedResponse {
 
 export interface SlackEmulatorOptions {
   botToken?: string;
+  /** App-level token for Socket Mode's `apps.connections.open`. */
+  appToken?: string;
   teamId?: string;
   botUserId?: string;
   logger?: Logger;
@@ -109,6 +120,7 @@ interface Outcome {
 }
 
 const BOT_ID = 'B0LOCAL';
+const APP_ID = 'A0LOCAL';
 const RESPONSE_URL_MAX_USES = 5;
 const RESPONSE_URL_TTL_MS = 30 * 60_000;
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
@@ -127,6 +139,7 @@ export class SlackEmulator {
   private readonly rateLimit: SlackEmulatorOptions['rateLimit'];
   private readonly rejectInvalidBlocks: boolean;
   private readonly now: () => number;
+  private readonly socketMode: SocketModeHub;
 
   private server: Server | undefined;
   private baseUrl: string | undefined;
@@ -151,6 +164,12 @@ export class SlackEmulator {
     this.rejectInvalidBlocks = options.rejectInvalidBlocks ?? false;
     this.now = options.now ?? Date.now;
     this.users.set(this.botUserId, { name: 'switchyard', isAdmin: false, isBot: true });
+    this.socketMode = new SocketModeHub({
+      appToken: options.appToken ?? 'xapp-local',
+      botToken: this.botToken,
+      appId: APP_ID,
+      logger: this.logger,
+    });
   }
 
   async start(port = 0, host = '127.0.0.1'): Promise<void> {
@@ -161,6 +180,7 @@ export class SlackEmulator {
         if (!res.headersSent) sendJson(res, 500, { ok: false, error: 'fatal_error' });
       });
     });
+    server.on('upgrade', (req, socket, head) => this.socketMode.handleUpgrade(req, socket, head));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {
@@ -178,6 +198,7 @@ export class SlackEmulator {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
+    await this.socketMode.close();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections(); // clients keep connections alive; don't wait for them
@@ -226,6 +247,29 @@ export class SlackEmulator {
     const id = randomBytes(12).toString('hex');
     this.responseUrls.set(id, { createdAt: this.now(), uses: 0, context });
     return `${this.url}/response/${id}`;
+  }
+
+  // ---- Socket Mode ------------------------------------------------------------------------------------
+
+  /** A client holds an open Socket Mode connection (it has been sent `hello`). */
+  socketModeConnected(): boolean {
+    return this.socketMode.connected;
+  }
+
+  waitForSocketClient(timeoutMs = 5000): Promise<void> {
+    return this.socketMode.waitForClient(timeoutMs);
+  }
+
+  /**
+   * Sends `{envelope_id, type, payload, accepts_response_payload}` over the newest Socket Mode connection
+   * and resolves with the client's ack `{envelope_id, payload}`; rejects when none arrives in time.
+   */
+  sendEnvelope(
+    type: EnvelopeType,
+    payload: Record<string, unknown>,
+    options: SendEnvelopeOptions = {},
+  ): Promise<EnvelopeAck> {
+    return this.socketMode.sendEnvelope(type, payload, options);
   }
 
   // ---- inspection -------------------------------------------------------------------------------------
@@ -356,6 +400,8 @@ export class SlackEmulator {
   private dispatch(method: string, params: SlackParams, token: string | undefined): Outcome {
     const failure = this.failures.get(method)?.shift();
     if (failure) return failed(failure);
+    if (method === 'apps.connections.open')
+      return { status: 200, response: this.socketMode.open(token, this.url) };
     const handler = this.handlers[method];
     if (!handler) return reply({ error: 'unknown_method', req_method: method });
     if (!token) return reply({ error: 'not_authed' });
