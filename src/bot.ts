@@ -144,9 +144,18 @@ export async function startBot(
     },
     { method: 'GET', path: '/', handler: (_req, res) => sendJson(res, 200, { service: 'switchyard' }) },
   ];
+  if (config.slackMode === 'socket') {
+    // Connect before listening, so a bad app token stops start-up without leaving work running.
+    try {
+      await app.start();
+    } catch (error) {
+      await cluster.stop();
+      await alerting.stop();
+      throw error;
+    }
+  }
   const server = createHttpServer(routes, log, metrics);
   const port = await listen(server, env.PORT, overrides.host ?? '0.0.0.0');
-  if (config.slackMode === 'socket') await app.start();
 
   return {
     url: `http://127.0.0.1:${port}`,

@@ -49,6 +49,7 @@ async function main(): Promise<void> {
     log.info({ signal }, 'shutting down: finishing in-flight work');
     await bot.stop();
     await local?.emulator.stop();
+    await local?.cluster?.stop();
     log.info('stopped');
     process.exit(0);
   };

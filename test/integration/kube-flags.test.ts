@@ -7,8 +7,8 @@ import {
   MESSAGING_FLAG_DEFAULTS,
   seedMessagingSystem,
 } from '../../src/emulators/kube/index.js';
-import { CHANNEL, DEFAULT_CONFIG, OPERATOR, startTestBot, type TestBot } from '../support/bot.js';
-import { eventually, getJson, textOf } from '../support/http.js';
+import { API_TOKEN, CHANNEL, DEFAULT_CONFIG, OPERATOR, startTestBot, type TestBot } from '../support/bot.js';
+import { eventually, getJson, sendJson, textOf } from '../support/http.js';
 
 const NS = 'messaging-system';
 const CONFIG = `${DEFAULT_CONFIG}
@@ -200,6 +200,16 @@ describe('when the cluster refuses the write', () => {
       expect(audit(t).length).toBe(before);
       expect((await getJson(`${t.url}/api/v1/features/retry_logic`)).body.enabled).toBe(false);
       expect(data().MESSAGING_RETRY_LOGIC).toBe('false');
+
+      const api = await sendJson(
+        'PUT',
+        `${t.url}/api/v1/features/retry_logic`,
+        { enabled: true, reason: 'via api' },
+        { authorization: `Bearer ${API_TOKEN}` },
+      );
+      expect(api.status).toBe(503);
+      expect(String(api.body.error)).toContain('The cluster did not take the change');
+      expect(audit(t).length).toBe(before);
     } finally {
       undo();
     }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { UserError } from '../../commanding/reply.js';
 import type { FlagDefinition } from '../../core/flags/catalog.js';
 import { resolveFlagName } from '../../core/flags/names.js';
 import type { FlagState } from '../../core/flags/state.js';
@@ -76,6 +77,10 @@ export function featureApiRoutes(flags: FlagService, apiToken: string | undefine
       try {
         await handler(req, res, ctx);
       } catch (error) {
+        // A refusal from where the flags take effect (the cluster): nothing changed, say why.
+        if (error instanceof UserError) {
+          return sendJson(res, 503, { error: error.message, ...(error.hint ? { hint: error.hint } : {}) });
+        }
         if (error instanceof BodyError) {
           return sendJson(
             res,
