@@ -3,6 +3,8 @@ import { clip, context, header, section, slackDate } from '../src/commanding/blo
 import { confirm, message, UserError } from '../src/commanding/reply.js';
 import { type CommandContext, type CommandSpec, subcommand } from '../src/commanding/spec.js';
 import { formatDuration } from '../src/core/duration.js';
+import type { FlagChange } from '../src/core/flags/rules.js';
+import { planPhaseRollback, SEED_PHASES } from '../src/core/phases/plan.js';
 import { ClusterError } from '../src/ports/cluster.js';
 import type { PlanResult, RevisionSummary, StartResult } from '../src/services/rollback-service.js';
 import type { ClusterServices } from '../src/services/services.js';
@@ -27,7 +29,8 @@ const deploymentArgs = z.object({
 
 export const rollbackCommand: CommandSpec = {
   name: '/rollback',
-  summary: 'undo a bad change: a Deployment to an earlier revision (as `kubectl rollout undo`), or the flags',
+  summary:
+    'undo a bad change: a Deployment (as `kubectl rollout undo`), the flags, the last phase, or all of it',
   subcommands: [
     subcommand({
       name: 'deployment',
@@ -117,6 +120,131 @@ export const rollbackCommand: CommandSpec = {
         return message(
           `:octagonal_sign: Flags rolled back: turned off ${changes.map((change) => `\`${change.key}\``).join(', ')}. Announced in the channel.`,
         );
+      },
+    }),
+    subcommand({
+      name: 'phase',
+      usage: 'phase [reason]',
+      summary: 'back to the previous phase: the new features the current phase turned on go off',
+      permission: 'operator',
+      params: ['...reason'],
+      args: z.object({ reason }),
+      async run(ctx, args) {
+        const { catalog } = ctx.services.flags;
+        const plan = planPhaseRollback(SEED_PHASES, catalog, (await ctx.services.flags.snapshot()).values);
+        if (!plan) {
+          return message(
+            'Already at Phase 0 — Pre-Deployment: there is no earlier phase. Nothing was changed.',
+          );
+        }
+        return confirm({
+          title: `Roll back from Phase ${plan.from.number} — ${plan.from.name} to Phase ${plan.to.number} — ${plan.to.name}?`,
+          details: plan.changes.map((change) => `\`${change.key}\` on → off`),
+          confirmLabel: `Back to Phase ${plan.to.number}`,
+          args,
+          blocks: [
+            context(
+              'Baseline flags the phase lists (observability, concurrency control) stay on. Deployments are not touched: `/rollback deployment <name>` or `/rollback all` for those.',
+            ),
+          ],
+        });
+      },
+      async confirmed(ctx, args) {
+        const { catalog } = ctx.services.flags;
+        let target: string | undefined;
+        const changes = await ctx.services.flags.changeWith(
+          (values) => {
+            const plan = planPhaseRollback(SEED_PHASES, catalog, values);
+            target = plan && `Phase ${plan.to.number} — ${plan.to.name}`;
+            return plan?.changes ?? [];
+          },
+          'phase',
+          { actor: ctx.user, via: 'slack', reason: args.reason, correlationId: ctx.correlationId },
+        );
+        if (!target || changes.length === 0) {
+          return message(
+            'Nothing to roll back: the phase changed since you asked. Nothing was changed; see `/phase status`.',
+          );
+        }
+        return message(`:rewind: Back to ${target}: turned off ${keys(changes)}. Announced in the channel.`);
+      },
+    }),
+    subcommand({
+      name: 'all',
+      usage: 'all [reason]',
+      summary: 'everything: the kill switch, then each listed Deployment back one revision',
+      permission: 'operator',
+      params: ['...reason'],
+      args: z.object({
+        reason,
+        /** Set by the confirmation only: the rollbacks the operator saw and agreed to. */
+        expect: z.array(z.object({ name: z.string(), revision: z.number(), current: z.string() })).optional(),
+      }),
+      async run(ctx, args) {
+        const flagChanges = await ctx.services.flags.previewDisableAll();
+        const cluster = ctx.services.cluster;
+        const details = flagChanges.map((change) => `flag \`${change.key}\` on → off`);
+        const expect: Array<{ name: string; revision: number; current: string }> = [];
+        if (cluster) {
+          for (const name of ctx.services.rollbackDeployments ?? []) {
+            const planned = await clusterCall(() => cluster.rollback.plan(name, 0));
+            if (planned.kind === 'ready') {
+              const { plan } = planned;
+              expect.push({
+                name,
+                revision: plan.target.revision,
+                current: String(plan.current.revision ?? '?'),
+              });
+              details.push(
+                `Deployment \`${name}\` revision ${plan.current.revision ?? '?'} → ${plan.target.revision} (${plan.target.images.map((image) => `\`${image}\``).join(', ')})`,
+              );
+            } else {
+              details.push(
+                `Deployment \`${name}\`: skipped — ${refusal(planned, cluster.namespace).message.replace(/ Nothing was changed\.$/, '')}`,
+              );
+            }
+          }
+        }
+        if (flagChanges.length === 0 && expect.length === 0) {
+          return message(
+            `:white_check_mark: Nothing to roll back: every new feature is already off${cluster ? ' and no listed Deployment has an earlier revision to go to' : ' (no cluster configured, so no Deployments)'}. Nothing was changed.`,
+          );
+        }
+        return confirm({
+          title: 'Roll back everything?',
+          details,
+          confirmLabel: 'Roll back everything',
+          args: { ...args, expect },
+          blocks: cluster ? [] : [context('No cluster configured: only the flags are rolled back.')],
+        });
+      },
+      async confirmed(ctx, args) {
+        const lines: string[] = [];
+        const changes = await ctx.services.flags.disableAll({
+          actor: ctx.user,
+          via: 'slack',
+          reason: args.reason,
+          correlationId: ctx.correlationId,
+        });
+        lines.push(
+          changes.length > 0
+            ? `:octagonal_sign: Flags: turned off ${keys(changes)}.`
+            : 'Flags: every new feature was already off.',
+        );
+        const cluster = ctx.services.cluster;
+        for (const target of args.expect ?? []) {
+          if (!cluster) break;
+          try {
+            const result = await clusterCall(() =>
+              cluster.rollback.start(target.name, target.revision, target.current, ctx.user.id, args.reason),
+            );
+            lines.push(startedReply(result, cluster.namespace).text);
+          } catch (error) {
+            if (!(error instanceof UserError)) throw error;
+            lines.push(`:warning: \`${target.name}\`: ${error.message}`);
+          }
+        }
+        return message(lines.join('\n'));
       },
     }),
   ],
@@ -230,4 +358,8 @@ async function clusterCall<T>(run: () => Promise<T>): Promise<T> {
     }
     throw new UserError(`The cluster answered: ${error.message}. Nothing was changed.`);
   }
+}
+
+function keys(changes: readonly FlagChange[]): string {
+  return changes.map((change) => `\`${change.key}\``).join(', ');
 }

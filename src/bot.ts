@@ -115,7 +115,13 @@ export async function startBot(
     sources: overrides.clusterSources,
     rolloutTiming: overrides.rolloutTiming,
   });
-  const services: Services = { flags, access, channel: config.channel, cluster: cluster.services };
+  const services: Services = {
+    flags,
+    access,
+    channel: config.channel,
+    cluster: cluster.services,
+    rollbackDeployments: file.rollback.deployments,
+  };
   const slackDeps = { commands: COMMANDS, services, confirmations, metrics, log, track: inFlight.track };
   registerSlackHandlers(app, slackDeps);
   const alerting = await startAlerting({ config, app, slack: slackDeps, metrics, log });

@@ -50,6 +50,15 @@ export const fileConfigSchema = z
       })
       .strict()
       .prefault({}),
+    rollback: z
+      .object({
+        /** What `/rollback all` rolls back besides the flags: the seed's application rollback. */
+        deployments: z
+          .array(z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected a Deployment name'))
+          .default(['messaging-core', 'messaging-timing-engine', 'messaging-retry-engine']),
+      })
+      .strict()
+      .prefault({}),
     kubernetes: z
       .object({
         /** Deployments restarted after a flag change, for consumers that read flags only at start. */

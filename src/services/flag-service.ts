@@ -100,11 +100,19 @@ export class FlagService {
   }
 
   /** The kill switch: returns what actually changed (possibly nothing). */
-  async disableAll(meta: ChangeMeta): Promise<FlagChange[]> {
+  disableAll(meta: ChangeMeta): Promise<FlagChange[]> {
+    return this.changeWith((values) => planDisableAll(this.catalog, values), 'disable-all', meta);
+  }
+
+  /**
+   * A batch planned against the values current under the lock (not those shown in a confirmation
+   * minutes ago), so what is committed always follows the rules. Returns what actually changed.
+   */
+  async changeWith(plan: (values: FlagValues) => FlagChange[], action: AuditAction, meta: ChangeMeta) {
     return this.mutex.runExclusive(async () => {
       const state = await this.snapshot();
-      const changes = planDisableAll(this.catalog, state.values);
-      if (changes.length > 0) await this.commit(state, changes, 'disable-all', meta);
+      const changes = plan(state.values).filter((change) => state.values[change.key] !== change.to);
+      if (changes.length > 0) await this.commit(state, changes, action, meta);
       return changes;
     });
   }

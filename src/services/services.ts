@@ -10,6 +10,8 @@ export interface Services {
   channel: string;
   /** The Kubernetes use-cases; undefined when no cluster is configured. */
   cluster?: ClusterServices;
+  /** Deployments `/rollback all` rolls back (config `rollback.deployments`). */
+  rollbackDeployments?: readonly string[];
 }
 
 export interface ClusterServices {

@@ -19,12 +19,14 @@ export function announceFlagChanges(chat: Chat, channel: string, log: Logger) {
         : mention(event.meta.actor.id);
     const what = event.changes.map((change) => `\`${change.key}\` ${change.to ? 'on' : 'off'}`).join(', ');
     const names = event.changes.map((change) => `\`${change.key}\``).join(', ');
-    const lead =
-      event.action === 'disable-all'
-        ? `:octagonal_sign: *Kill switch* pulled by ${who} ${VIA[event.meta.via]}: turned off ${names}.`
-        : event.action === 'drift'
-          ? `:mag: Flags changed outside Switchyard (${VIA[event.meta.via]}): ${what}. Recorded in the audit log; not reverted.`
-          : `:gear: ${who} changed flags ${VIA[event.meta.via]}: ${what}.`;
+    const via = VIA[event.meta.via];
+    const lead = {
+      'disable-all': `:octagonal_sign: *Kill switch* pulled by ${who} ${via}: turned off ${names}.`,
+      phase: `:rewind: ${who} rolled the rollout back a phase ${via}: turned off ${names}.`,
+      drift: `:mag: Flags changed outside Switchyard (${via}): ${what}. Recorded in the audit log; not reverted.`,
+      enable: `:gear: ${who} changed flags ${via}: ${what}.`,
+      disable: `:gear: ${who} changed flags ${via}: ${what}.`,
+    }[event.action];
     const why = event.meta.reason ? `\nReason: “${event.meta.reason}”` : '\nNo reason given.';
     try {
       await chat.post(channel, { text: `${lead}${why}` });

@@ -1,4 +1,5 @@
-import type { FlagValues } from '../flags/catalog.js';
+import type { FlagCatalog, FlagValues } from '../flags/catalog.js';
+import { applyChanges, type FlagChange, planFlagChange } from '../flags/rules.js';
 
 /** One phase of the seed's rollout: what it switches on and what must be true before it counts as done. */
 export interface Phase {
@@ -123,4 +124,34 @@ export function phasePosition(
   const ahead = later.flatMap((phase) => phase.flags).filter((key) => values[key] && !defaults[key]);
   const toEnable = next ? next.flags.filter((key) => !values[key]) : [];
   return { current, next, ahead, toEnable };
+}
+
+export interface PhaseRollback {
+  from: Phase;
+  to: Phase;
+  /** The phase's new features (off by default) that are on, and whatever depends on them. */
+  changes: FlagChange[];
+}
+
+/**
+ * Going back one phase turns off the new features the current phase turned on. Baseline flags it
+ * also lists (observability, concurrency control) stay on: they are protections, not features.
+ */
+export function planPhaseRollback(
+  phases: readonly Phase[],
+  catalog: FlagCatalog,
+  values: FlagValues,
+): PhaseRollback | undefined {
+  const { current } = phasePosition(phases, values, catalog.defaults());
+  const previous = phases.find((phase) => phase.number === current.number - 1);
+  if (!previous) return undefined;
+  let after = values;
+  const changes: FlagChange[] = [];
+  for (const key of current.flags.filter((flag) => !catalog.require(flag).defaultEnabled)) {
+    const plan = planFlagChange(catalog, after, key, false);
+    if (!plan.ok) continue;
+    after = applyChanges(after, plan.changes);
+    changes.push(...plan.changes);
+  }
+  return { from: current, to: previous, changes };
 }
