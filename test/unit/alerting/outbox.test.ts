@@ -98,7 +98,15 @@ describe('Outbox', () => {
 
   it('replays pending jobs after a crash, in order, with their fencing keys; done ones are not replayed', async () => {
     const path = journalPath();
-    const first = outbox(path, async () => undefined);
+    // The first process "hangs" on the jobs enqueued just before the crash, so they stay pending
+    // whatever the timing.
+    let release = () => {};
+    const hung = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const first = outbox(path, async (p) => {
+      if (p.name === 'four' || p.name === 'five') await hung;
+    });
     await first.open();
     await first.enqueue([job('one', 'A', { fence: 'escalation:1:0:g' }), job('two', 'A'), job('three', 'B')]);
     first.start();
@@ -116,6 +124,7 @@ describe('Outbox', () => {
     second.start();
     await second.idle();
     await second.stop();
+    release();
     await first.stop();
     expect(ran).toEqual(['four', 'five']);
   });
