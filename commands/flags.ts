@@ -10,6 +10,46 @@ import type { AuditEntry, FlagState } from '../src/core/flags/state.js';
 const reason = z.string().max(500, 'keep the reason under 500 characters').optional();
 const flagName = z.string({ error: 'name a flag, e.g. adaptive_timing (see /flags list)' }).min(1);
 
+/** The kill switch, also offered as `/rollback flags`. */
+export const killSwitch = subcommand({
+  name: 'disable-all',
+  usage: 'disable-all [reason]',
+  summary: 'kill switch: every new feature off; baseline protections stay on',
+  permission: 'operator',
+  params: ['...reason'],
+  args: z.object({ reason }),
+  async run(ctx, args) {
+    const changes = await ctx.services.flags.previewDisableAll();
+    if (changes.length === 0) {
+      return message(
+        ':white_check_mark: Nothing to disable: every new feature is already off. Nothing was changed.',
+      );
+    }
+    return confirm({
+      title: `Turn off ${changes.length} new feature${changes.length === 1 ? '' : 's'}?`,
+      details: changes.map((change) => `\`${change.key}\` on → off`),
+      confirmLabel: `Disable ${changes.length} flag${changes.length === 1 ? '' : 's'}`,
+      args,
+      blocks: [
+        context(
+          'Baseline protections (safety, observability, timing fallback, concurrency control) stay as they are.',
+        ),
+      ],
+    });
+  },
+  async confirmed(ctx, args) {
+    const changes = await ctx.services.flags.disableAll(changeMeta(ctx, args.reason));
+    if (changes.length === 0) {
+      return message(
+        ':white_check_mark: Nothing to disable: every new feature was already off. Nothing was changed.',
+      );
+    }
+    return message(
+      `:octagonal_sign: Kill switch: turned off ${changes.map((change) => `\`${change.key}\``).join(', ')}. Announced in the channel.`,
+    );
+  },
+});
+
 export const flagsCommand: CommandSpec = {
   name: '/flags',
   summary: 'see and change the messaging system’s feature flags; `disable-all` is the kill switch',
@@ -98,44 +138,7 @@ export const flagsCommand: CommandSpec = {
       run: (ctx, args) => setFlag(ctx, args.flag, false, args.reason),
       confirmed: (ctx, args) => setFlag(ctx, args.flag, false, args.reason, true),
     }),
-    subcommand({
-      name: 'disable-all',
-      usage: 'disable-all [reason]',
-      summary: 'kill switch: every new feature off; baseline protections stay on',
-      permission: 'operator',
-      params: ['...reason'],
-      args: z.object({ reason }),
-      async run(ctx, args) {
-        const changes = await ctx.services.flags.previewDisableAll();
-        if (changes.length === 0) {
-          return message(
-            ':white_check_mark: Nothing to disable: every new feature is already off. Nothing was changed.',
-          );
-        }
-        return confirm({
-          title: `Turn off ${changes.length} new feature${changes.length === 1 ? '' : 's'}?`,
-          details: changes.map((change) => `\`${change.key}\` on → off`),
-          confirmLabel: `Disable ${changes.length} flag${changes.length === 1 ? '' : 's'}`,
-          args,
-          blocks: [
-            context(
-              'Baseline protections (safety, observability, timing fallback, concurrency control) stay as they are.',
-            ),
-          ],
-        });
-      },
-      async confirmed(ctx, args) {
-        const changes = await ctx.services.flags.disableAll(changeMeta(ctx, args.reason));
-        if (changes.length === 0) {
-          return message(
-            ':white_check_mark: Nothing to disable: every new feature was already off. Nothing was changed.',
-          );
-        }
-        return message(
-          `:octagonal_sign: Kill switch: turned off ${changes.map((change) => `\`${change.key}\``).join(', ')}. Announced in the channel.`,
-        );
-      },
-    }),
+    killSwitch,
     subcommand({
       name: 'history',
       usage: 'history [flag]',

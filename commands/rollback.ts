@@ -8,6 +8,7 @@ import { planPhaseRollback, SEED_PHASES } from '../src/core/phases/plan.js';
 import { ClusterError } from '../src/ports/cluster.js';
 import type { PlanResult, RevisionSummary, StartResult } from '../src/services/rollback-service.js';
 import type { ClusterServices } from '../src/services/services.js';
+import { killSwitch } from './flags.js';
 
 const reason = z.string().max(500, 'keep the reason under 500 characters').optional();
 
@@ -79,49 +80,12 @@ export const rollbackCommand: CommandSpec = {
         return startedReply(result, cluster.namespace);
       },
     }),
-    subcommand({
+    {
+      ...killSwitch,
       name: 'flags',
       usage: 'flags [reason]',
       summary: 'the kill switch, as `/flags disable-all`: every new feature off',
-      permission: 'operator',
-      params: ['...reason'],
-      args: z.object({ reason }),
-      async run(ctx, args) {
-        const changes = await ctx.services.flags.previewDisableAll();
-        if (changes.length === 0) {
-          return message(
-            ':white_check_mark: Nothing to roll back: every new feature is already off. Nothing was changed.',
-          );
-        }
-        return confirm({
-          title: `Roll back the flags: turn off ${changes.length} new feature${changes.length === 1 ? '' : 's'}?`,
-          details: changes.map((change) => `\`${change.key}\` on → off`),
-          confirmLabel: `Disable ${changes.length} flag${changes.length === 1 ? '' : 's'}`,
-          args,
-          blocks: [
-            context(
-              'Baseline protections (safety, observability, timing fallback, concurrency control) stay as they are.',
-            ),
-          ],
-        });
-      },
-      async confirmed(ctx, args) {
-        const changes = await ctx.services.flags.disableAll({
-          actor: ctx.user,
-          via: 'slack',
-          reason: args.reason,
-          correlationId: ctx.correlationId,
-        });
-        if (changes.length === 0) {
-          return message(
-            ':white_check_mark: Nothing to roll back: every new feature was already off. Nothing was changed.',
-          );
-        }
-        return message(
-          `:octagonal_sign: Flags rolled back: turned off ${changes.map((change) => `\`${change.key}\``).join(', ')}. Announced in the channel.`,
-        );
-      },
-    }),
+    },
     subcommand({
       name: 'phase',
       usage: 'phase [reason]',

@@ -12,6 +12,7 @@ import {
   type TestBot,
 } from '../support/bot.js';
 import { getJson, sendJson, textOf } from '../support/http.js';
+import { confirmId } from '../support/slack.js';
 
 let t: TestBot;
 
@@ -43,11 +44,6 @@ const put = (name: string, enabled: boolean, extra: Record<string, unknown> = {}
     { enabled, reason: 'test setup', ...extra },
     { authorization: `Bearer ${API_TOKEN}` },
   );
-const confirmId = (body: unknown): string => {
-  const match = /"action_id":"switchyard\.confirm","value":"([^"]+)"/.exec(JSON.stringify(body));
-  if (!match) throw new Error(`no confirm button in ${JSON.stringify(body)}`);
-  return match[1]!;
-};
 const channelPosts = () =>
   t.slack.calls('chat.postMessage').filter((call) => call.params.channel === CHANNEL);
 

@@ -9,6 +9,7 @@ import {
 } from '../../src/emulators/kube/index.js';
 import { API_TOKEN, CHANNEL, DEFAULT_CONFIG, OPERATOR, startTestBot, type TestBot } from '../support/bot.js';
 import { eventually, getJson, sendJson, textOf } from '../support/http.js';
+import { confirmId } from '../support/slack.js';
 
 const NS = 'messaging-system';
 const CONFIG = `${DEFAULT_CONFIG}
@@ -32,11 +33,6 @@ const audit = (bot: TestBot) => {
   } catch {
     return [];
   }
-};
-const confirmId = (body: unknown): string => {
-  const match = /"action_id":"switchyard\.confirm","value":"([^"]+)"/.exec(JSON.stringify(body));
-  if (!match) throw new Error(`no confirm button in ${JSON.stringify(body)}`);
-  return match[1]!;
 };
 const handEdit = (changes: Record<string, string>) => {
   const map = configMap();

@@ -8,6 +8,7 @@ import {
 } from '../../src/emulators/kube/index.js';
 import { CHANNEL, OPERATOR, OUTSIDER, startTestBot, type TestBot } from '../support/bot.js';
 import { eventually, textOf } from '../support/http.js';
+import { clickConfirm } from '../support/slack.js';
 
 const NS = 'messaging-system';
 const CAUSE = 'kubernetes.io/change-cause';
@@ -46,23 +47,9 @@ async function release(
   });
 }
 
-const confirmId = (body: unknown): string => {
-  const match = /"action_id":"switchyard\.confirm","value":"([^"]+)"/.exec(JSON.stringify(body));
-  if (!match) throw new Error(`no confirm button in ${JSON.stringify(body)}`);
-  return match[1]!;
-};
 const rollback = (text: string, userId = OPERATOR) =>
   t.client.slashCommand({ command: '/rollback', text, userId });
-async function click(body: unknown, userId = OPERATOR): Promise<string> {
-  const sent = await t.client.blockAction({
-    actionId: 'switchyard.confirm',
-    value: confirmId(body),
-    userId,
-    responseUrl: t.slack.createResponseUrl(),
-  });
-  const reply = await t.slack.waitForResponse((r) => r.url === sent.responseUrl);
-  return textOf(reply.body as never);
-}
+const click = (body: unknown, userId = OPERATOR) => clickConfirm(t.slack, t.client, body, userId);
 /** The thread under the channel message announcing a rollback of `name`, once its result is posted. */
 async function finishedThread(name: string, timeoutMs = 20_000) {
   return eventually(

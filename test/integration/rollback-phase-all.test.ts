@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeEmulator, seedMessagingSystem } from '../../src/emulators/kube/index.js';
 import { API_TOKEN, OPERATOR, OUTSIDER, startTestBot, type TestBot } from '../support/bot.js';
 import { eventually, getJson, sendJson, textOf } from '../support/http.js';
+import { clickConfirm } from '../support/slack.js';
 
 const NS = 'messaging-system';
 let kube: KubeEmulator;
@@ -15,17 +16,7 @@ const enable = (flag: string) =>
     { authorization: `Bearer ${API_TOKEN}` },
   );
 const enabled = async (flag: string) => (await getJson(`${t.url}/api/v1/features/${flag}`)).body.enabled;
-const confirmId = (body: unknown) =>
-  /"action_id":"switchyard\.confirm","value":"([^"]+)"/.exec(JSON.stringify(body))![1]!;
-async function click(body: unknown, userId = OPERATOR): Promise<string> {
-  const sent = await t.client.blockAction({
-    actionId: 'switchyard.confirm',
-    value: confirmId(body),
-    userId,
-    responseUrl: t.slack.createResponseUrl(),
-  });
-  return textOf((await t.slack.waitForResponse((r) => r.url === sent.responseUrl)).body as never);
-}
+const click = (body: unknown, userId = OPERATOR) => clickConfirm(t.slack, t.client, body, userId);
 const image = (name: string) => kube.get('Deployment', NS, name)!.spec.template.spec.containers[0]!.image;
 
 beforeAll(async () => {
@@ -98,6 +89,23 @@ describe('/rollback phase', () => {
     expect(kube.get('ConfigMap', NS, 'messaging-feature-flags')!.data!.MESSAGING_INTELLIGENT_ORDERING).toBe(
       'false',
     );
+  });
+});
+
+describe('/rollback flags', () => {
+  it('is the kill switch under another name: asks, then turns every new feature off', async () => {
+    await enable('adaptive_timing');
+    const ask = await t.client.slashCommand({
+      command: '/rollback',
+      text: 'flags timing bug',
+      userId: OPERATOR,
+    });
+    expect(textOf(ask.body as never)).toContain('`adaptive_timing` on → off');
+    expect(await enabled('adaptive_timing')).toBe(true);
+    expect(await click(ask.body)).toContain('Kill switch: turned off');
+    expect(await enabled('adaptive_timing')).toBe(false);
+    expect(await enabled('retry_logic')).toBe(false);
+    await enable('retry_logic');
   });
 });
 
