@@ -1,7 +1,8 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { spawnBot, tempDir } from '../support/bot.js';
+import { eventually } from '../support/http.js';
 
 const run = promisify(execFile);
 const CLEAN_ENV = Object.fromEntries(
@@ -40,6 +41,43 @@ describe('local mode (npm start with no configuration)', () => {
       await bot.exited;
     }
   });
+
+  it('runs from the README command `npm start` (the compiled build), and stops cleanly on SIGTERM', async () => {
+    const stateDir = tempDir();
+    const child = spawn('npm', ['start', '--silent'], {
+      env: { ...CLEAN_ENV, STATE_DIR: stateDir, PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    try {
+      const url = await eventually(
+        () => {
+          const match = /"url":"(http:\/\/127\.0\.0\.1:\d+)","slackEmulator"/.exec(output);
+          if (!match) throw new Error(`not started yet:\n${output}`);
+          return match[1]!;
+        },
+        90_000,
+        200,
+      );
+      const health = await fetch(`${url}/healthz`);
+      expect(health.status).toBe(200);
+      const flags = (await (await fetch(`${url}/api/v1/features`)).json()) as { flags: unknown[] };
+      expect(flags.flags).toHaveLength(22);
+    } finally {
+      // npm runs node in a child: signal the whole group, as a terminal's Ctrl-C would.
+      process.kill(-child.pid!, 'SIGTERM');
+      await exited;
+    }
+    expect(output).toContain('"msg":"stopped"');
+  }, 120_000);
 
   it('stops with one line naming a bad variable', async () => {
     const failed = await run(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
