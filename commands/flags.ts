@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { clip, context, header, mention, section, slackDate } from '../src/commanding/blocks.js';
+import { actorLabel, clip, context, header, section, slackDate } from '../src/commanding/blocks.js';
 import { confirm, message, UserError } from '../src/commanding/reply.js';
 import { type CommandContext, type CommandSpec, subcommand } from '../src/commanding/spec.js';
 import { FLAG_GROUPS, type FlagDefinition, type FlagGroup } from '../src/core/flags/catalog.js';
@@ -113,7 +113,7 @@ export const flagsCommand: CommandSpec = {
             ? `Excludes: ${flag.conflictsWith.map((k) => `\`${k}\``).join(', ')}`
             : undefined,
           last
-            ? `Last change: ${slackDate(last.at)} by ${mention(last.by.id)} via ${last.via}${last.reason ? ` — “${clip(last.reason, 200)}”` : ''}`
+            ? `Last change: ${slackDate(last.at)} by ${actorLabel(last.by, last.via)}${last.reason ? ` — “${clip(last.reason, 200)}”` : ''}`
             : 'Never changed since the bot started keeping records.',
         ].filter(Boolean);
         return message(lines.join('\n').replace(/[*`]/g, ''), [section(lines.join('\n'))]);
@@ -177,7 +177,7 @@ async function setFlag(
       throw new UserError(`${result.error} Nothing was changed.`, `To fix: ${result.hint}`);
     case 'needs-confirmation':
       return confirm({
-        title: `Turn off ${describeChanges(result.changes)}?`,
+        title: `Turn off ${result.changes.map((change) => `\`${change.key}\``).join(', ')}?`,
         details: [result.why, ...result.changes.map((change) => `\`${change.key}\` on → off`)],
         confirmLabel: `Disable ${flag.key}`,
         args: { flag: flag.key, reason },
@@ -214,14 +214,14 @@ function parseGroup(name: string): FlagGroup {
 function flagLine(flag: FlagDefinition, state: FlagState): string {
   const value = state.values[flag.key] ?? flag.defaultEnabled;
   const last = state.lastChange[flag.key];
-  const changed = last ? ` · ${mention(last.by.id)} ${slackDate(last.at)}` : '';
+  const changed = last ? ` · ${actorLabel(last.by, last.via)} ${slackDate(last.at)}` : '';
   const nonDefault = value !== flag.defaultEnabled ? ' _(not default)_' : '';
   return `${mark(value)} \`${flag.key}\` ${onOff(value)}${nonDefault}${flag.safety ? ' :shield:' : ''}${changed}`;
 }
 
 function historyLine(entry: AuditEntry): string {
   const why = entry.reason ? ` — “${clip(entry.reason, 120)}”` : '';
-  return `${slackDate(entry.at)} ${mention(entry.actor.id)} via ${entry.via}: \`${entry.flag}\` ${onOff(entry.before)} → ${onOff(entry.after)} (${entry.action})${why}`;
+  return `${slackDate(entry.at)} · ${actorLabel(entry.actor, entry.via)}: \`${entry.flag}\` ${onOff(entry.before)} → ${onOff(entry.after)} (${entry.action})${why}`;
 }
 
 export function describeChanges(changes: readonly FlagChange[]): string {

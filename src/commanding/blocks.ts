@@ -73,3 +73,10 @@ export function mention(userId: string): string {
 export function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
+
+/** Who made a change, as a reader wants it: a person by mention, otherwise where it came from. */
+export function actorLabel(actor: { id: string; name?: string }, via: string): string {
+  if (via === 'api') return actor.name ? `API client ${actor.name}` : 'the flag API';
+  if (via === 'cluster') return 'a hand edit in the cluster';
+  return mention(actor.id);
+}

@@ -40,7 +40,7 @@ describe('local mode (npm start with no configuration)', () => {
       bot.child.kill('SIGTERM');
       await bot.exited;
     }
-  });
+  }, 120_000);
 
   it('runs from the README command `npm start` (the compiled build), and stops cleanly on SIGTERM', async () => {
     const stateDir = tempDir();

@@ -1,4 +1,4 @@
-import { mention } from '../../commanding/blocks.js';
+import { actorLabel } from '../../commanding/blocks.js';
 import type { Logger } from '../../logger.js';
 import type { Chat } from '../../ports/chat.js';
 import type { FlagsChanged } from '../../services/flag-service.js';
@@ -13,10 +13,7 @@ const VIA = {
 /** Every flag change is said in the incident channel, with who and why, wherever it came from. */
 export function announceFlagChanges(chat: Chat, channel: string, log: Logger) {
   return async (event: FlagsChanged) => {
-    const who =
-      event.meta.actor.id === 'api'
-        ? `API client${event.meta.actor.name ? ` ${event.meta.actor.name}` : ''}`
-        : mention(event.meta.actor.id);
+    const who = actorLabel(event.meta.actor, event.meta.via);
     const what = event.changes.map((change) => `\`${change.key}\` ${change.to ? 'on' : 'off'}`).join(', ');
     const names = event.changes.map((change) => `\`${change.key}\``).join(', ');
     const via = VIA[event.meta.via];

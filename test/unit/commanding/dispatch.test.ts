@@ -4,42 +4,16 @@ import { flagsCommand } from '../../../commands/flags.js';
 import { dispatch } from '../../../src/commanding/dispatch.js';
 import type { CommandContext } from '../../../src/commanding/spec.js';
 import { parseCommandLine, tokenize } from '../../../src/commanding/tokenize.js';
-import { FlagCatalog } from '../../../src/core/flags/catalog.js';
-import { type FlagState, initialFlagState } from '../../../src/core/flags/state.js';
 import { createLogger } from '../../../src/logger.js';
-import type { FlagStore } from '../../../src/ports/flag-store.js';
-import { AccessControl } from '../../../src/services/access.js';
-import { FlagService } from '../../../src/services/flag-service.js';
-
-class MemoryFlagStore implements FlagStore {
-  state: FlagState;
-  constructor(catalog: FlagCatalog) {
-    this.state = initialFlagState(catalog);
-  }
-  async load() {
-    return this.state;
-  }
-  async commit(state: FlagState) {
-    this.state = state;
-  }
-  async history() {
-    return [];
-  }
-  async checkWritable() {}
-}
+import { memoryServices } from '../../support/memory-flags.js';
 
 function context(userId = 'U0OPERATOR') {
-  const catalog = new FlagCatalog();
-  const store = new MemoryFlagStore(catalog);
-  const access = new AccessControl(
-    { operators: ['U0OPERATOR'], approvers: [] },
-    { usergroupMembers: async () => [] },
-  );
+  const { services, store } = memoryServices();
   const ctx: CommandContext = {
     user: { id: userId },
     correlationId: 'test',
     log: createLogger('silent'),
-    services: { flags: new FlagService(catalog, store), access, channel: 'C1' },
+    services,
   };
   return { ctx, store };
 }
