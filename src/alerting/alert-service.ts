@@ -11,6 +11,7 @@ import {
   clearSilence,
   recordSilence,
 } from '../core/alerts/group.js';
+import { expiredOf, isExpired } from '../core/alerts/retention.js';
 import { severityOf } from '../core/alerts/severity.js';
 import type { AlertNotification, Severity } from '../core/alerts/types.js';
 import { formatDuration } from '../core/duration.js';
@@ -25,6 +26,15 @@ export interface AlertServiceOptions {
   tiers: readonly EscalationTier[];
   severityMapping?: Readonly<Record<string, Severity>>;
   observer?: AlertObserver;
+  /**
+   * How long a resolved group is remembered (`alerts.retention`); see `forgetExpired`. Unset: forever.
+   */
+  retentionMs?: number;
+  /**
+   * Holds back forgetting while it returns true (checked alone for the group, just before deleting):
+   * the Slack adapter keeps records while posts are still queued, so no job finds its group gone.
+   */
+  holdRetention?: (record: GroupRecord) => boolean;
   now?: () => number;
 }
 
@@ -182,6 +192,27 @@ export class AlertService {
       });
     }
     this.reportActive();
+  }
+
+  /**
+   * Forgets every resolved group whose retention has run out (`isExpired`): record file deleted,
+   * dropped from memory. A firing group is never forgotten. Should the same group key fire again later,
+   * it is a new group with a new top-level message. Returns how many were forgotten.
+   */
+  async forgetExpired(): Promise<number> {
+    const retention = this.options.retentionMs;
+    if (retention === undefined) return 0;
+    const hold = this.options.holdRetention;
+    let forgotten = 0;
+    for (const candidate of expiredOf(this.options.store.all(), retention, this.now())) {
+      // Checked again alone for the group: a notification may have reopened it meanwhile.
+      const gone = await this.options.store.forget(
+        candidate.id,
+        (current) => isExpired(current.state, retention, this.now()) && !hold?.(current),
+      );
+      if (gone) forgotten += 1;
+    }
+    return forgotten;
   }
 
   get(id: string): GroupRecord | undefined {

@@ -29,6 +29,11 @@ export interface GroupStore {
     id: string,
     change: (current: GroupRecord | undefined) => Change<R> | Promise<Change<R>>,
   ): Promise<R>;
+  /**
+   * Deletes the group's record (on disk first, then in memory) when `when(current)` holds, checked
+   * alone for the group, so a notification arriving at the same moment is never lost. True when deleted.
+   */
+  forget(id: string, when: (current: GroupRecord) => boolean): Promise<boolean>;
 }
 
 export interface Change<R> {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_RETENTION_MS } from '../core/alerts/retention.js';
 import { parseDuration } from '../core/duration.js';
 
 const slackId = z
@@ -47,6 +48,16 @@ export const fileConfigSchema = z
         mapping: z
           .record(z.string(), severity)
           .default({ critical: 'sev1', warning: 'sev2', info: 'sev3', none: 'sev3' }),
+      })
+      .strict()
+      .prefault({}),
+    alerts: z
+      .object({
+        /**
+         * A resolved alert group is forgotten this long after it resolved (its record is deleted); if the
+         * same group fires again later, it opens a new message. A firing group is never forgotten.
+         */
+        retention: duration.default(DEFAULT_RETENTION_MS),
       })
       .strict()
       .prefault({}),

@@ -106,7 +106,7 @@ describe('alert group messages', () => {
     expect(messages).toHaveLength(1);
     const message = messages[0]!;
     expect(message.text).toContain(':white_check_mark:');
-    expect(message.text).toMatch(/resolved after 1m/);
+    expect(message.text).toMatch(/\(lasted 1m/);
     expect(JSON.stringify(message.blocks)).toContain('*Resolved* after 1m');
     expect(JSON.stringify(message.blocks)).not.toContain('switchyard.alert.acknowledge');
     const thread = t.slack.thread(CHANNEL, message.ts).map((m) => m.text ?? '');
@@ -159,9 +159,7 @@ describe('alert group messages', () => {
     const [sev2] = topLevel().filter((m) => m.text?.includes('Slow'));
     const [sev3] = topLevel().filter((m) => m.text?.includes('Meh'));
     expect(JSON.stringify(sev2)).not.toContain('<!subteam^');
-    expect(JSON.stringify(sev2!.blocks)).toContain(
-      'On call `S0ONCALL` informed (sev2: mentioned, not paged)',
-    );
+    expect(JSON.stringify(sev2!.blocks)).toContain('On call `S0ONCALL` not paged for sev2; no escalation.');
     expect(sev2!.text).toContain(':large_orange_circle: SEV2 firing');
     expect(JSON.stringify(sev3)).not.toContain('S0ONCALL');
     expect(sev3!.text).toContain(':large_yellow_circle: SEV3 firing');

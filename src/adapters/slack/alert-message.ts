@@ -45,14 +45,18 @@ export function renderAlertMessage(record: GroupRecord, options: AlertMessageOpt
   const firing = state.status === 'firing';
   const emoji = firing ? FIRING_EMOJI[state.severity] : ':white_check_mark:';
   const title = escapeMrkdwn(summary.title);
+  // The ping leads the fallback text (what the notification shows); in the blocks it is said once,
+  // in the on-call line.
   const page = firing && state.severity === 'sev1' && options.oncall ? `${ping(options.oncall)} ` : '';
+  // The seed's words for the level; once resolved, "immediate action required" no longer holds.
+  const meaning = firing ? `\n_${SEVERITY_DESCRIPTIONS[state.severity]}._` : '';
 
   const blocks: Block[] = [
-    section(`${page}${emoji} *${title}*\n_${state.severity}: ${SEVERITY_DESCRIPTIONS[state.severity]}_`),
+    section(`${emoji} *${title}*${meaning}`),
     context(...statusLines(record, summary.firingCount, summary.resolvedCount)),
   ];
   if (summary.lines.length > 0) {
-    blocks.push(section(summary.lines.map((line) => `• ${escapeMrkdwn(line)}`).join('\n')));
+    blocks.push(section(summary.lines.map((line) => `• ${escapeMrkdwn(alertLine(line))}`).join('\n')));
   }
   const left = [
     summary.hiddenCount > 0 && `+${summary.hiddenCount} more alerts not listed here.`,
@@ -60,21 +64,33 @@ export function renderAlertMessage(record: GroupRecord, options: AlertMessageOpt
       `Alertmanager left ${summary.notReceivedCount} alerts of this group out of its notification (max_alerts).`,
   ].filter((line): line is string => typeof line === 'string');
   if (left.length > 0) blocks.push(context(...left));
-  const notice = oncallLine(state.severity, firing, options.oncall);
+  const notice = oncallLine(record, options.oncall);
   const handled = handledLines(record);
   if (notice || handled.length > 0)
     blocks.push(context(...[notice, ...handled].filter((l): l is string => !!l)));
   const buttons = actionButtons(record, options);
   if (buttons.length > 0) blocks.push(actions(`alert-actions-${record.id}`, buttons));
 
-  const status = firing ? '' : ` (resolved after ${formatDuration(durationOf(record))})`;
+  const status = firing ? '' : ` (lasted ${formatDuration(durationOf(record))})`;
   return { text: clip(`${page}${emoji} ${title}${status}`, 3_000), blocks };
+}
+
+/** The summary's `[firing] ` tag says nothing the header does not: only resolved alerts keep theirs. */
+function alertLine(line: string): string {
+  return line.startsWith('[firing] ') ? line.slice('[firing] '.length) : line;
 }
 
 function statusLines(record: GroupRecord, firingCount: number, resolvedCount: number): string[] {
   const { state } = record;
-  const counts = `${firingCount} firing · ${resolvedCount} resolved`;
-  if (state.status === 'firing') return [`Firing since ${slackDate(state.openedAt)}`, counts];
+  // The title counts the firing alerts; the resolved ones are counted here.
+  const counts =
+    firingCount > 0
+      ? `${firingCount} firing · ${resolvedCount} resolved`
+      : `${resolvedCount} alert${resolvedCount === 1 ? '' : 's'} resolved`;
+  if (state.status === 'firing') {
+    const since = `Firing since ${slackDate(state.openedAt)}`;
+    return resolvedCount > 0 ? [since, counts] : [since];
+  }
   return [
     `*Resolved* after ${formatDuration(durationOf(record))} (${slackDate(state.openedAt)} – ${slackDate(state.resolvedAt ?? state.lastNotificationAt)})`,
     counts,
@@ -85,11 +101,19 @@ function durationOf(record: GroupRecord): number {
   return (record.state.resolvedAt ?? record.state.lastNotificationAt) - record.state.openedAt;
 }
 
-/** sev1 pages the on-call group in the message itself; sev2 names it without a ping; sev3 is quiet. */
-function oncallLine(severity: Severity, firing: boolean, oncall: string | undefined): string | undefined {
-  if (!oncall || !firing) return undefined;
-  if (severity === 'sev1') return `On call ${ping(oncall)} paged; escalates until acknowledged.`;
-  if (severity === 'sev2') return `On call ${nameWithoutPing(oncall)} informed (sev2: mentioned, not paged).`;
+/**
+ * sev1 pages the on-call group in the message itself, and says what escalation does now; sev2 names
+ * the group without a ping (Slack has no mention that does not notify); sev3 is quiet.
+ */
+function oncallLine(record: GroupRecord, oncall: string | undefined): string | undefined {
+  const { severity, status, acknowledged, silence } = record.state;
+  if (!oncall || status !== 'firing') return undefined;
+  if (severity === 'sev1') {
+    if (acknowledged) return `On call ${ping(oncall)} paged; escalation stopped.`;
+    if (silence) return `On call ${ping(oncall)} paged; escalation paused while silenced.`;
+    return `On call ${ping(oncall)} paged; escalates until acknowledged.`;
+  }
+  if (severity === 'sev2') return `On call ${nameWithoutPing(oncall)} not paged for sev2; no escalation.`;
   return undefined;
 }
 
@@ -129,14 +153,27 @@ function actionButtons(record: GroupRecord, options: AlertMessageOptions): Block
     });
   }
   const runbook = runbookUrl(record);
-  if (runbook) buttons.push(button({ text: 'Runbook', actionId: ALERT_ACTIONS.runbook, url: runbook }));
-  if (firing) {
+  if (runbook) buttons.push(button({ text: 'Open runbook', actionId: ALERT_ACTIONS.runbook, url: runbook }));
+  // The emergency buttons (each asks for confirmation) only for sev1 and sev2: a sev3 is, in the
+  // seed's words, fixed in the next deployment. Both stay available as slash commands.
+  if (firing && state.severity !== 'sev3') {
     buttons.push(
-      button({ text: 'Kill switch', actionId: ALERT_ACTIONS.killSwitch, value: record.id, style: 'danger' }),
+      button({
+        text: 'Kill switch: all flags off',
+        actionId: ALERT_ACTIONS.killSwitch,
+        value: record.id,
+        style: 'danger',
+      }),
     );
-    if (options.rollback && deploymentOf(record)) {
+    const deployment = deploymentOf(record);
+    if (options.rollback && deployment) {
       buttons.push(
-        button({ text: 'Roll back', actionId: ALERT_ACTIONS.rollback, value: record.id, style: 'danger' }),
+        button({
+          text: `Roll back ${deployment}`,
+          actionId: ALERT_ACTIONS.rollback,
+          value: record.id,
+          style: 'danger',
+        }),
       );
     }
   }

@@ -4,6 +4,7 @@ import { AlertService } from '../../alerting/alert-service.js';
 import { startEscalationTimer } from '../../alerting/escalation-timer.js';
 import { FileGroupStore } from '../../alerting/file-group-store.js';
 import type { AppConfig } from '../../config/load.js';
+import { sweepInterval } from '../../core/alerts/retention.js';
 import type { Logger } from '../../logger.js';
 import { AlertmanagerSilences } from '../alertmanager/silences-client.js';
 import { alertmanagerWebhookRoute } from '../alertmanager/webhook-route.js';
@@ -76,10 +77,19 @@ export async function startAlerting(deps: {
       escalated: (tier) => metrics.escalationsSent.inc({ tier: String(tier + 1) }),
       activeGroups: (count) => metrics.alertGroupsActive.set(count),
     },
+    retentionMs: file.alerts.retention,
+    // Nothing is forgotten while Slack posts are queued: a queued job must still find its group.
+    holdRetention: () => outbox.depth > 0,
   });
-  await service.recover(await outbox.open());
+  const fences = await outbox.open();
+  const forgotten = await service.forgetExpired();
+  if (forgotten > 0) log.info({ forgotten }, 'resolved alert groups past retention: forgotten');
+  await service.recover(fences);
   outbox.start();
-  const timer = startEscalationTimer(() => service.escalate(), log);
+  const timer = startEscalationTimer(() => service.escalate(), log, {
+    run: () => service.forgetExpired(),
+    everyMs: sweepInterval(file.alerts.retention),
+  });
   registerAlertActions(deps.app, { slack: deps.slack, alerts: service, rollback });
 
   return {

@@ -42,6 +42,18 @@ describe('renderAlertMessage', () => {
     expect(ids).not.toContain('switchyard.alert.silence');
   });
 
+  it('offers no emergency buttons (Kill switch, Roll back) for a sev3', () => {
+    const ids = actionIds(
+      renderAlertMessage(record([firing('i', T0, { severity: 'info' })]), { ...OPTIONS, rollback: true })
+        .blocks,
+    );
+    expect(ids).toEqual([
+      'switchyard.alert.acknowledge',
+      'switchyard.alert.silence',
+      'switchyard.alert.runbook',
+    ]);
+  });
+
   it('shows a resolved group as resolved, with its duration, and without action buttons', () => {
     const alert = firing('a', T0);
     const { state } = applyNotification(
@@ -50,7 +62,7 @@ describe('renderAlertMessage', () => {
       T0 + 755_000,
     );
     const message = renderAlertMessage({ id: 'g1', state, sentEscalations: [] }, OPTIONS);
-    expect(message.text).toMatch(/^:white_check_mark: SEV1 resolved: .* \(resolved after 12m34s\)$/);
+    expect(message.text).toMatch(/^:white_check_mark: SEV1 resolved: .* \(lasted 12m34s\)$/);
     expect(actionIds(message.blocks)).toEqual(['switchyard.alert.runbook']);
   });
 

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +9,10 @@ import type { AlertNotifier, SilenceApi } from '../../../src/alerting/ports.js';
 import { escalationKey } from '../../../src/core/alerts/escalation.js';
 import { firing, GROUP_KEY, notification, resolved, SECOND_MS, T0 } from './fixtures.js';
 
-function setup(dir = mkdtempSync(join(tmpdir(), 'switchyard-alerts-'))) {
+function setup(
+  dir = mkdtempSync(join(tmpdir(), 'switchyard-alerts-')),
+  retention: { retentionMs?: number; hold?: () => boolean } = {},
+) {
   const calls: string[] = [];
   const notifier: AlertNotifier = {
     groupChanged: async (_r, changes) => void calls.push(`changed:${changes.map((c) => c.kind).join(',')}`),
@@ -41,6 +44,8 @@ function setup(dir = mkdtempSync(join(tmpdir(), 'switchyard-alerts-'))) {
       { after: 60 * 60 * SECOND_MS, notify: ['U0ENGMGR'] },
     ],
     now: () => now,
+    ...(retention.retentionMs !== undefined && { retentionMs: retention.retentionMs }),
+    ...(retention.hold && { holdRetention: retention.hold }),
   });
   return { dir, calls, silences, store, service, at: (ms: number) => (now = ms) };
 }
@@ -123,6 +128,62 @@ describe('AlertService', () => {
     expect((await s.service.acknowledge('nope', { id: 'U0OP' })).ok).toBe(false);
     await s.service.ingest(notification([resolved(firing('a', T0), T0 + 60_000)]));
     expect((await s.service.acknowledge(ID, { id: 'U0OP' })).text).toContain('already resolved');
+  });
+
+  it('forgets a resolved group past its retention (file and memory), never a firing one; it then opens anew', async () => {
+    const DAY = 86_400_000;
+    let held = true;
+    const s = setup(undefined, { retentionMs: 7 * DAY, hold: () => held });
+    const alert = firing('a', T0);
+    await s.service.ingest(notification([alert]));
+    const file = join(s.dir, `${ID}.json`);
+    s.at(T0 + 30 * DAY);
+    expect(await s.service.forgetExpired()).toBe(0); // firing: kept, however old
+    await s.service.ingest(notification([resolved(alert, T0 + 30 * DAY)]));
+    s.at(T0 + 37 * DAY - 1);
+    expect(await s.service.forgetExpired()).toBe(0);
+    s.at(T0 + 37 * DAY);
+    expect(await s.service.forgetExpired()).toBe(0); // held (Slack posts still queued)
+    held = false;
+    expect(await s.service.forgetExpired()).toBe(1);
+    expect(existsSync(file)).toBe(false);
+    expect(s.store.get(ID)).toBeUndefined();
+    const reloaded = new FileGroupStore(s.dir);
+    await reloaded.load();
+    expect(reloaded.all()).toEqual([]);
+
+    // The same group key firing again is a new group: opened, not reopened.
+    await s.service.ingest(notification([firing('a', T0 + 40 * DAY)]));
+    expect(s.calls.at(-1)).toBe('changed:opened,alert-firing');
+    expect(existsSync(file)).toBe(true);
+  });
+
+  it('does not forget a group that fired again while the sweep was deciding', async () => {
+    const s = setup(undefined, { retentionMs: 1_000 });
+    const alert = firing('a', T0);
+    await s.service.ingest(notification([resolved(alert, T0)]));
+    s.at(T0 + 5_000);
+    // Someone holds the group's lock; a notification that reopens it queues first, then the sweep,
+    // which has already picked the group as expired.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const busy = s.store.update(ID, async () => {
+      await gate;
+      return { result: undefined };
+    });
+    const reopening = s.service.ingest(notification([firing('a', T0 + 4_000)]));
+    const sweeping = s.service.forgetExpired();
+    release();
+    await Promise.all([busy, reopening]);
+    expect(await sweeping).toBe(0);
+    expect(s.store.get(ID)?.state.status).toBe('firing');
+  });
+
+  it('forgets nothing without a retention', async () => {
+    const s = setup();
+    await s.service.ingest(notification([resolved(firing('a', T0), T0)]));
+    s.at(T0 + 1_000 * 86_400_000);
+    expect(await s.service.forgetExpired()).toBe(0);
   });
 
   it('uses the common labels for matchers when the group has none', () => {
