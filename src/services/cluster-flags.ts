@@ -1,7 +1,7 @@
 import { UserError } from '../commanding/reply.js';
 import type { FlagCatalog, FlagValues } from '../core/flags/catalog.js';
 import { type FlagChange, ruleViolations } from '../core/flags/rules.js';
-import { flagDrift, readFlagData, writeFlagData } from '../core/rollout/flags.js';
+import { readFlagData, writeFlagData } from '../core/rollout/flags.js';
 import type { Logger } from '../logger.js';
 import { type Cluster, ClusterError } from '../ports/cluster.js';
 import type { FlagService, FlagSink } from './flag-service.js';
@@ -14,6 +14,8 @@ export interface ClusterFlagsOptions {
   notify?: (text: string) => Promise<void>;
   /** Writes retried on 409 Conflict before giving up. */
   maxAttempts?: number;
+  /** How long the drift check waits for the ConfigMap (it holds the flag lock meanwhile). */
+  readTimeoutMs?: number;
 }
 
 export const CLUSTER_ACTOR = { id: 'cluster' } as const;
@@ -25,9 +27,6 @@ export const CLUSTER_ACTOR = { id: 'cluster' } as const;
  */
 export class ClusterFlags implements FlagSink {
   private readonly keys: Array<{ key: string; envVar: string }>;
-  /** Bumped when a write starts; a drift check that saw it move discards what it read. */
-  private writeGeneration = 0;
-  private writesInFlight = 0;
   private timer?: NodeJS.Timeout;
   private polling?: Promise<void>;
   private readonly reported = new Set<string>();
@@ -44,8 +43,6 @@ export class ClusterFlags implements FlagSink {
 
   /** The FlagSink: runs inside the flag lock, before the audit commit; a throw aborts the change. */
   async apply(values: FlagValues, changes: readonly FlagChange[]): Promise<void> {
-    this.writeGeneration++;
-    this.writesInFlight++;
     try {
       const wanted = Object.fromEntries(changes.map((change) => [change.key, change.to]));
       await this.write(wanted, values);
@@ -54,8 +51,6 @@ export class ClusterFlags implements FlagSink {
         `The cluster did not take the change, so nothing was changed: ${describe(error)}`,
         `Check the bot's access to ConfigMap ${this.cluster.namespace}/${this.options.configMap}, then try again.`,
       );
-    } finally {
-      this.writesInFlight--;
     }
   }
 
@@ -83,49 +78,52 @@ export class ClusterFlags implements FlagSink {
     }
   }
 
+  /**
+   * Reads the ConfigMap and compares it under the flag lock (FlagService.reconcileExternal): the
+   * bot's own writes happen under that lock too, so none is ever half-done while the map is read,
+   * and whatever differs from the state was changed by someone else. Notices are posted after the
+   * lock is released, so a slow Slack never holds up a flag change.
+   */
   private async compare(): Promise<void> {
-    const generation = this.writeGeneration;
-    if (this.writesInFlight > 0) return;
-    const current = await this.cluster.readConfigMap(this.options.configMap);
-    const state = await this.flags.snapshot();
-    // A write started meanwhile: what was read may be older than the state. Look again next time.
-    if (generation !== this.writeGeneration || this.writesInFlight > 0) return;
-    if (!current) {
-      await this.createFromState(state.values);
-      return;
-    }
-    const reading = readFlagData(this.keys, current.data);
-    await this.reportInvalid(reading.invalid);
-    const drift = flagDrift(state.values, reading.values);
-    if (drift.length > 0) {
-      const after = { ...state.values, ...reading.values };
-      const broken = ruleViolations(this.flags.catalog, after);
-      const reason = `ConfigMap ${this.cluster.namespace}/${this.options.configMap} edited outside Switchyard${
-        broken.length > 0 ? `; it now breaks the flag rules: ${broken.join('; ')}` : ''
-      }`;
-      const recorded = await this.flags.record(
-        drift,
-        'drift',
-        { actor: { ...CLUSTER_ACTOR }, via: 'cluster', reason },
-        false,
-      );
-      if (recorded.length > 0) {
-        this.log.warn({ drift: recorded, configMap: this.options.configMap }, 'flag drift recorded');
-      }
-    }
-    if (reading.missing.length > 0) {
-      // Keys the bot owns but the map lacks (a new flag, a deleted line): written from the bot's state.
-      this.writeGeneration++;
-      this.writesInFlight++;
-      try {
-        const values = (await this.flags.snapshot()).values;
-        await this.write(
-          Object.fromEntries(reading.missing.map((key) => [key, values[key] ?? false])),
-          values,
+    const name = this.options.configMap;
+    const notices: Array<{ key: string; text: string }> = [];
+    const recorded = await this.flags.reconcileExternal(
+      async (values) => {
+        const current = await withTimeout(
+          this.cluster.readConfigMap(name),
+          this.options.readTimeoutMs ?? 10_000,
+          `reading ConfigMap ${name}`,
         );
-      } finally {
-        this.writesInFlight--;
-      }
+        if (!current) {
+          const failed = await this.createFromState(values);
+          if (failed) notices.push(failed);
+          return undefined;
+        }
+        const reading = readFlagData(this.keys, current.data);
+        notices.push(...reading.invalid.map((entry) => this.invalidNotice(entry)));
+        if (reading.missing.length > 0) await this.fillMissing(reading.missing, values);
+        return reading.values;
+      },
+      (_drift, after) => {
+        const broken = ruleViolations(this.flags.catalog, after);
+        const reason = `ConfigMap ${this.cluster.namespace}/${name} edited outside Switchyard${
+          broken.length > 0 ? `; it now breaks the flag rules: ${broken.join('; ')}` : ''
+        }`;
+        return { actor: { ...CLUSTER_ACTOR }, via: 'cluster', reason };
+      },
+    );
+    if (recorded.length > 0) this.log.warn({ drift: recorded, configMap: name }, 'flag drift recorded');
+    for (const notice of notices) await this.once(notice.key, notice.text);
+  }
+
+  /** Keys the bot owns but the map lacks (a new flag, a deleted line): written from the bot's state. */
+  private async fillMissing(missing: readonly string[], values: FlagValues): Promise<void> {
+    try {
+      await this.write(Object.fromEntries(missing.map((key) => [key, values[key] ?? false])), values);
+      this.log.info({ configMap: this.options.configMap, keys: missing }, 'wrote missing flag keys');
+    } catch (error) {
+      // Drift is still recorded; the keys are tried again at the next check.
+      this.log.warn({ err: error, configMap: this.options.configMap }, 'could not write missing flag keys');
     }
   }
 
@@ -153,25 +151,25 @@ export class ClusterFlags implements FlagSink {
     }
   }
 
-  private async createFromState(values: FlagValues): Promise<void> {
+  /** Creates the map from the state; on failure, returns the notice to post. */
+  private async createFromState(values: FlagValues): Promise<{ key: string; text: string } | undefined> {
     try {
       await this.cluster.createConfigMap(this.options.configMap, writeFlagData(this.keys, {}, values));
       this.log.info({ configMap: this.options.configMap }, 'created the flag ConfigMap from the bot state');
+      return undefined;
     } catch (error) {
-      await this.once(
-        `create:${describe(error)}`,
-        `:warning: The flag ConfigMap \`${this.cluster.namespace}/${this.options.configMap}\` does not exist and I could not create it (${describe(error)}). Flag changes will fail until it exists: apply \`deploy/kubernetes/flags-configmap.yaml\`.`,
-      );
+      return {
+        key: `create:${describe(error)}`,
+        text: `:warning: The flag ConfigMap \`${this.cluster.namespace}/${this.options.configMap}\` does not exist and I could not create it (${describe(error)}). Flag changes will fail until it exists: apply \`deploy/kubernetes/flags-configmap.yaml\`.`,
+      };
     }
   }
 
-  private async reportInvalid(invalid: Array<{ key: string; envVar: string; value: string }>) {
-    for (const entry of invalid) {
-      await this.once(
-        `invalid:${entry.envVar}=${entry.value}`,
-        `:warning: ConfigMap \`${this.options.configMap}\` has \`${entry.envVar}: "${entry.value.slice(0, 40)}"\`, which is neither \`true\` nor \`false\`. I keep treating \`${entry.key}\` as before; fix the value in the ConfigMap or set it with \`/flags\`.`,
-      );
-    }
+  private invalidNotice(entry: { key: string; envVar: string; value: string }) {
+    return {
+      key: `invalid:${entry.envVar}=${entry.value}`,
+      text: `:warning: ConfigMap \`${this.options.configMap}\` has \`${entry.envVar}: "${entry.value.slice(0, 40)}"\`, which is neither \`true\` nor \`false\`. I keep treating \`${entry.key}\` as before; fix the value in the ConfigMap or set it with \`/flags\`.`,
+    };
   }
 
   private async once(key: string, text: string): Promise<void> {
@@ -184,6 +182,15 @@ export class ClusterFlags implements FlagSink {
       this.log.error({ err: error }, 'could not post a cluster notice');
     }
   }
+}
+
+/** A hung API server must not hold the flag lock (and with it the kill switch) forever. */
+function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 function describe(error: unknown): string {

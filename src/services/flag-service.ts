@@ -9,6 +9,7 @@ import {
   type ChangeChannel,
   type FlagState,
 } from '../core/flags/state.js';
+import { flagDrift } from '../core/rollout/flags.js';
 import type { FlagStore } from '../ports/flag-store.js';
 
 export interface ChangeMeta {
@@ -127,6 +128,30 @@ export class FlagService {
       const real = changes.filter((change) => state.values[change.key] !== change.to);
       if (real.length > 0) await this.commit(state, real, action, meta, applyToSinks);
       return real;
+    });
+  }
+
+  /**
+   * Compares values kept outside the bot (the cluster's ConfigMap) with the state and records each
+   * difference as drift, all under the flag lock: no change of the bot's own can be half-made while
+   * they are read (written to a sink, not yet committed), so the bot never takes its own write for
+   * someone else's. Drift is audited and stored, not sent back to the sinks (it came from one).
+   * `read` gets the values current under the lock (to repair the outside copy from them) and returns
+   * the outside values, or undefined when there is nothing to compare. Returns the drift recorded.
+   */
+  async reconcileExternal(
+    read: (values: FlagValues) => Promise<Record<string, boolean> | undefined>,
+    meta: (drift: readonly FlagChange[], after: FlagValues) => ChangeMeta,
+  ): Promise<FlagChange[]> {
+    return this.mutex.runExclusive(async () => {
+      const state = await this.snapshot();
+      const outside = await read(state.values);
+      if (!outside) return [];
+      const drift = flagDrift(state.values, outside);
+      if (drift.length > 0) {
+        await this.commit(state, drift, 'drift', meta(drift, applyChanges(state.values, drift)), false);
+      }
+      return drift;
     });
   }
 

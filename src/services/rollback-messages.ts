@@ -30,10 +30,12 @@ export function progressMessage(deployment: string, status: RolloutStatus, elaps
       : status.state === 'failed'
         ? ':x:'
         : ':hourglass_flowing_sand:';
-  // Old pods count as available too: the bar shows only what is both updated and available.
-  const done = Math.min(p.updated, p.available);
+  // Old pods count as available too, and the status does not say which are which. At least this
+  // many new pods are available (all old ones could be); exact once the old pods are gone.
+  const oldPods = Math.max(0, p.total - p.updated);
+  const done = Math.max(0, Math.min(p.updated, p.available - oldPods));
   const lines = [
-    `${icon} \`${deployment}\` ${progressBar(done, p.desired)} ${done}/${p.desired} available`,
+    `${icon} \`${deployment}\` ${progressBar(done, p.desired)} ${done}/${p.desired} new pods available`,
     `updated ${p.updated}/${p.desired} · ready ${p.ready}/${p.desired} · available ${p.available}/${p.desired} · total pods ${p.total}`,
     `_${status.message}_ (${formatDuration(elapsedMs)})`,
   ];

@@ -1,3 +1,4 @@
+import { formatDuration } from '../core/duration.js';
 import { newReplicaSetOf } from '../core/rollout/revisions.js';
 import { type RolloutStatus, rolloutStatus } from '../core/rollout/status.js';
 import { POD_TEMPLATE_HASH_LABEL, type PodView } from '../core/rollout/types.js';
@@ -69,7 +70,7 @@ export async function watchRollout(
   while (!outcome) {
     if (signal.aborted) {
       outcome = 'stopped';
-      message = 'the bot is shutting down; follow it with `kubectl rollout status`.';
+      message = `the bot is shutting down${progressNote(status)}. The rollback itself was applied and goes on in the cluster; follow it with ${kubectl('rollout status', target, deps.cluster.namespace)}.`;
       break;
     }
     try {
@@ -100,7 +101,13 @@ export async function watchRollout(
     if (outcome) break;
     if (deps.now() - started > timing.timeoutMs) {
       outcome = 'timed-out';
-      message = `still not rolled out after ${Math.round(timing.timeoutMs / 1000)} s (${status?.message ?? 'no status'}).`;
+      message = [
+        `still not rolled out after ${formatDuration(timing.timeoutMs)}${progressNote(status)}, so I stopped watching.`,
+        'The rollback itself was applied and goes on in the cluster.',
+        `Next: check the pods below and follow it with ${kubectl('rollout status', target, deps.cluster.namespace)};`,
+        `if the new pods never become ready, see why with ${kubectl('describe', target, deps.cluster.namespace)}`,
+        `and roll back further with \`/rollback deployment ${target.deployment}\`.`,
+      ].join(' ');
       break;
     }
     await show(false);
@@ -169,7 +176,18 @@ function pickNewPod(pods: PodView[], hash: string | undefined): PodView | undefi
   return fresh.find((pod) => !pod.ready) ?? fresh[0];
 }
 
+/** Where the rollout stood when the bot stopped watching: kubectl's status line, in parentheses. */
+function progressNote(status: RolloutStatus | undefined): string {
+  return status ? ` (${status.message.replace(/\.+$/, '')})` : '';
+}
+
+/** The kubectl command that picks up where the bot left off. */
+function kubectl(verb: string, target: WatchTarget, namespace: string): string {
+  return `\`kubectl ${verb} deployment/${target.deployment} -n ${namespace}\``;
+}
+
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     function done() {

@@ -172,9 +172,62 @@ describe('flags in the cluster ConfigMap', () => {
     );
     expect(data().MESSAGING_DASHBOARD).toBe('false');
     const get = await t.client.slashCommand({ command: '/flags', text: 'get dashboard', userId: OPERATOR });
-    expect(textOf(get.body as never)).toMatch(/is \*off\*.*by cluster via cluster/s);
+    expect(textOf(get.body as never)).toMatch(/is \*off\*.*by a hand edit in the cluster/s);
     const api = await getJson(`${t.url}/api/v1/features/intelligent_ordering`);
     expect(api.body.enabled).toBe(true);
+  });
+
+  it('never takes its own slow writes for drift, and records a hand edit made meanwhile exactly once', async () => {
+    const before = audit(t).length;
+    kube.requests.length = 0;
+    // Every API call takes 150 ms: each flag change spans drift checks (every 300 ms), which wait
+    // for the flag lock instead of reading the map while the bot's write is half done.
+    kube.latencyMs = 150;
+    try {
+      const enable = t.client.slashCommand({
+        command: '/flags',
+        text: 'enable adaptive_timing',
+        userId: OPERATOR,
+      });
+      await eventually(
+        () => {
+          if (!kube.requests.some((r) => r.verb === 'update' && r.resource === 'configmaps'))
+            throw new Error('no update yet');
+        },
+        5_000,
+        5,
+      );
+      handEdit({ MESSAGING_FLAG_VALIDATION: 'false' });
+      expect(textOf((await enable).body as never)).toContain('Done');
+      const disable = await t.client.slashCommand({
+        command: '/flags',
+        text: 'disable adaptive_timing',
+        userId: OPERATOR,
+      });
+      expect(textOf(disable.body as never)).toContain('Done');
+      await eventually(() => {
+        if (!audit(t).some((e) => e.flag === 'flag_validation' && e.action === 'drift'))
+          throw new Error('hand edit not recorded yet');
+      }, 15_000);
+      // A few more checks, with the bot writing again meanwhile.
+      await t.client.slashCommand({ command: '/flags', text: 'enable adaptive_timing', userId: OPERATOR });
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    } finally {
+      kube.latencyMs = 0;
+    }
+    const fresh = audit(t).slice(before);
+    expect(fresh).toHaveLength(4);
+    expect(fresh.filter((e) => e.flag === 'adaptive_timing').map((e) => [e.action, e.after])).toEqual([
+      ['enable', true],
+      ['disable', false],
+      ['enable', true],
+    ]);
+    expect(fresh.filter((e) => e.flag === 'flag_validation').map((e) => [e.action, e.via, e.after])).toEqual([
+      ['drift', 'cluster', false],
+    ]);
+    expect(configMapWrites().filter((r) => r.status === 200)).toHaveLength(3);
+    expect(data()).toMatchObject({ MESSAGING_ADAPTIVE_TIMING: 'true', MESSAGING_FLAG_VALIDATION: 'false' });
+    expect((await getJson(`${t.url}/api/v1/features/flag_validation`)).body.enabled).toBe(false);
   });
 });
 

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   type Deployment,
   KubeEmulator,
@@ -130,7 +130,7 @@ describe('/rollback deployment against the cluster', () => {
       `:rewind: Rolling back \`messaging-core\` to revision 2 — requested by <@${OPERATOR}>, “bad release 1.2.0”`,
     );
     const progress = thread[0]!;
-    expect(String(progress.text)).toContain('▓▓▓▓▓▓▓▓▓▓ 2/2 available');
+    expect(String(progress.text)).toContain('▓▓▓▓▓▓▓▓▓▓ 2/2 new pods available');
     expect(String(progress.text)).toContain('deployment "messaging-core" successfully rolled out');
     expect(
       t.slack.calls('chat.update').filter((c) => c.params.ts === progress.ts).length,
@@ -282,6 +282,115 @@ describe('without a cluster', () => {
       expect(textOf(help.body as never)).toContain('/rollback flags [reason]');
     } finally {
       await bare.stop();
+    }
+  });
+});
+
+describe('a rollout that does not finish while the bot watches it', () => {
+  let slow: KubeEmulator;
+
+  /** A cluster of its own where new pods take ten minutes to become ready; `messaging-core` at revision 2. */
+  beforeEach(async () => {
+    slow = new KubeEmulator({ podReadyAfterMs: 600_000 });
+    await slow.start();
+    seedMessagingSystem(slow);
+    const d = slow.get('Deployment', NS, 'messaging-core')!;
+    const [first] = d.spec.template.spec.containers;
+    slow.apply({
+      ...d,
+      spec: {
+        ...d.spec,
+        template: {
+          ...d.spec.template,
+          spec: {
+            ...d.spec.template.spec,
+            containers: [{ ...first!, image: 'registry.local/messaging-core:1.1.0' }],
+          },
+        },
+      },
+    });
+    slow.reconcile({ podsReadyNow: true });
+    await slow.waitForRollout('messaging-core');
+  });
+  afterEach(async () => {
+    await slow.stop();
+  });
+
+  /** Rolls `messaging-core` back to revision 1 through Slack; resolves once the watch has posted its progress. */
+  async function startRollback(bot: TestBot) {
+    const ask = await bot.client.slashCommand({
+      command: '/rollback',
+      text: 'deployment messaging-core',
+      userId: OPERATOR,
+    });
+    expect(await clickConfirm(bot.slack, bot.client, ask.body, OPERATOR)).toContain(
+      'Rolling back `messaging-core` to revision 1',
+    );
+    const top = await eventually(() => {
+      const message = bot.slack
+        .messages(CHANNEL)
+        .filter((m) => String(m.text).includes('Rolling back `messaging-core`'))
+        .at(-1);
+      if (!message || bot.slack.thread(CHANNEL, message.ts).length === 0) throw new Error('no thread yet');
+      return message;
+    });
+    return () => bot.slack.thread(CHANNEL, top.ts);
+  }
+  const finished = (text: unknown) =>
+    /Stopped watching|Rolled back|not finished|Rollback failed/.test(String(text));
+
+  it('says in the thread that it stopped watching when the bot shuts down, and stops promptly', async () => {
+    const bot = await startTestBot({ kube: slow, rolloutTiming: { pollMs: 100, updateEveryMs: 200 } });
+    let stopped = false;
+    try {
+      const thread = await startRollback(bot);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(thread().some((m) => finished(m.text))).toBe(false);
+      const started = Date.now();
+      await bot.bot.stop();
+      stopped = true;
+      expect(Date.now() - started).toBeLessThan(12_000);
+      const results = thread().filter((m) => finished(m.text));
+      expect(results).toHaveLength(1);
+      const text = String(results[0]?.text);
+      expect(text.split('\n')[0]).toMatch(
+        /^:pause_button: \*Stopped watching\* `messaging-core` to revision 1: the bot is shutting down \(Waiting for deployment "messaging-core" rollout to finish: [^)]+\)\. The rollback itself was applied and goes on in the cluster; follow it with `kubectl rollout status deployment\/messaging-core -n messaging-system`\.$/,
+      );
+      expect(text).toMatch(
+        /`messaging-core-[a-z0-9]+-[a-z0-9]+` Pending not ready · restarts 0 · waiting: ContainerCreating · registry\.local\/messaging-core:1\.0\.0/,
+      );
+      expect(bot.slack.violations).toEqual([]);
+    } finally {
+      if (!stopped) await bot.bot.stop();
+      await bot.slack.stop();
+    }
+  });
+
+  it('reports the bot-side watch timeout as not finished, with what to do next', async () => {
+    const bot = await startTestBot({
+      kube: slow,
+      rolloutTiming: { pollMs: 100, updateEveryMs: 200, timeoutMs: 1_500 },
+    });
+    try {
+      const thread = await startRollback(bot);
+      const result = await eventually(() => {
+        const found = thread().find((m) => finished(m.text));
+        if (!found) throw new Error('no result yet');
+        return found;
+      }, 10_000);
+      const [head] = String(result.text).split('\n');
+      expect(head).toMatch(
+        /^:x: \*Rollback not finished in time\* `messaging-core` to revision 1: still not rolled out after 2s \(Waiting for deployment "messaging-core" rollout to finish: [^)]+\), so I stopped watching\. /,
+      );
+      expect(head).toContain(
+        'The rollback itself was applied and goes on in the cluster. Next: check the pods below and follow it with `kubectl rollout status deployment/messaging-core -n messaging-system`; if the new pods never become ready, see why with `kubectl describe deployment/messaging-core -n messaging-system` and roll back further with `/rollback deployment messaging-core`.',
+      );
+      expect(String(result.text)).toMatch(/Pending not ready · restarts 0 · waiting: ContainerCreating/);
+      // The progress message shows where it stood, not a finished rollout.
+      expect(String(thread()[0]?.text)).toMatch(/^:hourglass_flowing_sand: [\s\S]*_Waiting for deployment/);
+      expect(bot.slack.violations).toEqual([]);
+    } finally {
+      await bot.stop();
     }
   });
 });

@@ -56,7 +56,8 @@ describe('local mode (npm start with no configuration)', () => {
     child.stderr.on('data', (chunk: Buffer) => {
       output += chunk.toString();
     });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    // 'close' comes after the output streams end, so everything the bot wrote is in `output`.
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     try {
       const url = await eventually(
         () => {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { progressBar, rolloutStatus } from '../../../src/core/rollout/status.js';
+import { progressMessage } from '../../../src/services/rollback-messages.js';
 import { deployment } from './arbitraries.js';
 
 describe('rolloutStatus (kubectl rollout status)', () => {
@@ -88,5 +89,24 @@ describe('rolloutStatus (kubectl rollout status)', () => {
     expect(progressBar(1, 2)).toBe('▓▓▓▓▓░░░░░');
     expect(progressBar(3, 2)).toBe('▓▓▓▓▓▓▓▓▓▓');
     expect(progressBar(0, 0)).toBe('▓▓▓▓▓▓▓▓▓▓');
+  });
+});
+
+describe('the progress bar', () => {
+  it('never counts old pods as new ones', () => {
+    const waiting = (updated: number, available: number, total: number) =>
+      progressMessage(
+        'messaging-core',
+        {
+          state: 'waiting',
+          message: 'x',
+          progress: { desired: 2, updated, ready: available, available, total },
+        },
+        1_000,
+      ).text;
+    // Two new pods created, none ready yet; the two old ones still serve.
+    expect(waiting(2, 2, 4)).toContain('░░░░░░░░░░ 0/2 new pods available');
+    expect(waiting(2, 3, 4)).toContain('1/2 new pods available');
+    expect(waiting(2, 2, 2)).toContain('▓▓▓▓▓▓▓▓▓▓ 2/2 new pods available');
   });
 });
