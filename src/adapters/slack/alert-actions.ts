@@ -112,5 +112,7 @@ async function guarded(
 
 /** Roll back needs the `/rollback` command and a cluster among the services. */
 export function rollbackAvailable(slack: Pick<SlackAppDeps, 'commands' | 'services'>): boolean {
-  return slack.commands.some((command) => command.name === '/rollback') && slack.services.cluster !== undefined;
+  return (
+    slack.commands.some((command) => command.name === '/rollback') && slack.services.cluster !== undefined
+  );
 }
