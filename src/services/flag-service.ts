@@ -119,19 +119,6 @@ export class FlagService {
   }
 
   /**
-   * Records values that changed outside the bot (drift) or a batch chosen by another use-case
-   * (a phase). The caller has already decided; this only audits and stores.
-   */
-  async record(changes: readonly FlagChange[], action: AuditAction, meta: ChangeMeta, applyToSinks = true) {
-    return this.mutex.runExclusive(async () => {
-      const state = await this.snapshot();
-      const real = changes.filter((change) => state.values[change.key] !== change.to);
-      if (real.length > 0) await this.commit(state, real, action, meta, applyToSinks);
-      return real;
-    });
-  }
-
-  /**
    * Compares values kept outside the bot (the cluster's ConfigMap) with the state and records each
    * difference as drift, all under the flag lock: no change of the bot's own can be half-made while
    * they are read (written to a sink, not yet committed), so the bot never takes its own write for
