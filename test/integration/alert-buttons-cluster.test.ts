@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALERT_ACTIONS } from '../../src/adapters/slack/alert-message.js';
-import { KubeEmulator, seedMessagingSystem } from '../../src/emulators/kube/index.js';
+import type { KubeEmulator } from '../../src/emulators/kube/index.js';
 import {
   ALERT_TOKEN,
   API_TOKEN,
@@ -11,6 +11,7 @@ import {
   type TestBot,
 } from '../support/bot.js';
 import { eventually, sendJson, textOf } from '../support/http.js';
+import { releaseImage, startSeededCluster } from '../support/kube.js';
 import { firing, notification } from '../unit/alerts/builders.js';
 
 const CONFIG = `
@@ -23,22 +24,8 @@ let kube: KubeEmulator;
 let t: TestBot;
 
 beforeAll(async () => {
-  kube = new KubeEmulator({ podReadyAfterMs: 100 });
-  await kube.start();
-  seedMessagingSystem(kube);
-  const core = kube.get('Deployment', 'messaging-system', 'messaging-core')!;
-  const containers = core.spec.template.spec.containers.map((c) => ({
-    ...c,
-    image: 'registry.local/messaging-core:2.0.0',
-  }));
-  kube.apply({
-    ...core,
-    spec: {
-      ...core.spec,
-      template: { ...core.spec.template, spec: { ...core.spec.template.spec, containers } },
-    },
-  });
-  await kube.waitForRollout('messaging-core');
+  kube = await startSeededCluster();
+  await releaseImage(kube, 'messaging-core', 'registry.local/messaging-core:2.0.0');
   t = await startTestBot({ kube, configYaml: CONFIG });
 });
 afterAll(async () => {

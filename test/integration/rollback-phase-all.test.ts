@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KubeEmulator, seedMessagingSystem } from '../../src/emulators/kube/index.js';
+import type { KubeEmulator } from '../../src/emulators/kube/index.js';
 import { API_TOKEN, OPERATOR, OUTSIDER, startTestBot, type TestBot } from '../support/bot.js';
 import { eventually, getJson, sendJson, textOf } from '../support/http.js';
+import { releaseImage, startSeededCluster } from '../support/kube.js';
 import { clickConfirm } from '../support/slack.js';
 
 const NS = 'messaging-system';
@@ -20,22 +21,8 @@ const click = (body: unknown, userId = OPERATOR) => clickConfirm(t.slack, t.clie
 const image = (name: string) => kube.get('Deployment', NS, name)!.spec.template.spec.containers[0]!.image;
 
 beforeAll(async () => {
-  kube = new KubeEmulator({ podReadyAfterMs: 100 });
-  await kube.start();
-  seedMessagingSystem(kube);
-  const core = kube.get('Deployment', NS, 'messaging-core')!;
-  const containers = core.spec.template.spec.containers.map((c) => ({
-    ...c,
-    image: 'registry.local/messaging-core:2.0.0',
-  }));
-  kube.apply({
-    ...core,
-    spec: {
-      ...core.spec,
-      template: { ...core.spec.template, spec: { ...core.spec.template.spec, containers } },
-    },
-  });
-  await kube.waitForRollout('messaging-core');
+  kube = await startSeededCluster();
+  await releaseImage(kube, 'messaging-core', 'registry.local/messaging-core:2.0.0');
   t = await startTestBot({ kube, rolloutTiming: { pollMs: 100, updateEveryMs: 300 } });
 });
 afterAll(async () => {
