@@ -1,6 +1,8 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { envSchema } from '../../../src/config/env.js';
+import { fileConfigSchema } from '../../../src/config/file.js';
 import { ConfigError, loadConfig } from '../../../src/config/load.js';
 import { tempDir } from '../../support/bot.js';
 
@@ -90,5 +92,26 @@ describe('configuration', () => {
     expect(() => loadConfig({ SWITCHYARD_CONFIG: '/nonexistent/switchyard.yml' })).toThrow(
       /SWITCHYARD_CONFIG: cannot read/,
     );
+  });
+
+  it('accepts the example config file in the README as it stands', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const section = readme.slice(readme.indexOf('### The config file'));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(yaml).toBeDefined();
+    const config = loadConfig({ SWITCHYARD_CONFIG: configFile(yaml!) });
+    expect(config.file.access.operators).toEqual(['U0AAAAAAA', 'S0ONCALL']);
+    expect(config.file.escalation.tiers.map((tier) => tier.after)).toEqual([
+      15 * 60_000,
+      60 * 60_000,
+      4 * 3_600_000,
+    ]);
+  });
+
+  it('documents every environment variable and every top-level config key in the README', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    for (const name of Object.keys(envSchema.shape)) expect(readme, name).toContain(`| \`${name}\``);
+    for (const key of Object.keys(fileConfigSchema.shape))
+      expect(readme, key).toMatch(new RegExp(`^${key}:`, 'm'));
   });
 });
