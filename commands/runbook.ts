@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { context, header, section } from '../src/commanding/blocks.js';
 import { message, UserError } from '../src/commanding/reply.js';
 import { type CommandSpec, subcommand } from '../src/commanding/spec.js';
-import { describeStep, findRunbook } from '../src/core/runbooks/runbook.js';
+import { describeStep, findRunbook, type Runbook } from '../src/core/runbooks/runbook.js';
 import { SEED_RUNBOOKS } from '../src/core/runbooks/seed.js';
 
 export const runbookCommand: CommandSpec = {
@@ -35,13 +35,7 @@ export const runbookCommand: CommandSpec = {
       params: ['name'],
       args: z.object({ name: z.string({ error: 'name a runbook, e.g. high-latency (see /runbook list)' }) }),
       async run(_ctx, { name }) {
-        const runbook = findRunbook(SEED_RUNBOOKS, name);
-        if (!runbook) {
-          throw new UserError(
-            `There is no runbook \`${name.slice(0, 60)}\`.`,
-            `Runbooks: ${SEED_RUNBOOKS.map((candidate) => candidate.name).join(', ')}.`,
-          );
-        }
+        const runbook = requireRunbook(SEED_RUNBOOKS, name);
         const steps = runbook.steps.map((step, index) => `${index + 1}. ${describeStep(step)}`);
         return message(`${runbook.title}\n${steps.join('\n')}`, [
           header(`Runbook: ${runbook.title}`),
@@ -50,5 +44,37 @@ export const runbookCommand: CommandSpec = {
         ]);
       },
     }),
+    subcommand({
+      name: 'run',
+      usage: 'run <name>',
+      summary: 'walk a runbook step by step in a thread in the channel, one message per step',
+      permission: 'operator',
+      params: ['name'],
+      args: z.object({ name: z.string({ error: 'name a runbook, e.g. high-latency (see /runbook list)' }) }),
+      async run(ctx, { name }) {
+        const runs = ctx.services.runbooks;
+        if (!runs) throw new UserError('Running runbooks is not available in this setup.');
+        const runbook = requireRunbook(SEED_RUNBOOKS, name);
+        const outcome = await runs.start(runbook, ctx.user.id);
+        if (outcome.kind === 'busy') {
+          const text = `:warning: *${runbook.title}* is already in progress (started by <@${outcome.run.run.startedBy}>): <${outcome.link}|continue it in its thread>. One run of a runbook at a time; finish or skip its steps first.`;
+          return message(text, [section(text)]);
+        }
+        const text = `:arrow_forward: Started *${runbook.title}*: <${outcome.link}|its steps are in the thread>.`;
+        return message(text, [section(text)]);
+      },
+    }),
   ],
 };
+
+/** The runbook a name or alert name stands for, or the error that lists the known ones. */
+function requireRunbook(runbooks: readonly Runbook[], name: string): Runbook {
+  const runbook = findRunbook(runbooks, name);
+  if (!runbook) {
+    throw new UserError(
+      `There is no runbook \`${name.slice(0, 60)}\`.`,
+      `Runbooks: ${runbooks.map((candidate) => candidate.name).join(', ')}.`,
+    );
+  }
+  return runbook;
+}

@@ -11,10 +11,12 @@ import { createHttpServer, type Route, sendJson } from './adapters/http/server.j
 import type { ClusterSources } from './adapters/kubernetes/kube-config.js';
 import { startClusterWiring } from './adapters/kubernetes/wiring.js';
 import { createMetrics, type Metrics, setFlagGauges } from './adapters/metrics.js';
+import { PrometheusClient } from './adapters/prometheus/prometheus-client.js';
 import { type Alerting, startAlerting } from './adapters/slack/alert-wiring.js';
 import { announceFlagChanges } from './adapters/slack/announcer.js';
 import { toBoltLogger } from './adapters/slack/bolt-logger.js';
 import { SignedRequestReceiver } from './adapters/slack/receiver.js';
+import { registerRunbookActions } from './adapters/slack/runbook-actions.js';
 import { registerSlackHandlers } from './adapters/slack/slack-app.js';
 import { SlackWebChat } from './adapters/slack/web-chat.js';
 import { FileDocumentStore } from './adapters/storage/file-document-store.js';
@@ -22,12 +24,14 @@ import { FileFlagStore } from './adapters/storage/file-flag-store.js';
 import type { CommandSpec } from './commanding/spec.js';
 import { type AppConfig, ConfigError } from './config/load.js';
 import { FlagCatalog } from './core/flags/catalog.js';
+import { SEED_RUNBOOKS } from './core/runbooks/seed.js';
 import { InFlight } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import { AccessControl } from './services/access.js';
 import { Confirmations, type PendingActions } from './services/confirmations.js';
 import { FlagService } from './services/flag-service.js';
 import type { WatchTiming } from './services/rollback-watch.js';
+import { type RunbookRuns, RunbookService } from './services/runbook-service.js';
 import type { Services } from './services/services.js';
 
 /** The four slash commands of the manifest. */
@@ -122,8 +126,18 @@ export async function startBot(
     cluster: cluster.services,
     rollbackDeployments: file.rollback.deployments,
   };
+  services.runbooks = new RunbookService({
+    runbooks: SEED_RUNBOOKS,
+    store: new FileDocumentStore<RunbookRuns>(join(env.STATE_DIR, 'runbooks', 'runs.json'), () => ({})),
+    chat,
+    channel: config.channel,
+    prometheus: env.PROMETHEUS_URL ? new PrometheusClient(env.PROMETHEUS_URL) : undefined,
+    cluster: cluster.services,
+    now: () => new Date(),
+  });
   const slackDeps = { commands: COMMANDS, services, confirmations, metrics, log, track: inFlight.track };
   registerSlackHandlers(app, slackDeps);
+  registerRunbookActions(app, { slack: slackDeps, runbooks: services.runbooks });
   const alerting = await startAlerting({ config, app, slack: slackDeps, metrics, log });
 
   const routes: Route[] = [

@@ -1,6 +1,7 @@
 import type { AccessControl } from './access.js';
 import type { FlagService } from './flag-service.js';
 import type { RollbackService } from './rollback-service.js';
+import type { RunbookService } from './runbook-service.js';
 
 /** What command handlers may use. Built once in main.ts; tests build their own. */
 export interface Services {
@@ -12,6 +13,8 @@ export interface Services {
   cluster?: ClusterServices;
   /** Deployments `/rollback all` rolls back (config `rollback.deployments`). */
   rollbackDeployments?: readonly string[];
+  /** `/runbook run`: runs walked step by step in a thread; undefined where not wired. */
+  runbooks?: RunbookService;
 }
 
 export interface ClusterServices {

@@ -1,0 +1,225 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PrometheusClient, PrometheusError } from '../../src/adapters/prometheus/prometheus-client.js';
+import type { EmulatedMessage } from '../../src/emulators/slack/emulator.js';
+import { SlackEmulator } from '../../src/emulators/slack/emulator.js';
+import { type PrometheusHandle, startPrometheus } from '../support/alertmanager.js';
+import {
+  API_TOKEN,
+  BOT_TOKEN,
+  CHANNEL,
+  OPERATOR,
+  OUTSIDER,
+  startTestBot,
+  type TestBot,
+  tempDir,
+} from '../support/bot.js';
+import { eventually, sendJson, textOf } from '../support/http.js';
+import { clickConfirm } from '../support/slack.js';
+
+let prometheus: PrometheusHandle;
+let slack: SlackEmulator;
+let t: TestBot;
+
+beforeAll(async () => {
+  prometheus = await startPrometheus();
+  slack = new SlackEmulator({ botToken: BOT_TOKEN });
+  await slack.start();
+  slack.setUsergroup('S0ONCALL', ['U0ONCALL1']);
+}, 60_000);
+afterAll(async () => {
+  await t?.stop();
+  await slack?.stop();
+  await prometheus?.stop();
+});
+
+function topOf(title: string): EmulatedMessage {
+  const message = slack
+    .messages(CHANNEL)
+    .filter((m) => !m.thread_ts && (m.text ?? '').startsWith(`Runbook ${title}`))
+    .at(-1);
+  if (!message) throw new Error(`no run message for ${title}`);
+  return message;
+}
+
+function stepsOf(top: EmulatedMessage): EmulatedMessage[] {
+  return slack
+    .messages(CHANNEL)
+    .filter((m) => m.thread_ts === top.ts && m.ts !== top.ts)
+    .sort((a, b) => Number(a.ts) - Number(b.ts));
+}
+
+async function run(text: string, userId = OPERATOR): Promise<string> {
+  const reply = await t.client.slashCommand({ command: '/runbook', text, userId, channelId: CHANNEL });
+  expect(reply.status).toBe(200);
+  return textOf(reply.body as never);
+}
+
+async function click(actionId: string, message: EmulatedMessage, userId: string) {
+  const match = new RegExp(`"action_id":"switchyard\\.runbook\\.${actionId}","value":"([^"]+)"`).exec(
+    JSON.stringify(message.blocks),
+  );
+  if (!match) throw new Error(`no ${actionId} button in ${JSON.stringify(message.blocks)}`);
+  const sent = await t.client.blockAction({
+    actionId: `switchyard.runbook.${actionId}`,
+    value: match[1]!,
+    userId,
+    channelId: CHANNEL,
+    messageTs: message.ts,
+    responseUrl: slack.createResponseUrl(),
+  });
+  expect(sent.status).toBe(200);
+  return sent.responseUrl;
+}
+
+async function answerTo(responseUrl: string) {
+  return (await slack.waitForResponse((r) => r.url === responseUrl, 10_000)).body;
+}
+
+const FLOW = 'Feature flag issues';
+
+describe('the Prometheus query adapter against a real Prometheus', () => {
+  it('reads vectors and scalars, and names what went wrong', async () => {
+    const client = new PrometheusClient(prometheus.url);
+    expect(await client.query('vector(0.01)')).toEqual({
+      kind: 'vector',
+      samples: [{ labels: {}, value: '0.01' }],
+    });
+    expect(await client.query('scalar(vector(2))')).toEqual({ kind: 'scalar', value: '2' });
+    expect(await client.query('up{job="none"}')).toEqual({ kind: 'vector', samples: [] });
+    await expect(client.query('sum(')).rejects.toThrow(/Prometheus refused the query/);
+    await expect(new PrometheusClient('http://127.0.0.1:9').query('up')).rejects.toBeInstanceOf(
+      PrometheusError,
+    );
+  });
+});
+
+describe('/runbook run over signed requests', () => {
+  it('walks feature-flag-rollback in a thread, survives a restart, and completes', async () => {
+    const stateDir = tempDir();
+    t = await startTestBot({ slack, stateDir, env: { PROMETHEUS_URL: prometheus.url } });
+
+    expect(await run('run feature-flag-rollback', OUTSIDER)).toContain('Only operators');
+    expect(await run('run nope')).toContain('Runbooks: high-latency, feature-flag-rollback');
+
+    const started = await run('run MessagingHighErrorRate');
+    expect(started).toContain(`Started *${FLOW}*`);
+    const top = topOf(FLOW);
+    expect(top.text).toContain('in progress (Step 1 of 4: Confirm the error rate)');
+    expect(JSON.stringify(top.blocks)).toContain(`Started by <@${OPERATOR}>`);
+    expect(started).toContain(`https://slack.com/archives/${CHANNEL}/p${top.ts.replace('.', '')}`);
+    let steps = stepsOf(top);
+    expect(steps).toHaveLength(4);
+    expect(steps.map((m) => m.text)).toEqual([
+      '1/4 Confirm the error rate (current)',
+      '2/4 Pull the kill switch (pending)',
+      '3/4 Has the error rate recovered? (pending)',
+      '4/4 Find the culprit (pending)',
+    ]);
+
+    // One run of a runbook at a time: the second points at the first.
+    const busy = await run('run feature-flag-rollback');
+    expect(busy).toContain('already in progress');
+    expect(busy).toContain(top.ts.replace('.', ''));
+
+    // Step 1: a non-operator's click changes nothing; an operator's runs the real query.
+    expect(textOf((await answerTo(await click('check', steps[0]!, OUTSIDER))) as never)).toContain(
+      'Only operators',
+    );
+    expect(stepsOf(top)[0]!.text).toContain('(current)');
+    await click('check', steps[0]!, OPERATOR);
+    steps = await eventually(() => {
+      const now = stepsOf(top);
+      expect(now[0]!.text).toContain('(done)');
+      return now;
+    });
+    const checked = JSON.stringify(steps[0]!.blocks);
+    expect(checked).toContain('no data');
+    expect(checked).toContain('Expected: below 0.05');
+    expect(checked).not.toContain('switchyard.runbook');
+    expect(steps[1]!.text).toContain('(current)');
+
+    // Step 2: Do it opens the kill switch confirmation for an operator, never for anyone else.
+    expect(textOf((await answerTo(await click('do', steps[1]!, OUTSIDER))) as never)).toContain(
+      'Only operators',
+    );
+    // Nothing on yet: no confirmation opens, so the step stays current.
+    const nothing = await answerTo(await click('do', steps[1]!, OPERATOR));
+    expect(textOf(nothing as never)).toContain('Nothing to disable');
+    expect(stepsOf(top)[1]!.text).toContain('(current)');
+    const enabled = await sendJson(
+      'PUT',
+      `${t.url}/api/v1/features/retry_logic`,
+      { enabled: true, reason: 'phase 1' },
+      { authorization: `Bearer ${API_TOKEN}` },
+    );
+    expect(enabled.status).toBe(200);
+    const confirmation = await answerTo(await click('do', steps[1]!, OPERATOR));
+    expect(textOf(confirmation as never)).toContain('Turn off');
+    steps = await eventually(() => {
+      const now = stepsOf(top);
+      expect(now[1]!.text).toContain('(done)');
+      return now;
+    });
+    expect(JSON.stringify(steps[1]!.blocks)).toContain('opened for');
+    expect(await clickConfirm(slack, t.client, confirmation, OPERATOR)).toContain('Kill switch');
+
+    // A restart in the middle: a new bot on the same state dir continues the run.
+    await t.bot.stop();
+    t = await startTestBot({ slack, stateDir, env: { PROMETHEUS_URL: prometheus.url } });
+
+    await click('skip', steps[2]!, OPERATOR);
+    steps = await eventually(() => {
+      const now = stepsOf(top);
+      expect(now[2]!.text).toContain('(skipped)');
+      expect(now[3]!.text).toContain('(current)');
+      return now;
+    });
+    await click('done', steps[3]!, OPERATOR);
+    const done = await eventually(() => {
+      const now = topOf(FLOW);
+      expect(now.text).toContain('complete (3 done, 1 skipped)');
+      return now;
+    });
+    const summary = JSON.stringify(done.blocks);
+    expect(summary).toContain('Pull the kill switch (done');
+    expect(summary).toContain('Has the error rate recovered? (skipped');
+
+    // A stale click changes nothing and says so.
+    const stale = await answerTo(await click('done', steps[3]!, OPERATOR));
+    expect(textOf(stale as never)).toContain('already complete');
+
+    // Complete: the runbook may run again.
+    expect(await run('run feature-flag-rollback')).toContain('Started');
+    expect(slack.violations).toEqual([]);
+  }, 60_000);
+
+  it('says so on the step when no Prometheus is configured, and offers Skip', async () => {
+    await t.bot.stop();
+    t = await startTestBot({ slack, stateDir: tempDir() });
+    // A run Slack would not post is forgotten, so it does not block the next one.
+    slack.failNext('chat.postMessage', { error: 'channel_not_found' });
+    expect(await run('run high-latency')).toContain('Something went wrong on my side');
+    expect(await run('run high-latency')).toContain('Started');
+    const top = topOf('High latency incident');
+    await click('check', stepsOf(top)[0]!, OPERATOR);
+    const step = await eventually(() => {
+      const now = stepsOf(top)[0]!;
+      expect(JSON.stringify(now.blocks)).toContain('No Prometheus is configured');
+      return now;
+    });
+    expect(step.text).toContain('(current)');
+    expect(JSON.stringify(step.blocks)).toContain('switchyard.runbook.skip');
+    await click('skip', step, OPERATOR);
+    const second = await eventually(() => {
+      const now = stepsOf(top)[1]!;
+      expect(now.text).toContain('(current)');
+      return now;
+    });
+    // No cluster here: the rollout-status step says so.
+    await click('status', second, OPERATOR);
+    await eventually(() =>
+      expect(JSON.stringify(stepsOf(top)[1]!.blocks)).toContain('No Kubernetes cluster is configured'),
+    );
+    expect(slack.violations).toEqual([]);
+  }, 30_000);
+});
