@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { context, header, section } from '../src/commanding/blocks.js';
 import { message, UserError } from '../src/commanding/reply.js';
-import { type CommandSpec, subcommand } from '../src/commanding/spec.js';
+import { type CommandContext, type CommandSpec, subcommand } from '../src/commanding/spec.js';
 import { describeStep, findRunbook, type Runbook } from '../src/core/runbooks/runbook.js';
 import { SEED_RUNBOOKS } from '../src/core/runbooks/seed.js';
 
@@ -15,8 +15,8 @@ export const runbookCommand: CommandSpec = {
       summary: 'every runbook and the alerts it answers',
       permission: 'anyone',
       args: z.object({}),
-      async run() {
-        const lines = SEED_RUNBOOKS.map(
+      async run(ctx) {
+        const lines = catalogOf(ctx).map(
           (runbook) =>
             `• \`${runbook.name}\` — ${runbook.title}${runbook.alerts.length ? ` (alerts: ${runbook.alerts.join(', ')})` : ''}`,
         );
@@ -34,8 +34,8 @@ export const runbookCommand: CommandSpec = {
       permission: 'anyone',
       params: ['name'],
       args: z.object({ name: z.string({ error: 'name a runbook, e.g. high-latency (see /runbook list)' }) }),
-      async run(_ctx, { name }) {
-        const runbook = requireRunbook(SEED_RUNBOOKS, name);
+      async run(ctx, { name }) {
+        const runbook = requireRunbook(catalogOf(ctx), name);
         const steps = runbook.steps.map((step, index) => `${index + 1}. ${describeStep(step)}`);
         return message(`${runbook.title}\n${steps.join('\n')}`, [
           header(`Runbook: ${runbook.title}`),
@@ -54,7 +54,7 @@ export const runbookCommand: CommandSpec = {
       async run(ctx, { name }) {
         const runs = ctx.services.runbooks;
         if (!runs) throw new UserError('Running runbooks is not available in this setup.');
-        const runbook = requireRunbook(SEED_RUNBOOKS, name);
+        const runbook = requireRunbook(catalogOf(ctx), name);
         const outcome = await runs.start(runbook, ctx.user.id);
         if (outcome.kind === 'busy') {
           const text = `:warning: *${runbook.title}* is already in progress (started by <@${outcome.run.run.startedBy}>): <${outcome.link}|continue it in its thread>. One run of a runbook at a time; finish or skip its steps first.`;
@@ -77,4 +77,8 @@ function requireRunbook(runbooks: readonly Runbook[], name: string): Runbook {
     );
   }
   return runbook;
+}
+
+function catalogOf(ctx: CommandContext): readonly Runbook[] {
+  return ctx.services.runbookCatalog ?? SEED_RUNBOOKS;
 }

@@ -125,9 +125,10 @@ export async function startBot(
     channel: config.channel,
     cluster: cluster.services,
     rollbackDeployments: file.rollback.deployments,
+    runbookCatalog: file.runbooks ?? SEED_RUNBOOKS,
   };
   services.runbooks = new RunbookService({
-    runbooks: SEED_RUNBOOKS,
+    runbooks: services.runbookCatalog ?? SEED_RUNBOOKS,
     store: new FileDocumentStore<RunbookRuns>(join(env.STATE_DIR, 'runbooks', 'runs.json'), () => ({})),
     chat,
     channel: config.channel,

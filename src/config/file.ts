@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_RETENTION_MS } from '../core/alerts/retention.js';
 import { parseDuration } from '../core/duration.js';
+import { SEED_FLAGS } from '../core/flags/catalog.js';
 
 const slackId = z
   .string()
@@ -16,6 +17,49 @@ const duration = z.string().transform((text, ctx) => {
 });
 
 const severity = z.enum(['sev1', 'sev2', 'sev3']);
+
+const deploymentName = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected a Deployment name');
+const stepTitle = z.string().min(1).max(200);
+
+/** A declarative runbook step, as in src/core/runbooks/runbook.ts. */
+const runbookStep = z.discriminatedUnion(
+  'kind',
+  [
+    z
+      .object({
+        kind: z.literal('check'),
+        title: stepTitle,
+        query: z.string().min(1),
+        expect: z.string().min(1),
+      })
+      .strict(),
+    z
+      .object({
+        kind: z.literal('flag'),
+        title: stepTitle,
+        flag: z.string().refine((key) => SEED_FLAGS.some((flag) => flag.key === key), {
+          message: `expected a flag key: ${SEED_FLAGS.map((flag) => flag.key).join(', ')}`,
+        }),
+        enabled: z.boolean(),
+      })
+      .strict(),
+    z.object({ kind: z.literal('disable-all'), title: stepTitle }).strict(),
+    z.object({ kind: z.literal('rollback'), title: stepTitle, deployment: deploymentName }).strict(),
+    z.object({ kind: z.literal('rollout-status'), title: stepTitle, deployment: deploymentName }).strict(),
+    z.object({ kind: z.literal('manual'), title: stepTitle, text: z.string().min(1) }).strict(),
+  ],
+  { error: 'expected a step kind: check, flag, disable-all, rollback, rollout-status or manual' },
+);
+
+const runbook = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a lower-case name like high-latency'),
+    title: z.string().min(1).max(150),
+    alerts: z.array(z.string().min(1)).default([]),
+    summary: z.string().min(1).max(1000),
+    steps: z.array(runbookStep).min(1, 'a runbook needs at least one step').max(40),
+  })
+  .strict();
 
 /** The YAML config file of DESIGN.md. Defaults follow the seed, so a site writes only what differs. */
 export const fileConfigSchema = z
@@ -70,6 +114,14 @@ export const fileConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** Replaces the seed's runbooks when given (the whole list). */
+    runbooks: z
+      .array(runbook)
+      .refine(
+        (list) => new Set(list.map((entry) => entry.name)).size === list.length,
+        'runbook names must be unique',
+      )
+      .optional(),
     kubernetes: z
       .object({
         /** Deployments restarted after a flag change, for consumers that read flags only at start. */

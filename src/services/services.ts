@@ -1,3 +1,4 @@
+import type { Runbook } from '../core/runbooks/runbook.js';
 import type { AccessControl } from './access.js';
 import type { FlagService } from './flag-service.js';
 import type { RollbackService } from './rollback-service.js';
@@ -11,6 +12,8 @@ export interface Services {
   channel: string;
   /** The Kubernetes use-cases; undefined when no cluster is configured. */
   cluster?: ClusterServices;
+  /** The runbooks `/runbook` knows (config `runbooks`, else the seed's). */
+  runbookCatalog?: readonly Runbook[];
   /** Deployments `/rollback all` rolls back (config `rollback.deployments`). */
   rollbackDeployments?: readonly string[];
   /** `/runbook run`: runs walked step by step in a thread; undefined where not wired. */

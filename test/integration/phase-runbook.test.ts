@@ -46,3 +46,33 @@ describe('/phase and /runbook', () => {
     expect(textOf(unknown.body as never)).toContain('Runbooks: high-latency, feature-flag-rollback');
   });
 });
+
+describe('runbooks from the config file', () => {
+  it('replace the seed runbooks in list and show', async () => {
+    const bot = await startTestBot({
+      configYaml: `access: { operators: [U0OPERATOR] }
+runbooks:
+  - name: queue-backlog
+    title: Queue backlog
+    summary: The delivery queue keeps growing.
+    steps:
+      - { kind: manual, title: Look, text: Check the consumers. }
+`,
+    });
+    try {
+      const list = textOf(
+        (await bot.client.slashCommand({ command: '/runbook', text: 'list', userId: OUTSIDER }))
+          .body as never,
+      );
+      expect(list).toContain('`queue-backlog` — Queue backlog');
+      expect(list).not.toContain('high-latency');
+      const show = textOf(
+        (await bot.client.slashCommand({ command: '/runbook', text: 'show queue-backlog', userId: OUTSIDER }))
+          .body as never,
+      );
+      expect(show).toContain('1. Look: Check the consumers.');
+    } finally {
+      await bot.stop();
+    }
+  });
+});

@@ -114,4 +114,37 @@ describe('configuration', () => {
     for (const key of Object.keys(fileConfigSchema.shape))
       expect(readme, key).toMatch(new RegExp(`^${key}:`, 'm'));
   });
+
+  it('takes runbooks from the config file, checking each step', () => {
+    const good = configFile(`runbooks:
+  - name: queue-backlog
+    title: Queue backlog
+    alerts: [MessagingQueueBacklog]
+    summary: The queue grows.
+    steps:
+      - { kind: check, title: How long, query: messaging_queue_length, expect: below 1000 }
+      - { kind: flag, title: Stop pooling, flag: resource_pooling, enabled: false }
+`);
+    const config = loadConfig({ SWITCHYARD_CONFIG: good });
+    expect(config.file.runbooks?.map((runbook) => runbook.name)).toEqual(['queue-backlog']);
+    expect(config.file.runbooks?.[0]?.steps[1]).toEqual({
+      kind: 'flag',
+      title: 'Stop pooling',
+      flag: 'resource_pooling',
+      enabled: false,
+    });
+
+    const badFlag = configFile(`runbooks:
+  - { name: x, title: X, summary: s, steps: [{ kind: flag, title: t, flag: retry_logik, enabled: false }] }
+`);
+    expect(() => loadConfig({ SWITCHYARD_CONFIG: badFlag })).toThrow(
+      /key runbooks\.0\.steps\.0\.flag: expected a flag key: adaptive_timing/,
+    );
+    const badKind = configFile(`runbooks:
+  - { name: x, title: X, summary: s, steps: [{ kind: reboot, title: t }] }
+`);
+    expect(() => loadConfig({ SWITCHYARD_CONFIG: badKind })).toThrow(
+      /key runbooks\.0\.steps\.0(\.kind)?: expected a step kind/,
+    );
+  });
 });
