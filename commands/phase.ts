@@ -1,12 +1,15 @@
 import { z } from 'zod';
-import { context, header, section } from '../src/commanding/blocks.js';
-import { message } from '../src/commanding/reply.js';
-import { type CommandSpec, subcommand } from '../src/commanding/spec.js';
+import { clip, context, header, mention, section } from '../src/commanding/blocks.js';
+import { message, UserError } from '../src/commanding/reply.js';
+import { type CommandContext, type CommandSpec, subcommand } from '../src/commanding/spec.js';
 import { phasePosition, SEED_PHASES } from '../src/core/phases/plan.js';
+import type { PhaseRequest, PhaseService } from '../src/services/phase-service.js';
+import { permalink } from '../src/services/runbook-service.js';
 
 export const phaseCommand: CommandSpec = {
   name: '/phase',
-  summary: 'where the phased rollout stands (Phase 0 Pre-Deployment → 3 Scale)',
+  summary:
+    'where the phased rollout stands (Phase 0 Pre-Deployment → 3 Scale), and advancing it with approvals',
   subcommands: [
     subcommand({
       name: 'status',
@@ -38,5 +41,56 @@ export const phaseCommand: CommandSpec = {
         ]);
       },
     }),
+    subcommand({
+      name: 'advance',
+      usage: 'advance [reason]',
+      summary:
+        'ask for approval to go to the next phase: approvers react with ✅; at the quorum the gate checks run and its flags go on',
+      permission: 'operator',
+      params: ['...reason'],
+      args: z.object({ reason: z.string().max(500, 'keep the reason under 500 characters').optional() }),
+      async run(ctx, args) {
+        const outcome = await requirePhases(ctx).request(ctx.user.id, args.reason);
+        if (outcome.kind === 'refused') throw new UserError(`${outcome.error} Nothing was asked for.`);
+        const { request, link } = outcome;
+        if (outcome.kind === 'busy') {
+          return message(
+            `A phase advance (Phase ${request.from.number} → ${request.to.number}, requested by ${mention(request.requester)}) is already waiting for approval: <${link}|the request>. One at a time.`,
+          );
+        }
+        return message(
+          `:raised_hand: Asked for approval in the channel: <${link}|Phase ${request.from.number} → ${request.to.number}>. It needs ${request.required} approval${request.required === 1 ? '' : 's'} (✅) from approvers other than you; then the gate checks run.`,
+        );
+      },
+    }),
+    subcommand({
+      name: 'history',
+      usage: 'history',
+      summary: 'the last phase advance requests and how they ended',
+      permission: 'anyone',
+      args: z.object({}),
+      async run(ctx) {
+        const requests = (await requirePhases(ctx).list()).slice(-10).reverse();
+        if (requests.length === 0) return message('No phase advance has been asked for yet.');
+        const lines = requests.map(historyLine);
+        return message(`Phase advances, newest first:\n${lines.join('\n')}`, [
+          header('Phase advances'),
+          section(lines.join('\n')),
+        ]);
+      },
+    }),
   ],
 };
+
+function requirePhases(ctx: CommandContext): PhaseService {
+  const phases = ctx.services.phases;
+  if (!phases) throw new UserError('Phase advances are not available in this setup. Nothing was changed.');
+  return phases;
+}
+
+function historyLine(request: PhaseRequest): string {
+  const approvals =
+    request.approvals.length > 0 ? `, approved by ${request.approvals.map(mention).join(', ')}` : '';
+  const link = request.ts ? ` <${permalink(request)}|request>` : '';
+  return `• ${request.requestedAt.slice(0, 16).replace('T', ' ')} Phase ${request.from.number} → ${request.to.number}: ${request.status} — by ${mention(request.requester)}${request.reason ? ` (“${clip(request.reason, 80)}”)` : ''}${approvals}.${link}`;
+}

@@ -15,6 +15,7 @@ import { PrometheusClient } from './adapters/prometheus/prometheus-client.js';
 import { type Alerting, startAlerting } from './adapters/slack/alert-wiring.js';
 import { announceFlagChanges } from './adapters/slack/announcer.js';
 import { toBoltLogger } from './adapters/slack/bolt-logger.js';
+import { registerPhaseReactions } from './adapters/slack/phase-reactions.js';
 import { SignedRequestReceiver } from './adapters/slack/receiver.js';
 import { registerRunbookActions } from './adapters/slack/runbook-actions.js';
 import { registerSlackHandlers } from './adapters/slack/slack-app.js';
@@ -30,6 +31,7 @@ import type { Logger } from './logger.js';
 import { AccessControl } from './services/access.js';
 import { Confirmations, type PendingActions } from './services/confirmations.js';
 import { FlagService } from './services/flag-service.js';
+import { type PhaseRequests, PhaseService } from './services/phase-service.js';
 import type { WatchTiming } from './services/rollback-watch.js';
 import { type RunbookRuns, RunbookService } from './services/runbook-service.js';
 import type { Services } from './services/services.js';
@@ -127,18 +129,33 @@ export async function startBot(
     rollbackDeployments: file.rollback.deployments,
     runbookCatalog: file.runbooks ?? SEED_RUNBOOKS,
   };
+  const prometheus = env.PROMETHEUS_URL ? new PrometheusClient(env.PROMETHEUS_URL) : undefined;
+  services.phases = new PhaseService({
+    flags,
+    access,
+    store: new FileDocumentStore<PhaseRequests>(join(env.STATE_DIR, 'phases', 'requests.json'), () => ({})),
+    chat,
+    channel: config.channel,
+    approvalsRequired: file.access.approvalsRequired,
+    gates: file.gates,
+    prometheus,
+    cluster: cluster.services,
+    deployments: file.rollback.deployments,
+    now: () => new Date(),
+  });
   services.runbooks = new RunbookService({
     runbooks: services.runbookCatalog ?? SEED_RUNBOOKS,
     store: new FileDocumentStore<RunbookRuns>(join(env.STATE_DIR, 'runbooks', 'runs.json'), () => ({})),
     chat,
     channel: config.channel,
-    prometheus: env.PROMETHEUS_URL ? new PrometheusClient(env.PROMETHEUS_URL) : undefined,
+    prometheus,
     cluster: cluster.services,
     now: () => new Date(),
   });
   const slackDeps = { commands: COMMANDS, services, confirmations, metrics, log, track: inFlight.track };
   registerSlackHandlers(app, slackDeps);
   registerRunbookActions(app, { slack: slackDeps, runbooks: services.runbooks });
+  registerPhaseReactions(app, { phases: services.phases, log, track: inFlight.track });
   const alerting = await startAlerting({ config, app, slack: slackDeps, metrics, log });
 
   const routes: Route[] = [

@@ -122,6 +122,28 @@ export const fileConfigSchema = z
         'runbook names must be unique',
       )
       .optional(),
+    /** Checked before `/phase advance` switches anything on: each query's value must stay below `max`. */
+    gates: z
+      .array(
+        z.object({ name: z.string().min(1).max(100), query: z.string().min(1), max: z.number() }).strict(),
+      )
+      .refine(
+        (list) => new Set(list.map((gate) => gate.name)).size === list.length,
+        'gate names must be unique',
+      )
+      // The seed's alert thresholds: error rate above 5 %, p95 latency above 5 s.
+      .default([
+        {
+          name: 'error rate',
+          query: 'sum(rate(messaging_errors_total[5m])) / sum(rate(messaging_deliveries_total[5m]))',
+          max: 0.05,
+        },
+        {
+          name: 'p95 latency (s)',
+          query: 'histogram_quantile(0.95, sum by (le) (rate(messaging_delivery_duration_bucket[5m])))',
+          max: 5,
+        },
+      ]),
     kubernetes: z
       .object({
         /** Deployments restarted after a flag change, for consumers that read flags only at start. */

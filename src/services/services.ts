@@ -1,6 +1,7 @@
 import type { Runbook } from '../core/runbooks/runbook.js';
 import type { AccessControl } from './access.js';
 import type { FlagService } from './flag-service.js';
+import type { PhaseService } from './phase-service.js';
 import type { RollbackService } from './rollback-service.js';
 import type { RunbookService } from './runbook-service.js';
 
@@ -18,6 +19,8 @@ export interface Services {
   rollbackDeployments?: readonly string[];
   /** `/runbook run`: runs walked step by step in a thread; undefined where not wired. */
   runbooks?: RunbookService;
+  /** `/phase advance`: approval requests, gates and the advance; undefined where not wired. */
+  phases?: PhaseService;
 }
 
 export interface ClusterServices {

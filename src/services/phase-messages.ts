@@ -1,0 +1,41 @@
+import { clip, context, header, mention, section } from '../commanding/blocks.js';
+import type { ChatMessage } from '../ports/chat.js';
+import type { PhaseRequest } from './phase-service.js';
+
+const STATUS_LINE: Record<PhaseRequest['status'], string> = {
+  open: ':hourglass_flowing_sand: Waiting for approvals.',
+  checking: ':mag: Quorum reached: running the gate checks…',
+  advanced: ':white_check_mark: Approved and advanced.',
+  blocked: ':no_entry: Approved, but blocked by the gate checks. Nothing was changed.',
+  failed: ':warning: Approved, but the advance failed. Nothing was changed.',
+  expired: ':hourglass: Expired without the quorum. Nothing was changed.',
+};
+
+/** The approval request, top-level in the channel; updated in place as approvals and gates come in. */
+export function renderPhaseRequest(request: PhaseRequest): ChatMessage {
+  const title = `Phase advance: Phase ${request.from.number} — ${request.from.name} → Phase ${request.to.number} — ${request.to.name}`;
+  const flags = request.toEnable.map((key) => `\`${key}\``).join(', ') || 'nothing new (its flags are on)';
+  const approved = request.approvals.length > 0 ? request.approvals.map(mention).join(', ') : 'nobody yet';
+  const lines = [
+    `*${title}*`,
+    `Requested by ${mention(request.requester)}${request.reason ? `: “${clip(request.reason, 300)}”` : '.'}`,
+    `Turns on: ${flags}`,
+    `Gate checks: ${request.gateSummary.join('; ')}`,
+    `Needs ${request.required} approval${request.required === 1 ? '' : 's'} from approvers; react with :white_check_mark:. The requester's own does not count.`,
+    `Approved by (${request.approvals.length}/${request.required}): ${approved}`,
+    STATUS_LINE[request.status],
+    ...(request.gates ?? []).map(
+      (gate) => `${gate.passed ? ':white_check_mark:' : ':x:'} ${gate.name}: ${gate.detail}`,
+    ),
+    ...(request.outcome ? [request.outcome] : []),
+  ];
+  return {
+    text: lines.join('\n').replace(/\*/g, ''),
+    blocks: [
+      header(clip(title, 150)),
+      section(lines.slice(1, 6).join('\n')),
+      section(lines.slice(6).join('\n')),
+      context(`Expires ${request.expiresAt.replace('T', ' ').slice(0, 16)} UTC. One request at a time.`),
+    ],
+  };
+}

@@ -1,0 +1,357 @@
+import { randomUUID } from 'node:crypto';
+import { mention } from '../commanding/blocks.js';
+import type { Actor } from '../core/flags/state.js';
+import { planPhaseAdvance } from '../core/phases/advance.js';
+import { applyVote, quorum } from '../core/phases/approvals.js';
+import {
+  evaluateMetricGate,
+  evaluateRolloutGate,
+  type GateResult,
+  gatesPassed,
+  type MetricGate,
+  type MetricReading,
+  type RolloutReading,
+} from '../core/phases/gates.js';
+import { type Phase, SEED_PHASES } from '../core/phases/plan.js';
+import type { Chat } from '../ports/chat.js';
+import type { DocumentStore } from '../ports/document-store.js';
+import type { AccessControl } from './access.js';
+import type { FlagService } from './flag-service.js';
+import { renderPhaseRequest } from './phase-messages.js';
+import type { PrometheusQuery } from './runbook-service.js';
+import { permalink } from './runbook-service.js';
+import type { ClusterServices } from './services.js';
+
+/** The reaction that approves (Slack's name for ✅). */
+export const APPROVE_REACTION = 'white_check_mark';
+
+export interface PhaseRequest {
+  id: string;
+  from: { number: number; name: string };
+  to: { number: number; name: string };
+  /** The flags the advance would turn on, as planned when asked (re-planned under the lock when applied). */
+  toEnable: string[];
+  gateSummary: string[];
+  requester: string;
+  reason?: string;
+  required: number;
+  requestedAt: string;
+  expiresAt: string;
+  /** Users whose ✅ counts, in the order they came. */
+  approvals: string[];
+  status: 'open' | 'checking' | 'advanced' | 'blocked' | 'failed' | 'expired';
+  gates?: GateResult[];
+  outcome?: string;
+  settledAt?: string;
+  channel: string;
+  ts: string;
+}
+
+export type PhaseRequests = Record<string, PhaseRequest>;
+
+export interface PhaseServiceDeps {
+  flags: FlagService;
+  access: AccessControl;
+  store: DocumentStore<PhaseRequests>;
+  chat: Chat;
+  channel: string;
+  approvalsRequired: number;
+  gates: readonly MetricGate[];
+  prometheus?: PrometheusQuery;
+  cluster?: ClusterServices;
+  /** Deployments that must be fully rolled out (config `rollback.deployments`). */
+  deployments: readonly string[];
+  now: () => Date;
+  newId?: () => string;
+  ttlMs?: number;
+  phases?: readonly Phase[];
+}
+
+export type RequestOutcome =
+  | { kind: 'opened'; request: PhaseRequest; link: string }
+  | { kind: 'busy'; request: PhaseRequest; link: string }
+  | { kind: 'refused'; error: string };
+
+export interface ReactionEvent {
+  user: string;
+  reaction: string;
+  channel: string;
+  ts: string;
+  added: boolean;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * `/phase advance`: an approval request in the channel, approvals by ✅ from approvers (never the
+ * requester), then the gate checks, then the next phase's flags on. Requests are kept durably.
+ */
+export class PhaseService {
+  private readonly newId: () => string;
+  private readonly phases: readonly Phase[];
+
+  constructor(private readonly deps: PhaseServiceDeps) {
+    this.newId = deps.newId ?? (() => randomUUID().slice(0, 12));
+    this.phases = deps.phases ?? SEED_PHASES;
+  }
+
+  async list(): Promise<PhaseRequest[]> {
+    return Object.values(await this.deps.store.read()).sort((a, b) =>
+      a.requestedAt.localeCompare(b.requestedAt),
+    );
+  }
+
+  /** Opens a request and posts it, or points at the one still open (one at a time). */
+  async request(user: string, reason: string | undefined): Promise<RequestOutcome> {
+    const { values } = await this.deps.flags.snapshot();
+    const plan = planPhaseAdvance(this.phases, this.deps.flags.catalog, values);
+    if (!plan.ok) return { kind: 'refused', error: plan.error };
+    await this.expireStale();
+    const now = this.deps.now();
+    const claimed = await this.deps.store.update<{ kind: 'busy' | 'new'; request: PhaseRequest }>(
+      (requests) => {
+        const active = Object.values(requests).find((request) => isActive(request));
+        if (active) return { next: requests, result: { kind: 'busy', request: active } };
+        const request: PhaseRequest = {
+          id: this.newId(),
+          from: { number: plan.from.number, name: plan.from.name },
+          to: { number: plan.to.number, name: plan.to.name },
+          toEnable: plan.changes.map((change) => change.key),
+          gateSummary: this.gateSummary(),
+          requester: user,
+          reason,
+          required: this.deps.approvalsRequired,
+          requestedAt: now.toISOString(),
+          expiresAt: new Date(now.getTime() + (this.deps.ttlMs ?? DAY_MS)).toISOString(),
+          approvals: [],
+          status: 'open',
+          channel: this.deps.channel,
+          ts: '',
+        };
+        return { next: { ...requests, [request.id]: request }, result: { kind: 'new', request } };
+      },
+    );
+    if (claimed.kind === 'busy')
+      return { kind: 'busy', request: claimed.request, link: permalink(claimed.request) };
+    const { request } = claimed;
+    try {
+      const posted = await this.deps.chat.post(this.deps.channel, renderPhaseRequest(request));
+      const saved = await this.save(request.id, (stored) => ({
+        ...stored,
+        channel: posted.channel,
+        ts: posted.ts,
+      }));
+      return { kind: 'opened', request: saved ?? request, link: permalink(posted) };
+    } catch (error) {
+      // Not posted: forget it, so an advance can be asked for again.
+      await this.deps.store.update((requests) => {
+        const { [request.id]: _dropped, ...rest } = requests;
+        return { next: rest, result: undefined };
+      });
+      throw error;
+    }
+  }
+
+  /**
+   * A ✅ added or removed on a request message. Retries and duplicates are harmless: approvals are a
+   * set of users. Reaching the quorum moves the request to `checking` once, under the store's lock.
+   */
+  async reaction(event: ReactionEvent): Promise<void> {
+    if (event.reaction !== APPROVE_REACTION) return;
+    const found = Object.values(await this.deps.store.read()).find(
+      (request) => request.ts === event.ts && request.channel === event.channel,
+    );
+    if (found?.status !== 'open') return;
+    if (this.expired(found)) {
+      await this.expireStale();
+      return;
+    }
+    const eligible =
+      event.added && event.user !== found.requester
+        ? (await this.deps.access.check(event.user, 'approver')).allowed
+        : false;
+    const changed = await this.deps.store.update<{ request: PhaseRequest; check: boolean } | undefined>(
+      (requests) => {
+        const request = requests[found.id];
+        if (request?.status !== 'open') return { next: requests, result: undefined };
+        const vote = applyVote(request.approvals, request.requester, {
+          user: event.user,
+          added: event.added,
+          eligible,
+        });
+        if (vote.outcome !== 'counted' && vote.outcome !== 'withdrawn')
+          return { next: requests, result: undefined };
+        const reached = quorum(vote.approvals, request.requester, request.required).reached;
+        const updated: PhaseRequest = {
+          ...request,
+          approvals: vote.approvals,
+          status: reached ? 'checking' : 'open',
+        };
+        return { next: { ...requests, [request.id]: updated }, result: { request: updated, check: reached } };
+      },
+    );
+    if (!changed) return;
+    await this.deps.chat.update(
+      changed.request.channel,
+      changed.request.ts,
+      renderPhaseRequest(changed.request),
+    );
+    if (changed.check) await this.advance(changed.request.id);
+  }
+
+  /** The quorum is reached: gates, then the flags (planned again under the flag lock). */
+  private async advance(id: string): Promise<void> {
+    const request = (await this.deps.store.read())[id];
+    if (!request) return;
+    let gates: GateResult[] = [];
+    try {
+      gates = await this.runGates();
+      if (!gatesPassed(gates)) {
+        const failing = gates.filter((gate) => !gate.passed);
+        await this.settle(
+          id,
+          'blocked',
+          `:no_entry: Blocked by the gate checks: ${failing.map((gate) => `${gate.name}: ${gate.detail}`).join('; ')}. Nothing was changed; fix it and run \`/phase advance\` again.`,
+          gates,
+        );
+        return;
+      }
+      let error: string | undefined;
+      const changes = await this.deps.flags.changeWith(
+        (values) => {
+          const plan = planPhaseAdvance(this.phases, this.deps.flags.catalog, values);
+          if (!plan.ok) {
+            error = plan.error;
+            return [];
+          }
+          if (plan.from.number !== request.from.number) {
+            error = `The phase changed since the request: it is now Phase ${plan.from.number} — ${plan.from.name}.`;
+            return [];
+          }
+          return plan.changes;
+        },
+        'phase',
+        {
+          actor: { id: request.requester } satisfies Actor,
+          via: 'slack',
+          reason: `Phase ${request.to.number} — ${request.to.name}${request.reason ? `: ${request.reason}` : ''} (approved by ${request.approvals.join(', ')})`,
+          correlationId: request.id,
+        },
+      );
+      if (error) {
+        await this.settle(id, 'failed', `:warning: ${error} Nothing was changed.`, gates);
+        return;
+      }
+      const turnedOn =
+        changes.map((change) => `\`${change.key}\``).join(', ') || 'nothing (its flags were on already)';
+      await this.settle(
+        id,
+        'advanced',
+        `:rocket: Advanced to Phase ${request.to.number} — ${request.to.name}: turned on ${turnedOn}. Approved by ${request.approvals.map(mention).join(', ')}.`,
+        gates,
+      );
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      await this.settle(id, 'failed', `:warning: The advance failed: ${reason}. Nothing was changed.`, gates);
+      throw error;
+    }
+  }
+
+  private async runGates(): Promise<GateResult[]> {
+    const results: GateResult[] = [];
+    for (const gate of this.deps.gates) {
+      results.push(evaluateMetricGate(gate, await this.read(gate.query)));
+    }
+    results.push(evaluateRolloutGate(await this.rollout()));
+    return results;
+  }
+
+  private async read(query: string): Promise<MetricReading> {
+    if (!this.deps.prometheus) return { kind: 'no-prometheus' };
+    try {
+      return await this.deps.prometheus.query(query);
+    } catch (error) {
+      return { kind: 'error', reason: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  private async rollout(): Promise<RolloutReading> {
+    const cluster = this.deps.cluster;
+    if (!cluster) return { kind: 'no-cluster' };
+    try {
+      return {
+        kind: 'rows',
+        expected: this.deps.deployments,
+        rows: await cluster.rollback.listDeployments(),
+      };
+    } catch (error) {
+      return { kind: 'error', reason: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  private gateSummary(): string[] {
+    const metric = this.deps.gates.map((gate) => `${gate.name} below ${gate.max}`);
+    const rollout = this.deps.cluster
+      ? `rollout status of ${this.deps.deployments.map((name) => `\`${name}\``).join(', ') || 'no Deployments'}`
+      : 'rollout status (no cluster configured)';
+    return [
+      ...(this.deps.prometheus ? metric : metric.map((line) => `${line} (no Prometheus configured)`)),
+      rollout,
+    ];
+  }
+
+  private async settle(
+    id: string,
+    status: PhaseRequest['status'],
+    outcome: string,
+    gates: GateResult[],
+  ): Promise<void> {
+    const settled = await this.save(id, (stored) => ({
+      ...stored,
+      status,
+      outcome,
+      gates,
+      settledAt: this.deps.now().toISOString(),
+    }));
+    if (!settled) return;
+    await this.deps.chat.update(settled.channel, settled.ts, renderPhaseRequest(settled));
+    await this.deps.chat.post(settled.channel, { text: outcome, threadTs: settled.ts });
+  }
+
+  private expired(request: PhaseRequest): boolean {
+    // A request left `checking` (the bot stopped mid-check) is released at expiry too.
+    return isActive(request) && Date.parse(request.expiresAt) <= this.deps.now().getTime();
+  }
+
+  /** Open requests past their expiry are closed, and their messages say so. */
+  private async expireStale(): Promise<void> {
+    const expired = await this.deps.store.update((requests) => {
+      const stale = Object.values(requests).filter((request) => this.expired(request));
+      if (stale.length === 0) return { next: requests, result: [] as PhaseRequest[] };
+      const next = { ...requests };
+      const settledAt = this.deps.now().toISOString();
+      const updated = stale.map((request) => ({ ...request, status: 'expired' as const, settledAt }));
+      for (const request of updated) next[request.id] = request;
+      return { next, result: updated };
+    });
+    for (const request of expired) {
+      if (request.ts) await this.deps.chat.update(request.channel, request.ts, renderPhaseRequest(request));
+    }
+  }
+
+  private async save(
+    id: string,
+    change: (stored: PhaseRequest) => PhaseRequest,
+  ): Promise<PhaseRequest | undefined> {
+    return this.deps.store.update((requests) => {
+      const stored = requests[id];
+      if (!stored) return { next: requests, result: undefined };
+      const updated = change(stored);
+      return { next: { ...requests, [id]: updated }, result: updated };
+    });
+  }
+}
+
+function isActive(request: PhaseRequest): boolean {
+  return request.status === 'open' || request.status === 'checking';
+}
