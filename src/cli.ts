@@ -4,6 +4,12 @@ import { SignedSlackClient } from './emulators/slack/signed-client.js';
 import type { LocalSession } from './local-mode.js';
 import { localSessionPath } from './local-mode.js';
 
+/** The CLI's output is for a person at a terminal: plain text, not log lines. */
+const say = {
+  out: (text: string) => process.stdout.write(`${text}\n`),
+  error: (text: string) => process.stderr.write(`${text}\n`),
+};
+
 const USAGE = `Usage (with the bot running locally: npm start):
   npm run cli -- "/flags list"              send a slash command as U0LOCAL
   npm run cli -- click <action_id> <value>  click a button from an earlier reply`;
@@ -21,11 +27,11 @@ async function main(argv: string[]): Promise<number> {
   const stateDir = process.env.STATE_DIR ?? './data';
   const session = await readSession(stateDir);
   if (!session) {
-    console.error(`No local bot found (${localSessionPath(stateDir)} is missing). Start one with: npm start`);
+    say.error(`No local bot found (${localSessionPath(stateDir)} is missing). Start one with: npm start`);
     return 2;
   }
   if (argv.length === 0 || argv[0] === '--help') {
-    console.log(USAGE);
+    say.out(USAGE);
     return argv.length === 0 ? 2 : 0;
   }
   const client = new SignedSlackClient({
@@ -41,7 +47,7 @@ async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'click') {
     const [, actionId, value] = argv;
     if (!actionId) {
-      console.error(USAGE);
+      say.error(USAGE);
       return 2;
     }
     result = await client.blockAction({ actionId, value, userId: session.user, channelId: session.channel });
@@ -49,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
     const line = argv.join(' ').trim();
     const match = /^(\/[a-z-]+)\s*(.*)$/s.exec(line);
     if (!match) {
-      console.error(`"${line}" is not a slash command.\n${USAGE}`);
+      say.error(`"${line}" is not a slash command.\n${USAGE}`);
       return 2;
     }
     result = await client.slashCommand({
@@ -60,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
     });
   }
   if (result.status !== 200) {
-    console.error(`The bot answered HTTP ${result.status}: ${JSON.stringify(result.body)}`);
+    say.error(`The bot answered HTTP ${result.status}: ${JSON.stringify(result.body)}`);
     return 1;
   }
   if (result.body && typeof result.body === 'object') print('reply (only you see this)', result.body as Item);
@@ -76,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 function print(title: string, message: { text?: string; blocks?: unknown[] }): void {
-  console.log(`--- ${title} ---\n${blocksToText(message)}\n`);
+  say.out(`--- ${title} ---\n${blocksToText(message)}\n`);
 }
 
 async function readSession(stateDir: string): Promise<LocalSession | undefined> {
@@ -104,7 +110,7 @@ async function cursor(session: LocalSession, kind: 'messages' | 'responses'): Pr
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    console.error(`cli failed: ${(error as Error).message}`);
+    say.error(`cli failed: ${(error as Error).message}`);
     process.exit(1);
   },
 );
