@@ -134,10 +134,15 @@ describe('/phase advance', () => {
     for (const key of PHASE1) expect(values[key]).toBe(true);
     expect(values.intelligent_ordering).toBe(false);
 
-    const thread = bot.slack.thread(CHANNEL, ts).map((m) => m.text ?? '');
-    expect(
-      thread.some((line) => line.includes('Advanced to Phase 1 — Foundation: turned on `adaptive_timing`')),
-    ).toBe(true);
+    await eventually(() =>
+      expect(
+        bot.slack
+          .thread(CHANNEL, ts)
+          .some((m) =>
+            (m.text ?? '').includes('Advanced to Phase 1 — Foundation: turned on `adaptive_timing`'),
+          ),
+      ).toBe(true),
+    );
     const status = await bot.client.slashCommand({ command: '/phase', text: 'status', userId: OUTSIDER });
     expect(textOf(status.body as never)).toContain('Phase 1 — Foundation');
     const history = await bot.client.slashCommand({ command: '/phase', text: 'history', userId: OUTSIDER });
@@ -161,12 +166,16 @@ describe('/phase advance', () => {
     await react(bot, ts, LEAD1);
     await eventually(() => expect(requestText(bot, ts)).toContain('blocked by the gate checks'));
     expect(requestText(bot, ts)).toContain(':x: error rate: 0.2 (must be below 0.05)');
-    const thread = bot.slack.thread(CHANNEL, ts).map((m) => m.text ?? '');
-    expect(
-      thread.some((line) =>
-        line.includes('Blocked by the gate checks: error rate: 0.2 (must be below 0.05)'),
-      ),
-    ).toBe(true);
+    // The thread note is posted after the request message is updated: wait for it too.
+    await eventually(() =>
+      expect(
+        bot.slack
+          .thread(CHANNEL, ts)
+          .some((m) =>
+            (m.text ?? '').includes('Blocked by the gate checks: error rate: 0.2 (must be below 0.05)'),
+          ),
+      ).toBe(true),
+    );
     const values = await flags(bot);
     for (const key of PHASE1) expect(values[key]).toBe(false);
     const audit = (await bot.bot.services.flags.history(undefined, 50)).filter(
