@@ -11,7 +11,7 @@ import { message, type Reply } from '../commanding/reply.js';
 import type { CommandSpec } from '../commanding/spec.js';
 import { parseDuration } from '../core/duration.js';
 import { mustBorrow } from './delegate.js';
-import { buttonValue, type InteractionSpec, interaction } from './spec.js';
+import { buttonValue, type InteractionSpec, interaction, pairValue } from './spec.js';
 
 export interface AlertButtonDeps {
   alerts: AlertService;
@@ -23,24 +23,18 @@ export interface AlertButtonDeps {
 const groupId = buttonValue(z.string().min(1, 'no alert group').max(200));
 
 /** `<group id>:<duration>`, one of the Silence menu's choices. */
-const silenceChoice = buttonValue(
+const silenceChoice = pairValue(
   z
-    .string()
-    .transform((value) => {
-      const separator = value.lastIndexOf(':');
-      return { groupId: value.slice(0, separator), choice: value.slice(separator + 1) };
+    .object({
+      left: z.string().min(1, 'no alert group'),
+      right: z
+        .string()
+        .refine(
+          (choice) => SILENCE_CHOICES.some((known) => known.value === choice),
+          'not one of the Silence choices',
+        ),
     })
-    .pipe(
-      z.object({
-        groupId: z.string().min(1, 'no alert group'),
-        choice: z
-          .string()
-          .refine(
-            (choice) => SILENCE_CHOICES.some((known) => known.value === choice),
-            'not one of the Silence choices',
-          ),
-      }),
-    ),
+    .transform(({ left, right }) => ({ groupId: left, choice: right })),
 );
 
 /** The alert message's buttons and menu. Operators only, as the subcommands they stand for. */

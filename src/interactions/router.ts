@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Metrics } from '../adapters/metrics.js';
 import { renderConfirmation, renderMessage, type SlackMessage } from '../adapters/slack/render.js';
-import { type Parsed, resolveCommand } from '../commanding/dispatch.js';
+import { type Parsed, type Resolved, resolveCommand } from '../commanding/dispatch.js';
 import { message, type Reply, UserError } from '../commanding/reply.js';
 import type { CommandContext, CommandSpec, Permission } from '../commanding/spec.js';
 import type { Logger } from '../logger.js';
@@ -78,15 +78,7 @@ export class InteractionRouter {
         fixedOutcome: outcome,
       });
     }
-    const { spec } = resolved;
-    return this.route(request, {
-      command: command.name,
-      subcommand: spec.name,
-      permission: async () => spec.permission,
-      confirm: spec.confirmed ? 'asks' : 'never',
-      parse: resolved.parse,
-      run: (ctx, args) => spec.run(ctx, args as never),
-    });
+    return this.route(request, subcommandRoute(command, resolved));
   }
 
   /** A button, menu, reaction or event declared by `spec`. */
@@ -280,18 +272,19 @@ export async function dispatch(
 ): Promise<{ subcommand: string; outcome: Outcome; reply: Reply }> {
   const resolved = resolveCommand(command, text);
   if (resolved.kind === 'reply') return resolved;
-  const { spec } = resolved;
-  const { outcome, answer } = await guarded(
-    {
-      command: command.name,
-      subcommand: spec.name,
-      permission: async () => spec.permission,
-      confirm: spec.confirmed ? 'asks' : 'never',
-      parse: resolved.parse,
-      run: (runCtx, args) => spec.run(runCtx, args as never),
-    },
-    ctx,
-  );
+  const { outcome, answer } = await guarded(subcommandRoute(command, resolved), ctx);
   const reply = answer?.kind === 'followed' ? answer.first : (answer ?? message(''));
-  return { subcommand: spec.name, outcome, reply };
+  return { subcommand: resolved.spec.name, outcome, reply };
+}
+
+function subcommandRoute(command: CommandSpec, resolved: Extract<Resolved, { kind: 'subcommand' }>): Routed {
+  const { spec } = resolved;
+  return {
+    command: command.name,
+    subcommand: spec.name,
+    permission: async () => spec.permission,
+    confirm: spec.confirmed ? 'asks' : 'never',
+    parse: resolved.parse,
+    run: (ctx, args) => spec.run(ctx, args as never),
+  };
 }

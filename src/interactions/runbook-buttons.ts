@@ -6,7 +6,7 @@ import type { RunbookStep } from '../core/runbooks/runbook.js';
 import { RUNBOOK_ACTIONS } from '../services/runbook-messages.js';
 import type { ClickAnswer, RunbookService } from '../services/runbook-service.js';
 import { type Borrowed, mustBorrow } from './delegate.js';
-import { type Answer, buttonValue, type InteractionSpec, interaction } from './spec.js';
+import { type Answer, type InteractionSpec, interaction, pairValue } from './spec.js';
 
 export interface RunbookButtonDeps {
   runbooks: RunbookService;
@@ -14,22 +14,16 @@ export interface RunbookButtonDeps {
 }
 
 /** `<run id>:<step index>`, as the step's buttons carry it. */
-const stepOf = buttonValue(
+const stepOf = pairValue(
   z
-    .string()
-    .transform((value) => {
-      const separator = value.lastIndexOf(':');
-      return { runId: value.slice(0, separator), step: value.slice(separator + 1) };
+    .object({
+      left: z.string().min(1, 'no runbook run'),
+      right: z
+        .string()
+        .regex(/^\d{1,4}$/, 'no step number')
+        .transform(Number),
     })
-    .pipe(
-      z.object({
-        runId: z.string().min(1, 'no runbook run'),
-        step: z
-          .string()
-          .regex(/^\d{1,4}$/, 'no step number')
-          .transform(Number),
-      }),
-    ),
+    .transform(({ left, right }) => ({ runId: left, step: right })),
 );
 
 type Step = z.output<typeof stepOf>;

@@ -63,3 +63,20 @@ export function buttonValue<A>(schema: z.ZodType<A, string>): z.ZodType<A, Inter
     .transform((input) => input.value)
     .pipe(schema) as unknown as z.ZodType<A, InteractionInput>;
 }
+
+/** A value `<left>:<right>`, split at the last colon (ids carry none after it), then parsed by `schema`. */
+export function pairValue<A>(
+  schema: z.ZodType<A, { left: string; right: string }>,
+): z.ZodType<A, InteractionInput> {
+  return buttonValue(
+    z
+      .string()
+      .transform((value) => {
+        const separator = value.lastIndexOf(':');
+        return separator < 0
+          ? { left: '', right: value }
+          : { left: value.slice(0, separator), right: value.slice(separator + 1) };
+      })
+      .pipe(schema),
+  );
+}
