@@ -179,6 +179,7 @@ export async function startBot(
       [
         { name: 'store', check: () => flagStore.checkWritable() },
         { name: 'confirmations', check: () => confirmations.checkReady() },
+        { name: 'slack replay records', check: () => replay.checkReady() },
         { name: 'slack', check: cachedCheck(() => chat.ping(), 15_000) },
         ...cluster.readiness,
       ],

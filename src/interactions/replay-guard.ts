@@ -1,4 +1,5 @@
 import type { DocumentStore } from '../ports/document-store.js';
+import { StoreHealth } from '../services/store-health.js';
 
 /** The file's shape: `[key, first seen at (ms)]`, oldest first. A list, so no key becomes a property. */
 export interface ReplayRecords {
@@ -22,15 +23,27 @@ export type ReplayVerdict = { first: true } | { first: false; key: string };
  */
 export class ReplayGuard {
   private overflowed = 0;
+  private readonly health: StoreHealth<ReplayRecords>;
 
   constructor(
     private readonly store: DocumentStore<ReplayRecords>,
     private readonly now: () => number = Date.now,
     private readonly maxRecords = REPLAY_MAX_RECORDS,
-  ) {}
+  ) {
+    this.health = new StoreHealth('replay records', store);
+  }
+
+  /** For `/readyz`: throws while the records cannot be read or written. */
+  checkReady(): Promise<void> {
+    return this.health.check();
+  }
 
   /** Records the keys; says whether none of them was seen inside the window. Written before acting. */
   accept(keys: readonly string[]): Promise<ReplayVerdict> {
+    return this.health.watch(this.record(keys), 'write');
+  }
+
+  private record(keys: readonly string[]): Promise<ReplayVerdict> {
     return this.store.update<ReplayVerdict>((current) => {
       const at = this.now();
       const live = current.seen.filter(([, seenAt]) => at - seenAt < REPLAY_KEEP_MS);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DocumentStore } from '../ports/document-store.js';
+import { StoreHealth } from './store-health.js';
 
 export interface PendingAction {
   id: string;
@@ -36,13 +37,15 @@ export function isConfirmationId(id: string): boolean {
  * remembered until the next success, so readiness reports it.
  */
 export class Confirmations {
-  private failure: { kind: 'read' | 'write'; error: Error } | undefined;
+  private readonly health: StoreHealth<PendingActions>;
 
   constructor(
     private readonly store: DocumentStore<PendingActions>,
     private readonly ttlMs = 15 * 60_000,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.health = new StoreHealth('confirmations', store);
+  }
 
   create(command: string, subcommand: string, args: unknown, requestedBy: string): Promise<PendingAction> {
     return this.watch(
@@ -87,22 +90,13 @@ export class Confirmations {
     );
   }
 
-  /** For `/readyz`: throws while the store cannot be read, or while its last write failed. */
-  async checkReady(): Promise<void> {
-    await this.watch(this.store.read(), 'read');
-    if (this.failure) throw new Error(`could not write confirmations: ${this.failure.error.message}`);
+  /** For `/readyz`: throws while the store cannot be read or written. */
+  checkReady(): Promise<void> {
+    return this.health.check();
   }
 
-  /** Remembers a failure until an operation of the same kind (or any write) succeeds. */
-  private async watch<T>(work: Promise<T>, kind: 'read' | 'write'): Promise<T> {
-    try {
-      const result = await work;
-      if (kind === 'write' || this.failure?.kind === 'read') this.failure = undefined;
-      return result;
-    } catch (error) {
-      this.failure = { kind, error: error instanceof Error ? error : new Error(String(error)) };
-      throw error;
-    }
+  private watch<T>(work: Promise<T>, kind: 'read' | 'write'): Promise<T> {
+    return this.health.watch(work, kind);
   }
 
   private pruned(current: PendingActions): Map<string, PendingAction> {

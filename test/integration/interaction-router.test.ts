@@ -140,7 +140,10 @@ describe('replayed signed requests', () => {
     const posts = slack.calls('chat.postMessage').length;
     const responses = slack.responses().length;
 
-    for (const headers of [{}, { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' }]) {
+    for (const headers of [
+      {},
+      { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' },
+    ] as Record<string, string>[]) {
       const again = await send(bot, command, headers);
       expect(again.status).toBe(200);
       // The ack is sent once the router has decided: it is the barrier.
@@ -277,6 +280,6 @@ describe('confirmations', () => {
     expect((await flag(bot, 'retry_logic')).enabled).toBe(true);
     const ready = await getJson(`${bot.url}/readyz`);
     expect(ready.status).toBe(503);
-    expect(ready.body.checks.confirmations).toMatch(/EISDIR/);
+    expect((ready.body.checks as Record<string, string>).confirmations).toMatch(/EISDIR/);
   });
 });
