@@ -177,9 +177,14 @@ export async function startBot(
     ...alerting.routes,
     ...healthRoutes(
       [
-        { name: 'store', check: () => flagStore.checkWritable() },
-        { name: 'confirmations', check: () => confirmations.checkReady() },
-        { name: 'slack replay records', check: () => replay.checkReady() },
+        {
+          name: 'store',
+          check: async () => {
+            await flagStore.checkWritable();
+            await confirmations.checkReady();
+            await replay.checkReady();
+          },
+        },
         { name: 'slack', check: cachedCheck(() => chat.ping(), 15_000) },
         ...cluster.readiness,
       ],
