@@ -87,7 +87,7 @@ export function runbookInteractions(deps: RunbookButtonDeps): InteractionSpec[] 
     return {
       kind: 'followed',
       first: reply,
-      // Only once the confirmation is recorded and shown: the change itself waits for Confirm.
+      // Only once the confirmation is recorded: the change itself waits for its Confirm.
       next: async () =>
         say(
           await deps.runbooks.settle(

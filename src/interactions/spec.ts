@@ -13,7 +13,7 @@ export interface InteractionInput {
 
 /**
  * What a handler says happened. `Followed` is a reply and a second step that runs only once the
- * first reply is delivered (a runbook step is marked done only once its confirmation is open).
+ * first reply is ready to send (a runbook step is marked done only once its confirmation is recorded).
  */
 export type Answer = Reply | undefined | Followed;
 
