@@ -29,7 +29,8 @@ export type { EnvelopeAck, EnvelopeType, SendEnvelopeOptions } from './socket-mo
 export type SlackFailure =
   | { status: 429; retryAfter: number }
   | { status: 500 | 502 | 503 }
-  | { error: string };
+  /** An `ok:false` answer; `errors` adds Slack's detail (`errors`, `response_metadata.messages`), as for `invalid_blocks`. */
+  | { error: string; errors?: string[] };
 
 export interface SlackResponse {
   ok: boolean;
@@ -793,7 +794,13 @@ function reply(body: { error: string } & SlackParams): Outcome {
 }
 
 function failed(failure: SlackFailure): Outcome {
-  if ('error' in failure) return { status: 200, response: fail(failure.error), failure };
+  if ('error' in failure) {
+    const detail = failure.errors && {
+      errors: failure.errors,
+      response_metadata: { messages: failure.errors.map((e) => `[ERROR] ${e}`) },
+    };
+    return { status: 200, response: fail(failure.error, detail), failure };
+  }
   if (failure.status === 429) return { status: 429, response: fail('ratelimited'), failure };
   // Both are real Slack error codes for server-side trouble.
   return {
