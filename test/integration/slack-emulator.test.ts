@@ -185,13 +185,14 @@ describe('SlackEmulator strict defaults, as Slack', () => {
         return { ok, error, errors, response_metadata };
       },
     );
-  const mrkdwn = (n: number) => ({ type: 'mrkdwn', text: 'x'.repeat(n) });
-  const button = (extra: Record<string, unknown>) => ({
-    type: 'button',
-    action_id: 'go',
-    text: { type: 'plain_text', text: 'Go' },
-    ...extra,
-  });
+  const mrkdwn = (n: number) => ({ type: 'mrkdwn' as const, text: 'x'.repeat(n) });
+  const button = (extra: Record<string, unknown>) =>
+    ({
+      type: 'button',
+      action_id: 'go',
+      text: { type: 'plain_text', text: 'Go' },
+      ...extra,
+    }) as never;
 
   it('has a default workspace: #messaging-system-incidents is C0INCIDENTS, the bot a member', async () => {
     const info = await web.conversations.info({ channel: '#messaging-system-incidents' });
@@ -424,7 +425,9 @@ describe('SlackEmulator rate limit', () => {
   });
 
   it('rate limits chat.update the same way, per channel, with Retry-After', async () => {
-    const { ts } = await (await api('chat.postMessage', { channel: 'C9', text: 'x' })).json();
+    const { ts } = (await (await api('chat.postMessage', { channel: 'C9', text: 'x' })).json()) as {
+      ts: string;
+    };
     const update = (channel: string, messageTs: string) =>
       api('chat.update', { channel, ts: messageTs, text: 'y' });
     expect((await update('C9', ts)).status).toBe(200);
@@ -434,7 +437,9 @@ describe('SlackEmulator rate limit', () => {
     expect(limited.headers.get('retry-after')).toBe('1');
     expect(await limited.json()).toEqual({ ok: false, error: 'ratelimited' });
     // Another channel has its own bucket; so does chat.postMessage in this one.
-    const other = await (await api('chat.postMessage', { channel: 'C2', text: 'x' })).json();
+    const other = (await (await api('chat.postMessage', { channel: 'C2', text: 'x' })).json()) as {
+      ts: string;
+    };
     expect((await update('C2', other.ts)).status).toBe(200);
     expect((await api('chat.postMessage', { channel: 'C9', text: 'z' })).status).toBe(200);
   });
