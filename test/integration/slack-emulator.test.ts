@@ -378,24 +378,6 @@ describe('SlackEmulator strict defaults, as Slack', () => {
   });
 });
 
-describe('SlackEmulator lenient mode (opt-out)', () => {
-  const emu = new SlackEmulator({ rejectInvalidBlocks: false });
-  beforeAll(() => emu.start());
-  afterAll(() => emu.stop());
-
-  it('accepts a message Slack would refuse, and still records the violation', async () => {
-    const res = await client(emu).chat.postMessage({
-      channel: 'C0INCIDENTS',
-      text: 'lenient',
-      blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'x'.repeat(3001) } }],
-    });
-    expect(res.ok).toBe(true);
-    expect(emu.takeViolations()).toEqual([
-      'chat.postMessage: blocks[0] (section).text.text: 3001 chars (max 3000)',
-    ]);
-  });
-});
-
 describe('SlackEmulator rate limit', () => {
   const emu = new SlackEmulator({ rateLimit: { postsPerSecond: 1, burst: 2 }, channels: CHANNELS });
   beforeAll(() => emu.start());

@@ -125,11 +125,6 @@ export interface SlackEmulatorOptions {
   logger?: Logger;
   /** chat.postMessage and chat.update: a token bucket per method and channel; off by default. */
   rateLimit?: { postsPerSecond: number; burst: number };
-  /**
-   * Strict by default, like Slack: a message that breaks a Block Kit limit is refused with `invalid_blocks`
-   * (`msg_too_long`, `invalid_attachments`). `false` only records the violation and accepts the message.
-   */
-  rejectInvalidBlocks?: boolean;
   /** The workspace's channels at start; default `DEFAULT_CHANNELS`. */
   channels?: readonly ChannelSpec[];
   /** Clock in milliseconds; injectable to test response_url expiry and the rate limit. */
@@ -168,7 +163,6 @@ export class SlackEmulator {
   private readonly botUserId: string;
   private readonly logger: Logger;
   private readonly rateLimit: SlackEmulatorOptions['rateLimit'];
-  private readonly rejectInvalidBlocks: boolean;
   private readonly now: () => number;
   private readonly socketMode: SocketModeHub;
 
@@ -194,7 +188,6 @@ export class SlackEmulator {
     this.botUserId = options.botUserId ?? 'U0BOT';
     this.logger = options.logger ?? createLogger('silent');
     this.rateLimit = options.rateLimit;
-    this.rejectInvalidBlocks = options.rejectInvalidBlocks ?? true;
     this.now = options.now ?? Date.now;
     this.users.set(this.botUserId, { name: 'switchyard', isAdmin: false, isBot: true });
     for (const spec of options.channels ?? DEFAULT_CHANNELS) this.createChannel(spec.name, spec);
@@ -511,7 +504,7 @@ export class SlackEmulator {
     const status = error === undefined ? 200 : error === 'invalid_payload' ? 400 : 404;
     if (state && body && error === undefined) {
       state.uses++;
-      this.check('response_url', body);
+      this.check('response_url', body); // recorded (the shared test guard fails the test); not a Web API call
       this.applyResponse(state.context, body);
     }
     const url = `${this.url}/response/${id}`;
@@ -691,8 +684,9 @@ export class SlackEmulator {
   };
 
   /**
-   * Records Block Kit violations; unless lenient, returns Slack's refusal (`invalid_blocks`, with `errors`
-   * and `response_metadata.messages`), and the message is not stored.
+   * Strict, like Slack: records the Block Kit violations of a message and returns Slack's refusal
+   * (`invalid_blocks`, `msg_too_long` or `invalid_attachments`, with `errors` and
+   * `response_metadata.messages`); the caller then stores nothing.
    */
   private check(method: string, body: SlackParams): SlackResponse | undefined {
     const found = blockKitViolations(body as Parameters<typeof blockKitViolations>[0]);
@@ -701,7 +695,7 @@ export class SlackEmulator {
     this.violations.push(...recorded);
     this.unchecked.push(...recorded);
     this.logger.warn({ method, violations: found }, 'slack emulator: Block Kit violation');
-    return this.rejectInvalidBlocks ? { ...blockKitRefusal(found) } : undefined;
+    return { ...blockKitRefusal(found) };
   }
 
   /**
