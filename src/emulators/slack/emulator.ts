@@ -294,7 +294,10 @@ export class SlackEmulator {
     return this.unchecked.splice(0);
   }
 
-  /** Clears calls, messages, responses, violations, pending failures and rate-limit state (not the directory). */
+  /**
+   * Clears calls, messages, responses, `violations`, pending failures and rate-limit state; keeps the
+   * directory (users, user groups, channels and their members) and the violations `takeViolations()` reports.
+   */
   reset(): void {
     this.recordedCalls = [];
     this.recordedResponses = [];
