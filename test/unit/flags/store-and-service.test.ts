@@ -41,9 +41,20 @@ describe('FileFlagStore', () => {
 
   it('fills flags added to the catalog with their defaults', async () => {
     const dir = tempDir();
+    const entry: AuditEntry = {
+      seq: 1,
+      at: new Date().toISOString(),
+      actor: { id: 'U0X' },
+      via: 'slack',
+      action: 'enable',
+      flag: 'retry_logic',
+      before: false,
+      after: true,
+    };
+    writeFileSync(join(dir, 'audit.jsonl'), `${JSON.stringify(entry)}\n`);
     writeFileSync(
       join(dir, 'flags.json'),
-      JSON.stringify({ values: { retry_logic: true, removed_flag: true }, lastChange: {}, seq: 0 }),
+      JSON.stringify({ values: { retry_logic: true, removed_flag: true }, lastChange: {}, seq: 1 }),
     );
     const state = await new FileFlagStore(dir, catalog).load();
     expect(state.values.retry_logic).toBe(true);
