@@ -107,14 +107,14 @@ export class Quarantine {
 export function noticeText(reports: readonly DamageReport[]): string {
   const lines = reports.map(
     (report) =>
-      `• \`${escape(report.file)}\`: ${escape(report.reason)}. ${escape(report.outcome)}.${
-        report.kept ? ` Kept as \`${escape(report.kept)}\`.` : ''
+      `• \`${escapeText(report.file)}\`: ${escapeText(report.reason)}. ${escapeText(report.outcome)}.${
+        report.kept ? ` Kept as \`${escapeText(report.kept)}\`.` : ''
       }`,
   );
   return `:warning: *Damaged state found at start* — the bot started anyway:\n${lines.join('\n')}`;
 }
 
-function escape(text: string): string {
+function escapeText(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 
