@@ -11,6 +11,7 @@ const CAUSES: Record<string, string> = {
 
 /** `ENOSPC: the state directory is full`, or the error's own message for anything else. */
 export function describeStorageFailure(error: unknown): string {
+  if (error instanceof StorageError) return describeStorageFailure(error.failure);
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code && CAUSES[code]) return `${code}: ${CAUSES[code]}`;
   return error instanceof Error ? error.message : String(error);
