@@ -76,7 +76,7 @@ export class FileFlagStore implements FlagStore {
     }
     if (recovery.lost) {
       const { after, upTo } = recovery.lost;
-      this.quarantine.report(
+      await this.quarantine.copyFile(
         this.audit.path,
         `entries #${after + 1}–#${upTo} are missing (flags.json had recorded them)`,
         recovery.recovered.length > 0
