@@ -1,6 +1,6 @@
 import { Mutex } from 'async-mutex';
 import { z } from 'zod';
-import { writeFileAtomic } from '../storage/atomic-file.js';
+import { removeStaleTemps, writeFileAtomic } from '../storage/atomic-file.js';
 import { JsonLinesLog } from '../storage/json-lines-log.js';
 import type { Quarantine } from '../storage/quarantine.js';
 import { firstIssue } from '../storage/state-schemas.js';
@@ -63,6 +63,7 @@ export class OutboxJournal<P> {
   async replay(): Promise<{ pending: OutboxJob<P>[]; fences: string[] }> {
     const pending = new Map<string, OutboxJob<P>>();
     const fences = new Set<string>();
+    await removeStaleTemps(this.path);
     const { records, damaged } = await this.log.read();
     if (damaged.length > 0) {
       const first = damaged[0]!;

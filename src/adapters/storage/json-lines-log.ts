@@ -112,6 +112,9 @@ export class JsonLinesLog<T> {
 async function cleanEnd(handle: FileHandle): Promise<number> {
   const { size } = await handle.stat();
   if (size === 0) return 0;
+  const last = Buffer.alloc(1);
+  await handle.read(last, 0, 1, size - 1);
+  if (last[0] === 0x0a) return size; // the usual case: one byte read per append
   const chunk = Buffer.alloc(Math.min(size, 64 * 1024));
   let position = size;
   while (position > 0) {
