@@ -64,7 +64,11 @@ export class Quarantine {
     outcome: string,
     place: (target: string) => Promise<void>,
   ): Promise<void> {
-    const target = join(this.dir, `${stamp()}-${this.name(path).replaceAll('/', '__')}`);
+    // The report count keeps two copies of one file in the same millisecond apart.
+    const target = join(
+      this.dir,
+      `${stamp()}-${this.reports.length}-${this.name(path).replaceAll('/', '__')}`,
+    );
     try {
       await mkdir(this.dir, { recursive: true });
       await place(target);
