@@ -76,5 +76,6 @@ describe.each([
     } finally {
       await kube.stop();
     }
-  });
+    // Two bot starts, one of them a spawned process (tsx compiles at start): slow on a busy machine.
+  }, 180_000);
 });
