@@ -156,7 +156,13 @@ export async function startBot(
     () => ({}),
     { schema: runbookRunsSchema, quarantine, what: 'runbook runs' },
   );
-  await Promise.all([confirmationStore.read(), phaseStore.read(), runbookStore.read()]);
+  // Read each document now so a damaged one is quarantined at start. A file that cannot be read at
+  // all (EISDIR, EACCES) is not damaged data: the store keeps failing at use, and /readyz says so.
+  await Promise.all(
+    [confirmationStore, phaseStore, runbookStore].map((store) =>
+      store.read().catch((error: unknown) => log.error({ err: error }, 'a state file cannot be read')),
+    ),
+  );
   services.phases = new PhaseService({
     flags,
     access,
