@@ -119,11 +119,50 @@ describe('kube emulator through @kubernetes/client-node', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('writes a kubeconfig that the client loads', () => {
-    expect(kc.getCurrentCluster()).toMatchObject({ server: emulator.url, skipTLSVerify: true });
+  it('writes a kubeconfig that the client loads: HTTPS, the CA of the self-signed certificate, a token', () => {
+    expect(kc.getCurrentCluster()).toMatchObject({ server: emulator.url, skipTLSVerify: false });
+    expect(emulator.caPem).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    expect(Buffer.from(kc.getCurrentCluster()?.caData ?? '', 'base64').toString()).toBe(emulator.caPem);
     expect(kc.getCurrentUser()?.token).toBe(emulator.token);
     expect(kc.getContextObject(kc.getCurrentContext())?.namespace).toBe(NS);
-    expect(emulator.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(emulator.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('verifies the certificate: a client trusting another CA is refused before any request', async () => {
+    const other = new KubeEmulator();
+    await other.start();
+    try {
+      const yaml = emulator
+        .kubeConfigYaml()
+        .replace(
+          Buffer.from(emulator.caPem!).toString('base64'),
+          Buffer.from(other.caPem!).toString('base64'),
+        );
+      const wrong = new KubeConfig();
+      wrong.loadFromString(yaml);
+      const before = emulator.requests.length;
+      await expect(wrong.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: NS })).rejects.toThrow(
+        /certificate/i,
+      );
+      expect(emulator.requests.length).toBe(before);
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('still serves plain HTTP when asked (tls: false), with a kubeconfig that skips verification', async () => {
+    const plain = new KubeEmulator({ tls: false });
+    await plain.start();
+    try {
+      expect(plain.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const config = new KubeConfig();
+      config.loadFromString(plain.kubeConfigYaml());
+      expect(config.getCurrentCluster()).toMatchObject({ skipTLSVerify: true });
+      const maps = await config.makeApiClient(CoreV1Api).listNamespacedConfigMap({ namespace: NS });
+      expect(maps.items).toEqual([]);
+    } finally {
+      await plain.stop();
+    }
   });
 
   it('seeds the messaging system rolled out to revision 1 with ready pods', async () => {

@@ -1,9 +1,16 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createLogger, type Logger } from '../../logger.js';
 import { pathNotFound, ResourceApi } from './api.js';
 import { Controllers } from './controller.js';
+import { applyDefaults } from './defaults.js';
 import { discovery } from './discovery.js';
 import { Faults } from './faults.js';
 import { readBody, sendJson, sendText } from './http.js';
@@ -13,6 +20,7 @@ import { PodLogs } from './logs.js';
 import { parsePath, rbacResource, verbOf } from './routes.js';
 import { KubeApiError } from './status.js';
 import { ObjectStore } from './store.js';
+import { type ServingCertificate, selfSignedCertificate } from './tls.js';
 import {
   type Deployment,
   type Kind,
@@ -21,7 +29,7 @@ import {
   REVISION_ANNOTATION,
   resourceTypeOfKind,
 } from './types.js';
-import { defaultDeployment, validate } from './validate.js';
+import { validate } from './validate.js';
 import { serveWatch } from './watch.js';
 
 export const DEFAULT_NAMESPACE = 'messaging-system';
@@ -39,6 +47,12 @@ export interface KubeEmulatorOptions {
   token?: string;
   /** The user named in Forbidden messages. */
   user?: string;
+  /**
+   * Serve HTTPS with a self-signed certificate made at start (the kubeconfig carries it as the CA), as
+   * a real API server does; kubectl sends its bearer token only over TLS. Default true; false serves
+   * plain HTTP (the kubeconfig then skips TLS verification).
+   */
+  tls?: boolean;
 }
 
 /** One API request, as the emulator saw it: enough to check which calls (and RBAC verbs) a client made. */
@@ -82,6 +96,8 @@ export class KubeEmulator {
   private readonly watches = new Set<() => void>();
   private server?: Server;
   private baseUrl?: string;
+  private readonly tls: boolean;
+  private certificate?: ServingCertificate;
   private tick?: NodeJS.Timeout;
   private passScheduled = false;
 
@@ -89,6 +105,7 @@ export class KubeEmulator {
     this.logger = options.logger ?? createLogger('warn');
     this.token = options.token ?? DEFAULT_TOKEN;
     this.user = options.user ?? DEFAULT_USER;
+    this.tls = options.tls ?? true;
     const kubelet = new Kubelet(this.store, options.podReadyAfterMs ?? 300);
     this.controllers = new Controllers(this.store, kubelet, this.logger);
     this.api = new ResourceApi(this.store, this.logs);
@@ -100,19 +117,24 @@ export class KubeEmulator {
   /** Listens on loopback (a free port by default); resolves to the base URL. */
   async start(port = 0, host = '127.0.0.1'): Promise<string> {
     if (this.server) throw new Error('kube emulator already started');
-    const server = createServer((req, res) => {
+    const listener = (req: IncomingMessage, res: ServerResponse) => {
       this.handle(req, res).catch((error: unknown) => {
         this.logger.error({ err: error }, 'kube emulator: request failed');
         if (!res.headersSent) res.writeHead(500).end();
       });
-    });
+    };
+    if (this.tls) this.certificate ??= selfSignedCertificate(host);
+    const server: Server = this.certificate
+      ? createHttpsServer({ key: this.certificate.keyPem, cert: this.certificate.certPem }, listener)
+      : createHttpServer(listener);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => resolve());
     });
     this.server = server;
     const { port: bound } = server.address() as AddressInfo;
-    this.baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
+    const scheme = this.certificate ? 'https' : 'http';
+    this.baseUrl = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${bound}`;
     this.tick ??= setInterval(() => this.runPass(), TICK_MS).unref();
     return this.baseUrl;
   }
@@ -133,8 +155,18 @@ export class KubeEmulator {
     return this.baseUrl;
   }
 
+  /** PEM of the CA a client must trust (the self-signed serving certificate); undefined over HTTP. */
+  get caPem(): string | undefined {
+    return this.certificate?.certPem;
+  }
+
   kubeConfigYaml(namespace = DEFAULT_NAMESPACE): string {
-    return kubeconfigYaml({ server: this.url, token: this.token, namespace });
+    return kubeconfigYaml({
+      server: this.url,
+      token: this.token,
+      namespace,
+      ...(this.certificate ? { caPem: this.certificate.certPem } : {}),
+    });
   }
 
   /** Writes a kubeconfig for this emulator (for `KubeConfig.loadFromFile`); returns the path. */
@@ -182,7 +214,7 @@ export class KubeEmulator {
     const copy = structuredClone(object) as KubeObject;
     copy.metadata.namespace ??= DEFAULT_NAMESPACE;
     delete copy.metadata.resourceVersion;
-    if (type.kind === 'Deployment') defaultDeployment(copy);
+    applyDefaults(type.kind, copy);
     const stored = copy.metadata.name
       ? this.store.get(type.kind, copy.metadata.namespace, copy.metadata.name)
       : undefined;
