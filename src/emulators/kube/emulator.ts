@@ -20,6 +20,7 @@ import { PodLogs } from './logs.js';
 import { parsePath, rbacResource, verbOf } from './routes.js';
 import { KubeApiError } from './status.js';
 import { ObjectStore } from './store.js';
+import { toTable, wantsTable } from './table.js';
 import { type ServingCertificate, selfSignedCertificate } from './tls.js';
 import {
   type Deployment,
@@ -358,7 +359,10 @@ export class KubeEmulator {
         contentType: req.headers['content-type'] ?? 'application/json',
       });
       if ('text' in reply) sendText(res, reply.status, reply.text);
-      else sendJson(res, reply.status, reply.json);
+      else if (method === 'GET' && !target.subresource && wantsTable(req.headers.accept)) {
+        const table = toTable(target.resource.kind, reply.json as KubeObject, query.get('includeObject'));
+        sendJson(res, reply.status, table);
+      } else sendJson(res, reply.status, reply.json);
     } catch (error) {
       const failure =
         error instanceof KubeApiError
