@@ -17,6 +17,7 @@ import { readBody, sendJson, sendText } from './http.js';
 import { kubeconfigYaml, writeKubeconfigFile } from './kubeconfig.js';
 import { Kubelet } from './kubelet.js';
 import { PodLogs } from './logs.js';
+import { authorize, type RbacPolicy } from './rbac.js';
 import { parsePath, rbacResource, verbOf } from './routes.js';
 import { KubeApiError } from './status.js';
 import { ObjectStore } from './store.js';
@@ -54,6 +55,12 @@ export interface KubeEmulatorOptions {
    * plain HTTP (the kubeconfig then skips TLS verification).
    */
   tls?: boolean;
+  /**
+   * Enforce this Role (see `rbacFromManifest`) on every request with the token, as the API server's
+   * RBAC authorizer does: anything it does not grant is answered 403 Forbidden with a Status body.
+   * Without it, the token may do anything (a cluster admin).
+   */
+  rbac?: RbacPolicy;
 }
 
 /** One API request, as the emulator saw it: enough to check which calls (and RBAC verbs) a client made. */
@@ -98,6 +105,7 @@ export class KubeEmulator {
   private server?: Server;
   private baseUrl?: string;
   private readonly tls: boolean;
+  private readonly rbac?: RbacPolicy;
   private certificate?: ServingCertificate;
   private tick?: NodeJS.Timeout;
   private passScheduled = false;
@@ -105,7 +113,8 @@ export class KubeEmulator {
   constructor(options: KubeEmulatorOptions = {}) {
     this.logger = options.logger ?? createLogger('warn');
     this.token = options.token ?? DEFAULT_TOKEN;
-    this.user = options.user ?? DEFAULT_USER;
+    this.user = options.user ?? options.rbac?.user ?? DEFAULT_USER;
+    this.rbac = options.rbac;
     this.tls = options.tls ?? true;
     const kubelet = new Kubelet(this.store, options.podReadyAfterMs ?? 300);
     this.controllers = new Controllers(this.store, kubelet, this.logger);
@@ -337,6 +346,7 @@ export class KubeEmulator {
       if (target.type === 'unknown') throw pathNotFound();
       if (target.type === 'discovery')
         return sendJson(res, 200, discovery(target.path, req.headers.host ?? ''));
+      if (this.rbac) authorize(this.rbac, verb, target, record.resource!);
       this.faults.check(verb, target, record.resource!, this.user);
       const query = url.searchParams;
       if (verb === 'watch') {
