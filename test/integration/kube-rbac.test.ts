@@ -46,6 +46,16 @@ let t: TestBot;
 let dir: string;
 const BOT_USER = 'system:serviceaccount:messaging-system:switchyard';
 
+/**
+ * A slash command's final answer: the ack, or on a busy machine what follows the interim
+ * "Working on it…" ack through `response_url` (30 s is a bound for a clear failure, not a wait).
+ */
+async function command(name: string, text: string): Promise<unknown> {
+  const sent = await t.client.slashCommand({ command: name, text, userId: OPERATOR });
+  if (!/Working on it/.test(JSON.stringify(sent.body))) return sent.body;
+  return (await t.slack.waitForResponse((r) => r.url === sent.responseUrl, 30_000)).body;
+}
+
 /** Every API call the bot makes, exercised once each: flags, conflict, drift, restart, rollback, watch, pods, logs. */
 async function exerciseEverything() {
   const d = kube.get('Deployment', NS, 'messaging-core')!;
@@ -68,9 +78,9 @@ async function exerciseEverything() {
     rolloutTiming: { pollMs: 100, updateEveryMs: 200 },
   });
   expect((await getJson(`${t.url}/readyz`)).status).toBe(200);
-  await t.client.slashCommand({ command: '/flags', text: 'enable retry_logic', userId: OPERATOR });
+  await command('/flags', 'enable retry_logic');
   kube.failNext('update', 'configmaps', 409);
-  await t.client.slashCommand({ command: '/flags', text: 'enable adaptive_timing', userId: OPERATOR });
+  await command('/flags', 'enable adaptive_timing');
   expect(kube.get('ConfigMap', NS, FLAGS_CONFIGMAP_NAME)?.data?.MESSAGING_ADAPTIVE_TIMING).toBe('true');
   const map = kube.get('ConfigMap', NS, FLAGS_CONFIGMAP_NAME)!;
   kube.apply({ ...map, data: { ...map.data, MESSAGING_DASHBOARD: 'false' } });
@@ -78,24 +88,20 @@ async function exerciseEverything() {
     String(call.params.text).includes('outside Switchyard'),
   );
 
-  await t.client.slashCommand({ command: '/rollback', text: 'deployment', userId: OPERATOR });
-  const ask = await t.client.slashCommand({
-    command: '/rollback',
-    text: 'deployment messaging-core',
-    userId: OPERATOR,
-  });
-  const id = /"action_id":"switchyard\.confirm","value":"([^"]+)"/.exec(JSON.stringify(ask.body))![1]!;
+  await command('/rollback', 'deployment');
+  const ask = await command('/rollback', 'deployment messaging-core');
+  const id = /"action_id":"switchyard\.confirm","value":"([^"]+)"/.exec(JSON.stringify(ask))![1]!;
   const click = await t.client.blockAction({
     actionId: 'switchyard.confirm',
     value: id,
     userId: OPERATOR,
     responseUrl: t.slack.createResponseUrl(),
   });
-  await t.slack.waitForResponse((r) => r.url === click.responseUrl);
+  await t.slack.waitForResponse((r) => r.url === click.responseUrl, 30_000);
   await eventually(() => {
     const done = t.slack.messages(CHANNEL).some((m) => String(m.text).includes('Rolled back'));
     if (!done) throw new Error('rollback not reported yet');
-  }, 15_000);
+  }, 30_000);
   const result = t.slack.messages(CHANNEL).find((m) => String(m.text).includes('Rolled back'))!;
   expect(textOf(result as never)).toContain('log lines of');
 }

@@ -98,14 +98,23 @@ async function botFor(side: Side, configYaml = DEFAULT_CONFIG): Promise<TestBot>
   return bot;
 }
 
+/** A bound on waiting for the bot's answer (it fails the test with a clear message; never a sleep). */
+const ANSWER_BOUND_MS = 30_000;
+
+/**
+ * A slash command's final answer: the ack, or on a busy machine what follows the interim
+ * "Working on it…" ack through `response_url`.
+ */
+async function command(bot: TestBot, name: string, text: string): Promise<unknown> {
+  const sent = await bot.client.slashCommand({ command: name, text, userId: OPERATOR });
+  if (!/Working on it/.test(JSON.stringify(sent.body))) return sent.body;
+  return (await bot.slack.waitForResponse((r) => r.url === sent.responseUrl, ANSWER_BOUND_MS)).body;
+}
+
 /** `/rollback deployment …` confirmed by an operator; resolves once the bot posts the result in the thread. */
 async function botRollback(bot: TestBot, args: string): Promise<string> {
-  const ask = await bot.client.slashCommand({
-    command: '/rollback',
-    text: `deployment ${args}`,
-    userId: OPERATOR,
-  });
-  expect(await clickConfirm(bot.slack, bot.client, ask.body, OPERATOR)).toContain('Rolling back');
+  const ask = await command(bot, '/rollback', `deployment ${args}`);
+  expect(await clickConfirm(bot.slack, bot.client, ask, OPERATOR)).toContain('Rolling back');
   const result = await eventually(
     () => {
       const top = bot.slack.messages(CHANNEL).find((m) => String(m.text).includes('Rolling back'));
@@ -230,12 +239,7 @@ describe('kubectl rollout undo vs /rollback deployment (real kubectl)', () => {
     const undo = await a.kubectl('rollout', 'undo', `deployment/${CORE}`);
     expect(undo.code).not.toBe(0);
     expect(undo.stderr).toContain('you cannot rollback a paused deployment; resume it first');
-    const ask = await bot.client.slashCommand({
-      command: '/rollback',
-      text: `deployment ${CORE}`,
-      userId: OPERATOR,
-    });
-    expect(textOf(ask.body as never)).toMatch(/paused/);
+    expect(textOf((await command(bot, '/rollback', `deployment ${CORE}`)) as never)).toMatch(/paused/);
 
     expect(snapshot(a.kube, CORE)).toEqual(before);
     expect(snapshot(b.kube, CORE)).toEqual(before);
@@ -249,7 +253,7 @@ describe("kubectl rollout restart vs the bot's restart after a flag change (real
 
     expect(await a.kubectl.ok('rollout', 'restart', `deployment/${RETRY}`)).toContain('restarted');
     const statusA = await rolloutStatus(a, RETRY);
-    await bot.client.slashCommand({ command: '/flags', text: 'enable retry_logic', userId: OPERATOR });
+    expect(textOf((await command(bot, '/flags', 'enable retry_logic')) as never)).toContain('Done');
     await eventually(() => {
       const stamp = b.kube.get('Deployment', NS, RETRY)?.spec.template.metadata?.annotations?.[RESTARTED_AT];
       if (!stamp) throw new Error('the bot has not restarted the Deployment yet');
