@@ -826,3 +826,109 @@ describe('kube emulator through @kubernetes/client-node', () => {
     expect((await failure(readDeployment('messaging-retry-engine'))).code).toBe(404);
   });
 });
+
+describe('kube emulator: what the API server does to a write (defaulting, Go zero values)', () => {
+  beforeEach(async () => {
+    await startCluster(100);
+  });
+
+  afterEach(async () => {
+    await emulator.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('fills the pod defaults and drops null and empty zero values, as decoding into Go types does', async () => {
+    const container = (name: string, image: string) => ({
+      name,
+      image,
+      resources: {},
+      ports: [{ containerPort: 80 }],
+      readinessProbe: { httpGet: { path: '/readyz', port: 80 } },
+    });
+    const created = await apps.createNamespacedDeployment({
+      namespace: NS,
+      body: {
+        metadata: { name: 'defaults' },
+        spec: {
+          selector: { matchLabels: { app: 'defaults' } },
+          template: {
+            metadata: { labels: { app: 'defaults' }, creationTimestamp: null as unknown as Date },
+            spec: {
+              containers: [
+                container('untagged', 'nginx'),
+                container('latest', 'registry.local/nginx:latest'),
+                container('tagged', 'registry.local:5000/nginx:1.27'),
+                container('digest', 'nginx@sha256:0123456789abcdef'),
+              ],
+            },
+          },
+        },
+      },
+    });
+    const template = created.spec!.template;
+    expect(template.metadata).toEqual({ labels: { app: 'defaults' } });
+    expect(template.spec?.containers.map((c) => [c.name, c.imagePullPolicy])).toEqual([
+      ['untagged', 'Always'],
+      ['latest', 'Always'],
+      ['tagged', 'IfNotPresent'],
+      ['digest', 'IfNotPresent'],
+    ]);
+    const first = template.spec!.containers[0]!;
+    expect(first.resources).toBeUndefined();
+    expect(first).toMatchObject({
+      terminationMessagePath: '/dev/termination-log',
+      terminationMessagePolicy: 'File',
+      ports: [{ containerPort: 80, protocol: 'TCP' }],
+      readinessProbe: {
+        httpGet: { path: '/readyz', port: 80, scheme: 'HTTP' },
+        timeoutSeconds: 1,
+        periodSeconds: 10,
+        successThreshold: 1,
+        failureThreshold: 3,
+      },
+    });
+    expect(template.spec).toMatchObject({
+      restartPolicy: 'Always',
+      dnsPolicy: 'ClusterFirst',
+      schedulerName: 'default-scheduler',
+      securityContext: {},
+      terminationGracePeriodSeconds: 30,
+    });
+    expect(created.spec).toMatchObject({
+      replicas: 1,
+      revisionHistoryLimit: 10,
+      progressDeadlineSeconds: 600,
+    });
+  });
+
+  it('reuses the old ReplicaSet for the template kubectl rollout undo sends (creationTimestamp: null, resources: {})', async () => {
+    await setImage('messaging-core', 'registry.local/messaging-core:2.0.0');
+    await eventually(() => readDeployment('messaging-core'), rolledOut);
+    const [first] = await replicaSetsOf('messaging-core');
+    const template = structuredClone(first!.spec!.template!) as unknown as {
+      metadata: { labels: Record<string, string>; creationTimestamp?: null };
+      spec: { containers: Array<{ resources?: object }> };
+    };
+    delete template.metadata.labels['pod-template-hash'];
+    // kubectl marshals the Go struct: these zero values are in its patch, not in the stored template.
+    template.metadata.creationTimestamp = null;
+    template.spec.containers[0]!.resources = {};
+    await apps.patchNamespacedDeployment(
+      {
+        name: 'messaging-core',
+        namespace: NS,
+        body: [
+          { op: 'replace', path: '/spec/template', value: template },
+          { op: 'replace', path: '/metadata/annotations', value: { [REVISION_ANNOTATION]: '2' } },
+        ],
+      },
+      jsonPatch,
+    );
+    await eventually(() => readDeployment('messaging-core'), rolledOut);
+    const after = await replicaSetsOf('messaging-core');
+    expect(after.map((rs) => [rs.metadata?.name, rs.metadata?.annotations?.[REVISION_ANNOTATION]])).toEqual([
+      [expect.any(String), '2'],
+      [first!.metadata?.name, '3'],
+    ]);
+  });
+});

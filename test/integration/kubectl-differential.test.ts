@@ -1,13 +1,14 @@
 /**
  * The bot against real kubectl, on two identically seeded emulator clusters: what `kubectl rollout
- * undo` (and `--to-revision`) leaves on one must be what `/rollback deployment` leaves on the other,
+ * undo` (and `--to-revision`) does on cluster A must be what `/rollback deployment` does on cluster B,
  * and `kubectl rollout restart` must match the bot's restart after a flag change. kubectl is the
- * reference; the emulator is only trusted where real kubectl agrees with it.
+ * reference; the emulator is only trusted where real kubectl agrees with it. The steps run in order
+ * on the same pair of clusters, which must stay identical after each one.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Deployment,
   type KubeEmulator,
@@ -18,7 +19,7 @@ import {
 import { CHANNEL, DEFAULT_CONFIG, OPERATOR, startTestBot, type TestBot } from '../support/bot.js';
 import { eventually, textOf } from '../support/http.js';
 import { type Kubectl, kubectlFor, kubectlVersion, startSeededCluster } from '../support/kube.js';
-import { clickConfirm } from '../support/slack.js';
+import { confirmId } from '../support/slack.js';
 
 const NS = 'messaging-system';
 const CORE = 'messaging-core';
@@ -30,20 +31,32 @@ const HISTORY = 'deployment.kubernetes.io/revision-history';
 interface Side {
   kube: KubeEmulator;
   kubectl: Kubectl;
+  dir: string;
 }
 
-const cleanups: Array<() => Promise<void>> = [];
-let version = '';
+let a: Side;
+let b: Side;
+let bot: TestBot;
 
 beforeAll(async () => {
   const probeDir = mkdtempSync(join(tmpdir(), 'kubectl-version-'));
-  version = await kubectlVersion(kubectlFor(join(probeDir, 'none')));
+  const version = await kubectlVersion(kubectlFor(join(probeDir, 'none')));
   rmSync(probeDir, { recursive: true, force: true });
   console.info(`kubectl differential tests with kubectl ${version}`);
+  [a, b] = await Promise.all([seededSide(), seededSide()]);
+  bot = await startTestBot({
+    kube: b.kube,
+    configYaml: `${DEFAULT_CONFIG}\nkubernetes:\n  restartOnFlagChange: [${RETRY}]\n`,
+    rolloutTiming: { pollMs: 100, updateEveryMs: 300 },
+  });
 });
 
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+afterAll(async () => {
+  await bot?.stop();
+  for (const side of [a, b]) {
+    await side?.kube.stop();
+    if (side) rmSync(side.dir, { recursive: true, force: true });
+  }
 });
 
 /**
@@ -52,11 +65,6 @@ afterEach(async () => {
  */
 async function seededSide(): Promise<Side> {
   const kube = await startSeededCluster(100);
-  const dir = mkdtempSync(join(tmpdir(), 'kubectl-differential-'));
-  cleanups.push(async () => {
-    await kube.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
   for (const [image, mode] of [
     ['1.1.0', 'batch'],
     ['1.2.0', 'stream'],
@@ -83,19 +91,10 @@ async function seededSide(): Promise<Side> {
         },
       },
     });
-    await kube.waitForRollout(CORE);
+    kube.reconcile({ podsReadyNow: true });
   }
-  return { kube, kubectl: kubectlFor(kube.writeKubeconfig(join(dir, 'kubeconfig'))) };
-}
-
-async function botFor(side: Side, configYaml = DEFAULT_CONFIG): Promise<TestBot> {
-  const bot = await startTestBot({
-    kube: side.kube,
-    configYaml,
-    rolloutTiming: { pollMs: 100, updateEveryMs: 300 },
-  });
-  cleanups.push(() => bot.stop());
-  return bot;
+  const dir = mkdtempSync(join(tmpdir(), 'kubectl-differential-'));
+  return { kube, dir, kubectl: kubectlFor(kube.writeKubeconfig(join(dir, 'kubeconfig'))) };
 }
 
 /** A bound on waiting for the bot's answer (it fails the test with a clear message; never a sleep). */
@@ -105,26 +104,36 @@ const ANSWER_BOUND_MS = 30_000;
  * A slash command's final answer: the ack, or on a busy machine what follows the interim
  * "Working on it…" ack through `response_url`.
  */
-async function command(bot: TestBot, name: string, text: string): Promise<unknown> {
+async function command(name: string, text: string): Promise<unknown> {
   const sent = await bot.client.slashCommand({ command: name, text, userId: OPERATOR });
   if (!/Working on it/.test(JSON.stringify(sent.body))) return sent.body;
   return (await bot.slack.waitForResponse((r) => r.url === sent.responseUrl, ANSWER_BOUND_MS)).body;
 }
 
 /** `/rollback deployment …` confirmed by an operator; resolves once the bot posts the result in the thread. */
-async function botRollback(bot: TestBot, args: string): Promise<string> {
-  const ask = await command(bot, '/rollback', `deployment ${args}`);
-  expect(await clickConfirm(bot.slack, bot.client, ask, OPERATOR)).toContain('Rolling back');
+async function botRollback(args: string): Promise<string> {
+  const announcements = () =>
+    bot.slack.messages(CHANNEL).filter((m) => String(m.text).includes('Rolling back'));
+  const earlier = announcements().length;
+  const ask = await command('/rollback', `deployment ${args}`);
+  const click = await bot.client.blockAction({
+    actionId: 'switchyard.confirm',
+    value: confirmId(ask),
+    userId: OPERATOR,
+    responseUrl: bot.slack.createResponseUrl(),
+  });
+  const started = await bot.slack.waitForResponse((r) => r.url === click.responseUrl, ANSWER_BOUND_MS);
+  expect(textOf(started.body as never)).toContain('Rolling back');
   const result = await eventually(
     () => {
-      const top = bot.slack.messages(CHANNEL).find((m) => String(m.text).includes('Rolling back'));
+      const top = announcements()[earlier];
       const reply =
         top &&
         bot.slack.thread(CHANNEL, top.ts).find((m) => /Rolled back|failed|not finished/.test(String(m.text)));
       if (!reply) throw new Error('no rollback result in the thread yet');
       return textOf(reply as never);
     },
-    60_000,
+    ANSWER_BOUND_MS,
     100,
   );
   expect(bot.slack.violations).toEqual([]);
@@ -169,21 +178,29 @@ function snapshot(kube: KubeEmulator, name: string, mask: (template: unknown) =>
 const revision = (rs: ReplicaSet) => rs.metadata.annotations?.[REVISION_ANNOTATION];
 
 describe('kubectl rollout undo vs /rollback deployment (real kubectl)', () => {
+  it('starts from the same history on both clusters', async () => {
+    expect(snapshot(b.kube, CORE)).toEqual(snapshot(a.kube, CORE));
+    expect(await b.kubectl.ok('rollout', 'history', `deployment/${CORE}`)).toBe(
+      await a.kubectl.ok('rollout', 'history', `deployment/${CORE}`),
+    );
+  });
+
   it('undo to the previous revision: same template, same ReplicaSets and revisions, same rollout status', async () => {
-    const [a, b] = [await seededSide(), await seededSide()];
-    expect(snapshot(a.kube, CORE)).toEqual(snapshot(b.kube, CORE));
-    const bot = await botFor(b);
-
-    expect(await a.kubectl.ok('rollout', 'undo', `deployment/${CORE}`)).toContain('rolled back');
-    const statusA = await rolloutStatus(a, CORE);
-    expect(await botRollback(bot, CORE)).toContain(`Rolled back* \`${CORE}\` to revision 2`);
-    const statusB = await rolloutStatus(b, CORE);
-
+    const [statusA, statusB] = await Promise.all([
+      (async () => {
+        expect(await a.kubectl.ok('rollout', 'undo', `deployment/${CORE}`)).toContain('rolled back');
+        return rolloutStatus(a, CORE);
+      })(),
+      (async () => {
+        expect(await botRollback(CORE)).toContain(`Rolled back* \`${CORE}\` to revision 2`);
+        return rolloutStatus(b, CORE);
+      })(),
+    ]);
     expect(statusA).toEqual({ code: 0, last: `deployment "${CORE}" successfully rolled out` });
     expect(statusB).toEqual(statusA);
-    const [after, afterBot] = [snapshot(a.kube, CORE), snapshot(b.kube, CORE)];
-    expect(afterBot).toEqual(after);
-    // kubectl's undo reused revision 2's ReplicaSet (now revision 4), as the real API server does.
+    const after = snapshot(a.kube, CORE);
+    expect(snapshot(b.kube, CORE)).toEqual(after);
+    // kubectl's undo reused revision 2's ReplicaSet (now revision 4), as with a real API server.
     expect(
       after.replicaSets.map((rs) => [
         rs.annotations?.[REVISION_ANNOTATION],
@@ -202,64 +219,69 @@ describe('kubectl rollout undo vs /rollback deployment (real kubectl)', () => {
   });
 
   it('undo --to-revision=1: the same on both sides', async () => {
-    const [a, b] = [await seededSide(), await seededSide()];
-    const bot = await botFor(b);
-
-    expect(await a.kubectl.ok('rollout', 'undo', `deployment/${CORE}`, '--to-revision=1')).toContain(
-      'rolled back',
-    );
-    const statusA = await rolloutStatus(a, CORE);
-    expect(await botRollback(bot, `${CORE} --to-revision 1`)).toContain(
-      `Rolled back* \`${CORE}\` to revision 1`,
-    );
-    const statusB = await rolloutStatus(b, CORE);
-
+    const [statusA, statusB] = await Promise.all([
+      (async () => {
+        const out = await a.kubectl.ok('rollout', 'undo', `deployment/${CORE}`, '--to-revision=1');
+        expect(out).toContain('rolled back');
+        return rolloutStatus(a, CORE);
+      })(),
+      (async () => {
+        expect(await botRollback(`${CORE} --to-revision 1`)).toContain(
+          `Rolled back* \`${CORE}\` to revision 1`,
+        );
+        return rolloutStatus(b, CORE);
+      })(),
+    ]);
     expect(statusA).toEqual({ code: 0, last: `deployment "${CORE}" successfully rolled out` });
     expect(statusB).toEqual(statusA);
     const after = snapshot(a.kube, CORE);
     expect(snapshot(b.kube, CORE)).toEqual(after);
     expect(after.replicaSets.map((rs) => [rs.annotations?.[REVISION_ANNOTATION], rs.replicas])).toEqual([
-      ['2', 0],
       ['3', 0],
-      ['4', 2],
+      ['4', 0],
+      ['5', 2],
     ]);
     expect(after.deployment.spec.template).toMatchObject({
       spec: { containers: [{ image: 'registry.local/messaging-core:1.0.0' }] },
     });
     // Revision 1 had no change-cause: kubectl drops the Deployment's, and so does the bot.
-    expect(after.deployment.annotations).toEqual({ [REVISION_ANNOTATION]: '4' });
+    expect(after.deployment.annotations).toEqual({ [REVISION_ANNOTATION]: '5' });
   });
 
-  it('undo after a paused rollout: both refuse, and change nothing', async () => {
-    const [a, b] = [await seededSide(), await seededSide()];
-    for (const side of [a, b]) await side.kubectl.ok('rollout', 'pause', `deployment/${CORE}`);
-    const bot = await botFor(b);
+  it('undo of a paused Deployment: both refuse, and change nothing', async () => {
+    await Promise.all([a, b].map((side) => side.kubectl.ok('rollout', 'pause', `deployment/${CORE}`)));
     const before = snapshot(a.kube, CORE);
+    expect(snapshot(b.kube, CORE)).toEqual(before);
 
     const undo = await a.kubectl('rollout', 'undo', `deployment/${CORE}`);
     expect(undo.code).not.toBe(0);
     expect(undo.stderr).toContain('you cannot rollback a paused deployment; resume it first');
-    expect(textOf((await command(bot, '/rollback', `deployment ${CORE}`)) as never)).toMatch(/paused/);
+    expect(textOf((await command('/rollback', `deployment ${CORE}`)) as never)).toMatch(/paused/);
 
     expect(snapshot(a.kube, CORE)).toEqual(before);
     expect(snapshot(b.kube, CORE)).toEqual(before);
+    await Promise.all([a, b].map((side) => side.kubectl.ok('rollout', 'resume', `deployment/${CORE}`)));
   });
 });
 
 describe("kubectl rollout restart vs the bot's restart after a flag change (real kubectl)", () => {
   it('stamps the same annotation on the template and rolls one new ReplicaSet, with the same rollout status', async () => {
-    const [a, b] = [await seededSide(), await seededSide()];
-    const bot = await botFor(b, `${DEFAULT_CONFIG}\nkubernetes:\n  restartOnFlagChange: [${RETRY}]\n`);
-
-    expect(await a.kubectl.ok('rollout', 'restart', `deployment/${RETRY}`)).toContain('restarted');
-    const statusA = await rolloutStatus(a, RETRY);
-    expect(textOf((await command(bot, '/flags', 'enable retry_logic')) as never)).toContain('Done');
-    await eventually(() => {
-      const stamp = b.kube.get('Deployment', NS, RETRY)?.spec.template.metadata?.annotations?.[RESTARTED_AT];
-      if (!stamp) throw new Error('the bot has not restarted the Deployment yet');
-    }, 30_000);
-    const statusB = await rolloutStatus(b, RETRY);
-
+    const [statusA, statusB] = await Promise.all([
+      (async () => {
+        expect(await a.kubectl.ok('rollout', 'restart', `deployment/${RETRY}`)).toContain('restarted');
+        return rolloutStatus(a, RETRY);
+      })(),
+      (async () => {
+        expect(textOf((await command('/flags', 'enable retry_logic')) as never)).toContain('Done');
+        await eventually(() => {
+          const stamp = b.kube.get('Deployment', NS, RETRY)?.spec.template.metadata?.annotations?.[
+            RESTARTED_AT
+          ];
+          if (!stamp) throw new Error('the bot has not restarted the Deployment yet');
+        }, ANSWER_BOUND_MS);
+        return rolloutStatus(b, RETRY);
+      })(),
+    ]);
     expect(statusA).toEqual({ code: 0, last: `deployment "${RETRY}" successfully rolled out` });
     expect(statusB).toEqual(statusA);
     // The time differs, so it is checked, then masked: a timestamp on both sides.
@@ -276,11 +298,9 @@ describe("kubectl rollout restart vs the bot's restart after a flag change (real
       }
       return copy;
     };
-    const after = snapshot(a.kube, RETRY, mask);
-    const afterBot = snapshot(b.kube, RETRY, mask);
-    const { replicaSetNames: _a, ...comparable } = after;
-    const { replicaSetNames: _b, ...comparableBot } = afterBot;
-    expect(comparableBot).toEqual(comparable);
+    const { replicaSetNames: _a, ...after } = snapshot(a.kube, RETRY, mask);
+    const { replicaSetNames: _b, ...afterBot } = snapshot(b.kube, RETRY, mask);
+    expect(afterBot).toEqual(after);
     expect(stamps.length).toBeGreaterThanOrEqual(2);
     // RFC 3339 on both sides: kubectl writes whole seconds, the bot milliseconds (two restarts within
     // one second must still differ, or the second would roll nothing).
@@ -297,18 +317,17 @@ describe("kubectl rollout restart vs the bot's restart after a flag change (real
 
 describe('kubectl get against the emulator (real kubectl)', () => {
   it("prints the API server's Table columns for deployments, replicasets and configmaps", async () => {
-    const side = await seededSide();
-    const deployments = await side.kubectl.ok('get', 'deployments');
+    const deployments = await a.kubectl.ok('get', 'deployments');
     expect(deployments.split('\n')[0]).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE$/);
     expect(deployments).toMatch(new RegExp(`\\n${CORE}\\s+2/2\\s+2\\s+2\\s+\\d+s\\n`));
-    const replicaSets = await side.kubectl.ok('get', 'replicasets', '-l', `app=${CORE}`, '-o', 'wide');
+    const replicaSets = await a.kubectl.ok('get', 'replicasets', '-l', `app=${RETRY}`, '-o', 'wide');
     expect(replicaSets.split('\n')[0]).toMatch(
       /^NAME\s+DESIRED\s+CURRENT\s+READY\s+AGE\s+CONTAINERS\s+IMAGES\s+SELECTOR$/,
     );
     expect(replicaSets).toMatch(
-      /messaging-core-\w+\s+2\s+2\s+2\s+\d+s\s+messaging-core\s+registry\.local\/messaging-core:1\.2\.0\s+app=messaging-core,pod-template-hash=\w+/,
+      /messaging-retry-engine-\w+\s+1\s+1\s+1\s+\d+s\s+messaging-retry-engine\s+registry\.local\/messaging-retry-engine:1\.0\.0\s+app=messaging-retry-engine,pod-template-hash=\w+/,
     );
-    const maps = await side.kubectl.ok('get', 'configmaps');
+    const maps = await a.kubectl.ok('get', 'configmaps');
     expect(maps).toMatch(/^NAME\s+DATA\s+AGE\nmessaging-feature-flags\s+23\s+\d+s\n$/);
   });
 });
