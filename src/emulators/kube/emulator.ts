@@ -82,10 +82,11 @@ export interface RequestRecord {
 }
 
 /**
- * A Kubernetes API server over plain HTTP on loopback, for `@kubernetes/client-node` through a
- * kubeconfig: Deployments, ReplicaSets, Pods (and logs), ConfigMaps and Leases, with resourceVersion
- * conflicts, JSON / merge / strategic merge patches, label selectors, watches, and a Deployment
- * controller that rolls out revisions like the real one.
+ * A Kubernetes API server over HTTPS (a self-signed certificate) on loopback, for
+ * `@kubernetes/client-node` and real kubectl through a kubeconfig: Deployments, ReplicaSets, Pods
+ * (and logs), ConfigMaps and Leases, with resourceVersion conflicts, JSON / merge / strategic merge
+ * patches, label selectors, watches, the API server's defaulting, Table output for `kubectl get`,
+ * optional RBAC from a Role, and a Deployment controller that rolls out revisions like the real one.
  */
 export class KubeEmulator {
   /** Delay added before every request is handled. */
