@@ -240,6 +240,10 @@ describe('kube emulator through @kubernetes/client-node', () => {
   });
 
   it('rolls a template change out as a new revision, and reuses the old ReplicaSet on the way back', async () => {
+    // New pods become ready only when the test says so (not after a delay a busy machine can outrun).
+    await emulator.stop();
+    rmSync(dir, { recursive: true, force: true });
+    await startCluster(600_000);
     const [first] = await replicaSetsOf('messaging-core');
 
     const patched = await setImage('messaging-core', 'registry.local/messaging-core:1.1.0');
@@ -256,6 +260,7 @@ describe('kube emulator through @kubernetes/client-node', () => {
     });
     expect(rolling.status?.unavailableReplicas).toBe(2);
 
+    emulator.reconcile({ podsReadyNow: true });
     const second = await eventually(() => readDeployment('messaging-core'), rolledOut);
     expect(second.metadata?.annotations?.[REVISION_ANNOTATION]).toBe('2');
     expect(progressing(second)?.reason).toBe('NewReplicaSetAvailable');
@@ -276,11 +281,13 @@ describe('kube emulator through @kubernetes/client-node', () => {
     ]);
 
     await setImage('messaging-core', 'registry.local/messaging-core:1.2.0');
+    emulator.reconcile({ podsReadyNow: true });
     const third = await eventually(() => readDeployment('messaging-core'), rolledOut);
     expect(third.metadata?.annotations?.[REVISION_ANNOTATION]).toBe('3');
 
     // Back to revision 1's template: the first ReplicaSet is reused and becomes revision 4.
     await setImage('messaging-core', 'registry.local/messaging-core:1.0.0');
+    emulator.reconcile({ podsReadyNow: true });
     const fourth = await eventually(() => readDeployment('messaging-core'), rolledOut);
     expect(fourth.metadata?.annotations?.[REVISION_ANNOTATION]).toBe('4');
     expect(fourth.metadata?.generation).toBe(4);
