@@ -15,9 +15,7 @@ import { PrometheusClient } from './adapters/prometheus/prometheus-client.js';
 import { type Alerting, startAlerting } from './adapters/slack/alert-wiring.js';
 import { announceFlagChanges } from './adapters/slack/announcer.js';
 import { toBoltLogger } from './adapters/slack/bolt-logger.js';
-import { registerPhaseReactions } from './adapters/slack/phase-reactions.js';
 import { SignedRequestReceiver } from './adapters/slack/receiver.js';
-import { registerRunbookActions } from './adapters/slack/runbook-actions.js';
 import { registerSlackHandlers } from './adapters/slack/slack-app.js';
 import { SlackWebChat } from './adapters/slack/web-chat.js';
 import { FileDocumentStore } from './adapters/storage/file-document-store.js';
@@ -26,6 +24,12 @@ import type { CommandSpec } from './commanding/spec.js';
 import { type AppConfig, ConfigError } from './config/load.js';
 import { FlagCatalog } from './core/flags/catalog.js';
 import { SEED_RUNBOOKS } from './core/runbooks/seed.js';
+import { confirmationInteractions } from './interactions/confirmation.js';
+import { homeInteractions } from './interactions/home.js';
+import { phaseApprovalInteractions } from './interactions/phase-approvals.js';
+import { ReplayGuard, type ReplayRecords } from './interactions/replay-guard.js';
+import { InteractionRouter } from './interactions/router.js';
+import { runbookInteractions } from './interactions/runbook-buttons.js';
 import { InFlight } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import { AccessControl } from './services/access.js';
@@ -152,10 +156,17 @@ export async function startBot(
     cluster: cluster.services,
     now: () => new Date(),
   });
-  const slackDeps = { commands: COMMANDS, services, confirmations, metrics, log, track: inFlight.track };
-  registerSlackHandlers(app, slackDeps);
-  registerRunbookActions(app, { slack: slackDeps, runbooks: services.runbooks });
-  registerPhaseReactions(app, { phases: services.phases, log, track: inFlight.track });
+  const replay = new ReplayGuard(
+    new FileDocumentStore<ReplayRecords>(join(env.STATE_DIR, 'slack-replays.json'), () => ({ seen: [] })),
+  );
+  const router = new InteractionRouter({ commands: COMMANDS, services, confirmations, replay, metrics, log });
+  const slackDeps = { commands: COMMANDS, router, services, log, track: inFlight.track };
+  registerSlackHandlers(app, slackDeps, [
+    ...confirmationInteractions(COMMANDS, confirmations),
+    ...runbookInteractions({ runbooks: services.runbooks, commands: COMMANDS }),
+    ...phaseApprovalInteractions(services.phases),
+    ...homeInteractions(),
+  ]);
   const alerting = await startAlerting({ config, app, slack: slackDeps, metrics, log });
 
   const routes: Route[] = [
@@ -166,7 +177,14 @@ export async function startBot(
     ...alerting.routes,
     ...healthRoutes(
       [
-        { name: 'store', check: () => flagStore.checkWritable() },
+        {
+          name: 'store',
+          check: async () => {
+            await flagStore.checkWritable();
+            await confirmations.checkReady();
+            await replay.checkReady();
+          },
+        },
         { name: 'slack', check: cachedCheck(() => chat.ping(), 15_000) },
         ...cluster.readiness,
       ],
