@@ -20,6 +20,13 @@ import { registerSlackHandlers } from './adapters/slack/slack-app.js';
 import { SlackWebChat } from './adapters/slack/web-chat.js';
 import { FileDocumentStore } from './adapters/storage/file-document-store.js';
 import { FileFlagStore } from './adapters/storage/file-flag-store.js';
+import { Quarantine } from './adapters/storage/quarantine.js';
+import {
+  pendingActionsSchema,
+  phaseRequestsSchema,
+  replayRecordsSchema,
+  runbookRunsSchema,
+} from './adapters/storage/state-schemas.js';
 import type { CommandSpec } from './commanding/spec.js';
 import { type AppConfig, ConfigError } from './config/load.js';
 import { FlagCatalog } from './core/flags/catalog.js';
@@ -80,7 +87,9 @@ export async function startBot(
   let shuttingDown = false;
 
   const catalog = new FlagCatalog();
-  const flagStore = new FileFlagStore(join(env.STATE_DIR, 'flags'), catalog);
+  // Damaged state is quarantined and reported, never a reason not to start (issue 9).
+  const quarantine = new Quarantine(env.STATE_DIR, log);
+  const flagStore = new FileFlagStore(join(env.STATE_DIR, 'flags'), catalog, { quarantine, log });
   const flags = new FlagService(catalog, flagStore, undefined, (error) =>
     log.error({ err: error }, 'flag change listener failed'),
   );
@@ -113,9 +122,12 @@ export async function startBot(
     },
     chat,
   );
-  const confirmations = new Confirmations(
-    new FileDocumentStore<PendingActions>(join(env.STATE_DIR, 'confirmations.json'), () => ({})),
+  const confirmationStore = new FileDocumentStore<PendingActions>(
+    join(env.STATE_DIR, 'confirmations.json'),
+    () => ({}),
+    { schema: pendingActionsSchema, quarantine, what: 'pending confirmations' },
   );
+  const confirmations = new Confirmations(confirmationStore);
   const cluster = await startClusterWiring({
     config,
     flags,
@@ -134,10 +146,21 @@ export async function startBot(
     runbookCatalog: file.runbooks ?? SEED_RUNBOOKS,
   };
   const prometheus = env.PROMETHEUS_URL ? new PrometheusClient(env.PROMETHEUS_URL) : undefined;
+  const phaseStore = new FileDocumentStore<PhaseRequests>(
+    join(env.STATE_DIR, 'phases', 'requests.json'),
+    () => ({}),
+    { schema: phaseRequestsSchema, quarantine, what: 'phase requests' },
+  );
+  const runbookStore = new FileDocumentStore<RunbookRuns>(
+    join(env.STATE_DIR, 'runbooks', 'runs.json'),
+    () => ({}),
+    { schema: runbookRunsSchema, quarantine, what: 'runbook runs' },
+  );
+  await Promise.all([confirmationStore.read(), phaseStore.read(), runbookStore.read()]);
   services.phases = new PhaseService({
     flags,
     access,
-    store: new FileDocumentStore<PhaseRequests>(join(env.STATE_DIR, 'phases', 'requests.json'), () => ({})),
+    store: phaseStore,
     chat,
     channel: config.channel,
     approvalsRequired: file.access.approvalsRequired,
@@ -149,7 +172,7 @@ export async function startBot(
   });
   services.runbooks = new RunbookService({
     runbooks: services.runbookCatalog ?? SEED_RUNBOOKS,
-    store: new FileDocumentStore<RunbookRuns>(join(env.STATE_DIR, 'runbooks', 'runs.json'), () => ({})),
+    store: runbookStore,
     chat,
     channel: config.channel,
     prometheus,
@@ -157,7 +180,11 @@ export async function startBot(
     now: () => new Date(),
   });
   const replay = new ReplayGuard(
-    new FileDocumentStore<ReplayRecords>(join(env.STATE_DIR, 'slack-replays.json'), () => ({ seen: [] })),
+    new FileDocumentStore<ReplayRecords>(join(env.STATE_DIR, 'slack-replays.json'), () => ({ seen: [] }), {
+      schema: replayRecordsSchema,
+      quarantine,
+      what: 'replay records',
+    }),
   );
   const router = new InteractionRouter({ commands: COMMANDS, services, confirmations, replay, metrics, log });
   const slackDeps = { commands: COMMANDS, router, services, log, track: inFlight.track };
@@ -167,7 +194,8 @@ export async function startBot(
     ...phaseApprovalInteractions(services.phases),
     ...homeInteractions(),
   ]);
-  const alerting = await startAlerting({ config, app, slack: slackDeps, metrics, log });
+  const alerting = await startAlerting({ config, app, slack: slackDeps, metrics, log, quarantine });
+  inFlight.track(quarantine.attach(async (text) => void (await chat.post(config.channel, { text }))));
 
   const routes: Route[] = [
     ...(receiver
