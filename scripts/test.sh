@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# The whole test suite on a fresh machine: installs what the tests need (Debian's Alertmanager
-# and Prometheus, the npm dependencies), then type-checks, lints and runs every test.
+# The whole test suite on a fresh machine: installs what the tests need (Debian's Alertmanager,
+# Prometheus and, when none is on PATH, kubectl; the npm dependencies), then type-checks, lints and
+# runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
 command -v prometheus-alertmanager >/dev/null 2>&1 || command -v alertmanager >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+# The kubectl differential tests need a real kubectl: any release on PATH will do (they pass with
+# Debian's kubectl 1.20 and with 1.32); without one, Debian's kubernetes-client provides it.
+command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing from Debian: ${missing[*]}"
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
