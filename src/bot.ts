@@ -12,9 +12,15 @@ import type { ClusterSources } from './adapters/kubernetes/kube-config.js';
 import { startClusterWiring } from './adapters/kubernetes/wiring.js';
 import { createMetrics, type Metrics, setFlagGauges } from './adapters/metrics.js';
 import { PrometheusClient } from './adapters/prometheus/prometheus-client.js';
-import { type Alerting, startAlerting } from './adapters/slack/alert-wiring.js';
+import {
+  type Alerting,
+  openSlackOutbox,
+  slackClientOptions,
+  startAlerting,
+} from './adapters/slack/alert-wiring.js';
 import { announceFlagChanges } from './adapters/slack/announcer.js';
 import { toBoltLogger } from './adapters/slack/bolt-logger.js';
+import { OutboxChat } from './adapters/slack/outbox-chat.js';
 import { registerPhaseReactions } from './adapters/slack/phase-reactions.js';
 import { SignedRequestReceiver } from './adapters/slack/receiver.js';
 import { registerRunbookActions } from './adapters/slack/runbook-actions.js';
@@ -95,11 +101,15 @@ export async function startBot(
     token: env.SLACK_BOT_TOKEN,
     ...(receiver ? { receiver } : { socketMode: true, appToken: env.SLACK_APP_TOKEN }),
     logger: toBoltLogger(log),
-    clientOptions: env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {},
+    // The one Slack client: Bolt builds it from these options; the outbox sends through it.
+    clientOptions: slackClientOptions(env.SLACK_API_URL),
     deferInitialization: true,
   });
   await app.init();
-  const chat = new SlackWebChat(app.client, metrics);
+  const web = new SlackWebChat(app.client, metrics);
+  // Every post goes through the durable outbox, opened before anything can post.
+  const outbound = await openSlackOutbox({ config, web, metrics, log });
+  const chat = new OutboxChat(outbound.outbox, () => web.ping());
   flags.onChange((event) => inFlight.track(announceFlagChanges(chat, config.channel, log)(event)));
 
   const access = new AccessControl(
@@ -107,7 +117,7 @@ export async function startBot(
       operators: [...file.access.operators, ...(overrides.extraOperators ?? [])],
       approvers: file.access.approvers,
     },
-    chat,
+    web,
   );
   const confirmations = new Confirmations(
     new FileDocumentStore<PendingActions>(join(env.STATE_DIR, 'confirmations.json'), () => ({})),
@@ -156,7 +166,7 @@ export async function startBot(
   registerSlackHandlers(app, slackDeps);
   registerRunbookActions(app, { slack: slackDeps, runbooks: services.runbooks });
   registerPhaseReactions(app, { phases: services.phases, log, track: inFlight.track });
-  const alerting = await startAlerting({ config, app, slack: slackDeps, metrics, log });
+  const alerting = await startAlerting({ config, app, slack: slackDeps, outbound, metrics, log });
 
   const routes: Route[] = [
     ...(receiver
@@ -188,7 +198,7 @@ export async function startBot(
       await app.start();
     } catch (error) {
       await cluster.stop();
-      await alerting.stop();
+      await alerting.stop(0);
       throw error;
     }
   }

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { mention } from '../commanding/blocks.js';
 import type { Actor } from '../core/flags/state.js';
 import { planPhaseAdvance } from '../core/phases/advance.js';
 import { applyVote, quorum } from '../core/phases/approvals.js';
@@ -13,39 +12,19 @@ import {
   type RolloutReading,
 } from '../core/phases/gates.js';
 import { type Phase, SEED_PHASES } from '../core/phases/plan.js';
+import type { PhaseRequest } from '../core/phases/request.js';
 import type { Chat } from '../ports/chat.js';
 import type { DocumentStore } from '../ports/document-store.js';
+import type { PrometheusQuery } from '../ports/prometheus.js';
 import type { AccessControl } from './access.js';
 import type { FlagService } from './flag-service.js';
-import { renderPhaseRequest } from './phase-messages.js';
-import type { PrometheusQuery } from './runbook-service.js';
 import { permalink } from './runbook-service.js';
 import type { ClusterServices } from './services.js';
 
 /** The reaction that approves (Slack's name for ✅). */
 export const APPROVE_REACTION = 'white_check_mark';
 
-export interface PhaseRequest {
-  id: string;
-  from: { number: number; name: string };
-  to: { number: number; name: string };
-  /** The flags the advance would turn on, as planned when asked (re-planned under the lock when applied). */
-  toEnable: string[];
-  gateSummary: string[];
-  requester: string;
-  reason?: string;
-  required: number;
-  requestedAt: string;
-  expiresAt: string;
-  /** Users whose ✅ counts, in the order they came. */
-  approvals: string[];
-  status: 'open' | 'checking' | 'advanced' | 'blocked' | 'failed' | 'expired';
-  gates?: GateResult[];
-  outcome?: string;
-  settledAt?: string;
-  channel: string;
-  ts: string;
-}
+export type { PhaseRequest } from '../core/phases/request.js';
 
 export type PhaseRequests = Record<string, PhaseRequest>;
 
@@ -135,7 +114,7 @@ export class PhaseService {
       return { kind: 'busy', request: claimed.request, link: permalink(claimed.request) };
     const { request } = claimed;
     try {
-      const posted = await this.deps.chat.post(this.deps.channel, renderPhaseRequest(request));
+      const posted = await this.deps.chat.post(this.deps.channel, { kind: 'phase-request', request });
       const saved = await this.save(request.id, (stored) => ({
         ...stored,
         channel: posted.channel,
@@ -191,11 +170,10 @@ export class PhaseService {
       },
     );
     if (!changed) return;
-    await this.deps.chat.update(
-      changed.request.channel,
-      changed.request.ts,
-      renderPhaseRequest(changed.request),
-    );
+    await this.deps.chat.update(changed.request.channel, changed.request.ts, {
+      kind: 'phase-request',
+      request: changed.request,
+    });
     if (changed.check) await this.advance(changed.request.id);
   }
 
@@ -247,7 +225,7 @@ export class PhaseService {
       await this.settle(
         id,
         'advanced',
-        `:rocket: Advanced to Phase ${request.to.number} — ${request.to.name}: turned on ${turnedOn}. Approved by ${request.approvals.map(mention).join(', ')}.`,
+        `:rocket: Advanced to Phase ${request.to.number} — ${request.to.name}: turned on ${turnedOn}.`,
         gates,
       );
     } catch (error) {
@@ -314,8 +292,12 @@ export class PhaseService {
       settledAt: this.deps.now().toISOString(),
     }));
     if (!settled) return;
-    await this.deps.chat.update(settled.channel, settled.ts, renderPhaseRequest(settled));
-    await this.deps.chat.post(settled.channel, { text: outcome, threadTs: settled.ts });
+    await this.deps.chat.update(settled.channel, settled.ts, { kind: 'phase-request', request: settled });
+    await this.deps.chat.post(settled.channel, {
+      kind: 'phase-outcome',
+      request: settled,
+      threadTs: settled.ts,
+    });
   }
 
   private expired(request: PhaseRequest): boolean {
@@ -335,7 +317,8 @@ export class PhaseService {
       return { next, result: updated };
     });
     for (const request of expired) {
-      if (request.ts) await this.deps.chat.update(request.channel, request.ts, renderPhaseRequest(request));
+      if (request.ts)
+        await this.deps.chat.update(request.channel, request.ts, { kind: 'phase-request', request });
     }
   }
 

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { mention } from '../commanding/blocks.js';
 import {
   currentStep,
   isComplete,
@@ -11,18 +10,10 @@ import {
 import { findRunbook, type Runbook, type RunbookStep } from '../core/runbooks/runbook.js';
 import type { Chat } from '../ports/chat.js';
 import type { DocumentStore } from '../ports/document-store.js';
-import { formatQueryResult, renderRunHeader, renderStep } from './runbook-messages.js';
+import type { PrometheusQuery, QueryResult } from '../ports/prometheus.js';
 import type { ClusterServices } from './services.js';
 
-/** One instant query's answer, as the runbook shows it. */
-export type QueryResult =
-  | { kind: 'vector'; samples: Array<{ labels: Record<string, string>; value: string }> }
-  | { kind: 'scalar'; value: string };
-
-/** The Prometheus query API, as a runbook's check step needs it. */
-export interface PrometheusQuery {
-  query(expr: string): Promise<QueryResult>;
-}
+export type { PrometheusQuery, QueryResult } from '../ports/prometheus.js';
 
 /** A run and where it lives in Slack: the top-level message and one thread message per step. */
 export interface StoredRun {
@@ -89,12 +80,20 @@ export class RunbookService {
     }
     const { run } = claimed.stored;
     try {
-      const top = await this.deps.chat.post(this.deps.channel, renderRunHeader(runbook, run, at));
+      const top = await this.deps.chat.post(this.deps.channel, {
+        kind: 'runbook-header',
+        runbook,
+        run,
+        now: at,
+      });
       await this.save(run.id, (stored) => ({ ...stored, channel: top.channel, ts: top.ts }));
       const stepTs: string[] = [];
-      for (const [index, step] of runbook.steps.entries()) {
+      for (const index of runbook.steps.keys()) {
         const posted = await this.deps.chat.post(top.channel, {
-          ...renderStep(runbook, run, index, step),
+          kind: 'runbook-step',
+          runbook,
+          run,
+          index,
           threadTs: top.ts,
         });
         stepTs.push(posted.ts);
@@ -122,7 +121,8 @@ export class RunbookService {
     if (!stored || !runbook) return 'I no longer know this runbook run. Start it again with `/runbook run`.';
     if (currentStep(stored.run) !== index) {
       const settled = stored.run.steps[index];
-      const who = settled?.by ? ` by ${mention(settled.by)}` : '';
+      // An ID the bot recorded from a signed click: a Slack user, shown to the clicker only.
+      const who = settled?.by ? ` by <@${settled.by}>` : '';
       return isComplete(stored.run)
         ? 'This run is already complete; nothing was changed.'
         : `This step is not the current one (it is ${settled?.status ?? 'unknown'}${who}); nothing was changed.`;
@@ -230,17 +230,23 @@ export class RunbookService {
   private async refresh(before: StoredRun, after: StoredRun): Promise<void> {
     const runbook = this.find(after.run.runbook);
     if (!runbook) return;
-    for (const [index, step] of runbook.steps.entries()) {
+    for (const index of runbook.steps.keys()) {
       const ts = after.stepTs[index];
       if (!ts || JSON.stringify(before.run.steps[index]) === JSON.stringify(after.run.steps[index])) continue;
-      await this.deps.chat.update(after.channel, ts, renderStep(runbook, after.run, index, step));
+      await this.deps.chat.update(after.channel, ts, {
+        kind: 'runbook-step',
+        runbook,
+        run: after.run,
+        index,
+      });
     }
     if (after.ts) {
-      await this.deps.chat.update(
-        after.channel,
-        after.ts,
-        renderRunHeader(runbook, after.run, this.deps.now().toISOString()),
-      );
+      await this.deps.chat.update(after.channel, after.ts, {
+        kind: 'runbook-header',
+        runbook,
+        run: after.run,
+        now: this.deps.now().toISOString(),
+      });
     }
   }
 
@@ -257,4 +263,19 @@ export class RunbookService {
 /** A link to a message (Slack redirects it to the workspace). */
 export function permalink(stored: Pick<StoredRun, 'channel' | 'ts'>): string {
   return `https://slack.com/archives/${stored.channel}/p${stored.ts.replace('.', '')}`;
+}
+
+/** A query result as lines: `no data`, a scalar, or one line per series (the first 10). Plain text. */
+export function formatQueryResult(result: QueryResult): string {
+  if (result.kind === 'scalar') return `Result: \`${result.value}\``;
+  if (result.samples.length === 0) return 'Result: no data (the query returned no series)';
+  const lines = result.samples.slice(0, 10).map((sample) => {
+    const labels = Object.entries(sample.labels)
+      .map(([key, value]) => `${key}="${value}"`)
+      .join(', ');
+    const series = labels ? `{${labels}}` : '{}';
+    return `• \`${series.length > 200 ? `${series.slice(0, 199)}…` : series}\` = \`${sample.value}\``;
+  });
+  const more = result.samples.length > 10 ? `\n…and ${result.samples.length - 10} more series` : '';
+  return `Result:\n${lines.join('\n')}${more}`;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
 import { mention } from '../../commanding/blocks.js';
 import type { RunbookStep } from '../../core/runbooks/runbook.js';
-import { RUNBOOK_ACTIONS } from '../../services/runbook-messages.js';
+import { RUNBOOK_ACTIONS } from '../../messages/action-ids.js';
 import type { ClickAnswer, RunbookService } from '../../services/runbook-service.js';
 import { CONFIRM_ACTION } from './render.js';
 import { answerAs, type SlackAppDeps } from './slack-app.js';

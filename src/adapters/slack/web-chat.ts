@@ -1,32 +1,43 @@
 import type { webApi } from '@slack/bolt';
-import type { Chat, ChatMessage } from '../../ports/chat.js';
+import type { RenderedMessage } from '../../messages/blocks.js';
 import type { Directory } from '../../ports/directory.js';
 import type { Metrics } from '../metrics.js';
 
 type WebClient = InstanceType<typeof webApi.WebClient>;
 
-/** The Chat and Directory ports over Slack's Web API (the client retries 429 and 5xx itself). */
-export class SlackWebChat implements Chat, Directory {
+/** A rendered message, optionally in a thread. */
+export type OutgoingMessage = RenderedMessage & { threadTs?: string };
+
+/**
+ * Slack's Web API as the outbox uses it (the client neither retries nor waits out 429s: the outbox
+ * does), and the Directory port. Nothing else calls chat.postMessage or chat.update.
+ */
+export class SlackWebChat implements Directory {
   constructor(
     private readonly client: WebClient,
     private readonly metrics?: Metrics,
   ) {}
 
-  async post(channel: string, message: ChatMessage) {
+  async post(channel: string, message: OutgoingMessage) {
     const result = await this.call('chat.postMessage', () =>
       this.client.chat.postMessage({
         channel,
         text: message.text,
-        blocks: message.blocks as never,
-        thread_ts: message.threadTs,
+        ...(message.blocks && { blocks: message.blocks }),
+        ...(message.threadTs && { thread_ts: message.threadTs }),
       }),
     );
     return { channel: result.channel ?? channel, ts: result.ts ?? '' };
   }
 
-  async update(channel: string, ts: string, message: ChatMessage) {
+  async update(channel: string, ts: string, message: RenderedMessage) {
     await this.call('chat.update', () =>
-      this.client.chat.update({ channel, ts, text: message.text, blocks: message.blocks as never }),
+      this.client.chat.update({
+        channel,
+        ts,
+        text: message.text,
+        ...(message.blocks && { blocks: message.blocks }),
+      }),
     );
   }
 
