@@ -8,7 +8,7 @@ import type {
   KnownBlock,
   SectionBlock,
 } from '@slack/types';
-import { clip } from './text.js';
+import { clip, plain } from './text.js';
 
 export type { KnownBlock } from '@slack/types';
 
@@ -19,8 +19,9 @@ export interface RenderedMessage {
 }
 
 /**
- * Small Block Kit builders typed with Slack's own types. Their text arguments are mrkdwn already
- * (escaped by the caller through `text.ts`); they only keep within Slack's limits.
+ * Small Block Kit builders typed with Slack's own types. mrkdwn arguments (`section`, `context`) are
+ * escaped by the caller through `text.ts`; plain-text ones (`header`, button labels) are escaped
+ * here, whatever their source. All keep within Slack's limits.
  */
 export const section = (text: string): SectionBlock => ({
   type: 'section',
@@ -29,7 +30,7 @@ export const section = (text: string): SectionBlock => ({
 
 export const header = (text: string): HeaderBlock => ({
   type: 'header',
-  text: { type: 'plain_text', text: clip(text, 150) },
+  text: { type: 'plain_text', text: plain(text, 150) },
 });
 
 export const context = (...texts: string[]): ContextBlock => ({
@@ -47,10 +48,9 @@ export interface ButtonSpec {
   url?: string;
 }
 
-/** Button labels are plain text: Slack shows them verbatim, so they need no escaping. */
 export const button = (spec: ButtonSpec): Button => ({
   type: 'button',
-  text: { type: 'plain_text', text: clip(spec.text, 75), emoji: true },
+  text: { type: 'plain_text', text: plain(spec.text, 75), emoji: true },
   action_id: spec.actionId,
   ...(spec.value !== undefined ? { value: spec.value } : {}),
   ...(spec.style ? { style: spec.style } : {}),

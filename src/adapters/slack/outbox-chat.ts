@@ -41,12 +41,13 @@ export const conversationKey = (channel: string, threadTs?: string) =>
 
 /**
  * The Chat port over the durable outbox: every use-case's post and update is journalled first, then
- * sent with the outbox's retries (429 Retry-After, 5xx backoff), in order per conversation. `post`
- * resolves once Slack has the message (callers need its `ts`); `update` once it is journalled.
+ * sent with the outbox's retries (429 Retry-After, 5xx backoff), in order per conversation. Both
+ * resolve once Slack has the message (`post` with its `ts`, for a thread parent), and reject when
+ * Slack refuses it for good (say, channel_not_found); a crash in between loses only the answer.
  */
 export class OutboxChat implements Chat {
   constructor(
-    private readonly outbox: Pick<Outbox<SlackJob>, 'deliver' | 'enqueue'>,
+    private readonly outbox: Pick<Outbox<SlackJob>, 'deliver'>,
     private readonly reachable: () => Promise<void>,
   ) {}
 
@@ -60,7 +61,7 @@ export class OutboxChat implements Chat {
     });
   }
 
-  update(channel: string, ts: string, message: ChatMessage): Promise<void> {
+  async update(channel: string, ts: string, message: ChatMessage): Promise<void> {
     const { threadTs, ...notice } = message;
     const job: OutboxJob<SlackJob> = {
       id: randomUUID(),
@@ -68,7 +69,7 @@ export class OutboxChat implements Chat {
       priority: PRIORITY.update,
       payload: { kind: 'notice-update', channel, ts, notice: notice as Notice },
     };
-    return this.outbox.enqueue([job]);
+    await this.outbox.deliver(job);
   }
 
   ping(): Promise<void> {
