@@ -226,28 +226,42 @@ export class RunbookService {
     return undefined;
   }
 
-  /** Updates the messages of the steps whose state changed, and the top-level message. */
+  /**
+   * Updates the messages of the steps whose state changed, and the top-level message: handed over
+   * together, in the run's thread, so they are recorded at once and reach Slack in step order.
+   */
   private async refresh(before: StoredRun, after: StoredRun): Promise<void> {
     const runbook = this.find(after.run.runbook);
     if (!runbook) return;
+    const updates: Promise<void>[] = [];
+    const threadTs = after.ts || undefined;
     for (const index of runbook.steps.keys()) {
       const ts = after.stepTs[index];
       if (!ts || JSON.stringify(before.run.steps[index]) === JSON.stringify(after.run.steps[index])) continue;
-      await this.deps.chat.update(after.channel, ts, {
-        kind: 'runbook-step',
-        runbook,
-        run: after.run,
-        index,
-      });
+      updates.push(
+        this.deps.chat.update(after.channel, ts, {
+          kind: 'runbook-step',
+          runbook,
+          run: after.run,
+          index,
+          threadTs,
+        }),
+      );
     }
     if (after.ts) {
-      await this.deps.chat.update(after.channel, after.ts, {
-        kind: 'runbook-header',
-        runbook,
-        run: after.run,
-        now: this.deps.now().toISOString(),
-      });
+      const now = this.deps.now().toISOString();
+      updates.push(
+        this.deps.chat.update(after.channel, after.ts, {
+          kind: 'runbook-header',
+          runbook,
+          run: after.run,
+          now,
+        }),
+      );
     }
+    const results = await Promise.allSettled(updates);
+    const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   private async save(id: string, change: (stored: StoredRun) => StoredRun): Promise<void> {
