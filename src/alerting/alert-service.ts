@@ -39,6 +39,8 @@ export interface AlertServiceOptions {
 }
 
 const HOUR = 3_600_000;
+/** Groups recovered at once after a restart. */
+const RECOVER_BATCH = 256;
 
 /** What a button click did, said to the person who clicked. */
 export type ActionOutcome = { ok: boolean; text: string };
@@ -171,27 +173,35 @@ export class AlertService {
    */
   async recover(queuedFences: Iterable<string>): Promise<void> {
     const fences = [...queuedFences];
-    for (const record of this.options.store.all()) {
-      await this.options.store.update(record.id, async (current) => {
-        if (!current) return { result: undefined };
-        // sentTierIndexes keeps only keys of this group's current episode.
-        const mine = fences.filter(
-          (key) => !current.sentEscalations.includes(key) && sentTierIndexes(current.state, [key]).length > 0,
-        );
-        const recent =
-          !current.message ||
-          current.state.status === 'firing' ||
-          current.state.lastNotificationAt > this.now() - HOUR;
-        const after = recent ? (saved: GroupRecord) => this.options.notifier.refresh(saved) : undefined;
-        if (mine.length === 0) return { result: undefined, after };
-        return {
-          next: { ...current, sentEscalations: [...current.sentEscalations, ...mine] },
-          result: undefined,
-          after,
-        };
-      });
+    // Groups are independent: recovered many at a time, so their refreshes share journal writes.
+    const records = this.options.store.all();
+    for (let start = 0; start < records.length; start += RECOVER_BATCH) {
+      await Promise.all(
+        records.slice(start, start + RECOVER_BATCH).map((record) => this.recoverOne(record, fences)),
+      );
     }
     this.reportActive();
+  }
+
+  private recoverOne(record: GroupRecord, fences: readonly string[]): Promise<void> {
+    return this.options.store.update(record.id, async (current) => {
+      if (!current) return { result: undefined };
+      // sentTierIndexes keeps only keys of this group's current episode.
+      const mine = fences.filter(
+        (key) => !current.sentEscalations.includes(key) && sentTierIndexes(current.state, [key]).length > 0,
+      );
+      const recent =
+        !current.message ||
+        current.state.status === 'firing' ||
+        current.state.lastNotificationAt > this.now() - HOUR;
+      const after = recent ? (saved: GroupRecord) => this.options.notifier.refresh(saved) : undefined;
+      if (mine.length === 0) return { result: undefined, after };
+      return {
+        next: { ...current, sentEscalations: [...current.sentEscalations, ...mine] },
+        result: undefined,
+        after,
+      };
+    });
   }
 
   /**
