@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { GroupRecord } from '../../alerting/group-record.js';
-import type { Actor, AlertNotifier } from '../../alerting/ports.js';
 import type { DueEscalation } from '../../core/alerts/escalation.js';
 import type { GroupChange } from '../../core/alerts/group.js';
 import {
@@ -11,6 +10,7 @@ import {
   silencedNote,
   unsilencedNote,
 } from '../../messages/alert-notes.js';
+import type { Actor, AlertNotifier } from '../../ports/alerting.js';
 import type { Outbox } from './outbox.js';
 import { PRIORITY, type SlackJob } from './outbox-chat.js';
 import type { OutboxJob } from './outbox-journal.js';

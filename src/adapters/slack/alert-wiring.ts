@@ -1,14 +1,14 @@
 import { join } from 'node:path';
 import type { App } from '@slack/bolt';
-import { AlertService } from '../../alerting/alert-service.js';
-import { startEscalationTimer } from '../../alerting/escalation-timer.js';
 import { FileGroupStore } from '../../alerting/file-group-store.js';
 import type { AppConfig } from '../../config/load.js';
 import { sweepInterval } from '../../core/alerts/retention.js';
 import type { Logger } from '../../logger.js';
 import type { AlertMessageOptions } from '../../messages/alert-message.js';
+import { AlertService } from '../../services/alert-service.js';
 import { AlertmanagerSilences } from '../alertmanager/silences-client.js';
 import { alertmanagerWebhookRoute } from '../alertmanager/webhook-route.js';
+import { startEscalationTimer } from '../escalation-timer.js';
 import type { Route } from '../http/server.js';
 import type { Metrics } from '../metrics.js';
 import { registerAlertActions, rollbackAvailable } from './alert-actions.js';
