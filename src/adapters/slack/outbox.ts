@@ -140,18 +140,25 @@ export class Outbox<P> {
     }
   }
 
-  /** The first job of each key is a candidate; of the ready ones, the highest priority, then the oldest. */
+  /**
+   * The first job of each key is a candidate, ranked by the highest priority queued under its key (an
+   * escalation queued behind a group's refresh lifts the refresh, which must go first to keep the
+   * order); of the ready ones, the highest, then the oldest.
+   */
   private pick(now: number): OutboxJob<P> | undefined {
     if (now < this.pausedUntil) return undefined;
-    const seen = new Set<string>();
-    let best: OutboxJob<P> | undefined;
+    const keys = new Map<string, { first: OutboxJob<P>; priority: number }>();
     for (const job of this.pending) {
-      if (seen.has(job.key)) continue;
-      seen.add(job.key);
-      if ((this.keyBlockedUntil.get(job.key) ?? 0) > now) continue;
-      if (!best || job.priority > best.priority) best = job;
+      const seen = keys.get(job.key);
+      if (!seen) keys.set(job.key, { first: job, priority: job.priority });
+      else if (job.priority > seen.priority) seen.priority = job.priority;
     }
-    return best;
+    let best: { first: OutboxJob<P>; priority: number } | undefined;
+    for (const [key, candidate] of keys) {
+      if ((this.keyBlockedUntil.get(key) ?? 0) > now) continue;
+      if (!best || candidate.priority > best.priority) best = candidate;
+    }
+    return best?.first;
   }
 
   private nextWakeAt(now: number): number {

@@ -104,3 +104,24 @@ describe('Outbox.deliver', () => {
     expect(ran).toEqual(['refresh-a', 'post-b']);
   });
 });
+
+describe('Outbox priorities', () => {
+  it('sends an escalation queued behind a group’s refresh before the refreshes of other groups', async () => {
+    const ran: string[] = [];
+    const box = outbox(journalPath(), async (p) => {
+      ran.push(p.name);
+    });
+    await box.open();
+    await box.enqueue([
+      job('refresh-a', 'group:a'),
+      job('refresh-b', 'group:b'),
+      job('refresh-c', 'group:c'),
+      job('escalation-c', 'group:c', { priority: 3 }),
+    ]);
+    box.start();
+    await box.idle();
+    await box.stop();
+    // Order within group c is kept: its refresh, then its escalation; both before a and b.
+    expect(ran).toEqual(['refresh-c', 'escalation-c', 'refresh-a', 'refresh-b']);
+  });
+});
