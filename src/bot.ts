@@ -106,7 +106,7 @@ export async function startBot(
     deferInitialization: true,
   });
   await app.init();
-  const web = new SlackWebChat(app.client, metrics);
+  const web = new SlackWebChat(app.client, metrics, log);
   // Every post goes through the durable outbox, opened before anything can post.
   const outbound = await openSlackOutbox({ config, web, metrics, log });
   const chat = new OutboxChat(outbound.outbox, () => web.ping());

@@ -1,7 +1,9 @@
 import type { webApi } from '@slack/bolt';
+import type { Logger } from '../../logger.js';
 import type { RenderedMessage } from '../../messages/blocks.js';
 import type { Directory } from '../../ports/directory.js';
 import type { Metrics } from '../metrics.js';
+import { sendWithFallback } from './refused-message.js';
 
 type WebClient = InstanceType<typeof webApi.WebClient>;
 
@@ -10,34 +12,48 @@ export type OutgoingMessage = RenderedMessage & { threadTs?: string };
 
 /**
  * Slack's Web API as the outbox uses it (the client neither retries nor waits out 429s: the outbox
- * does), and the Directory port. Nothing else calls chat.postMessage or chat.update.
+ * does), and the Directory port. Nothing else calls chat.postMessage or chat.update. A message Slack
+ * refuses as formatted is sent again as plain text.
  */
 export class SlackWebChat implements Directory {
   constructor(
     private readonly client: WebClient,
-    private readonly metrics?: Metrics,
+    private readonly metrics: Metrics | undefined,
+    private readonly log: Logger,
   ) {}
 
   async post(channel: string, message: OutgoingMessage) {
-    const result = await this.call('chat.postMessage', () =>
-      this.client.chat.postMessage({
-        channel,
-        text: message.text,
-        ...(message.blocks && { blocks: message.blocks }),
-        ...(message.threadTs && { thread_ts: message.threadTs }),
-      }),
+    const context = { log: this.log, method: 'chat.postMessage', channel };
+    const result = await sendWithFallback(
+      message,
+      (sent) =>
+        this.call('chat.postMessage', () =>
+          this.client.chat.postMessage({
+            channel,
+            text: sent.text,
+            ...(sent.blocks?.length ? { blocks: sent.blocks } : {}),
+            ...(sent.threadTs ? { thread_ts: sent.threadTs } : {}),
+          }),
+        ),
+      context,
     );
     return { channel: result.channel ?? channel, ts: result.ts ?? '' };
   }
 
   async update(channel: string, ts: string, message: RenderedMessage) {
-    await this.call('chat.update', () =>
-      this.client.chat.update({
-        channel,
-        ts,
-        text: message.text,
-        ...(message.blocks && { blocks: message.blocks }),
-      }),
+    const context = { log: this.log, method: 'chat.update', channel };
+    await sendWithFallback(
+      message,
+      (sent) =>
+        this.call('chat.update', () =>
+          this.client.chat.update({
+            channel,
+            ts,
+            text: sent.text,
+            ...(sent.blocks && { blocks: sent.blocks }),
+          }),
+        ),
+      context,
     );
   }
 
