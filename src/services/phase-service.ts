@@ -12,21 +12,19 @@ import {
   type RolloutReading,
 } from '../core/phases/gates.js';
 import { type Phase, SEED_PHASES } from '../core/phases/plan.js';
-import type { PhaseRequest } from '../core/phases/request.js';
 import type { Chat } from '../ports/chat.js';
 import type { DocumentStore } from '../ports/document-store.js';
 import type { PrometheusQuery } from '../ports/prometheus.js';
 import type { AccessControl } from './access.js';
+import type { ClusterServices } from './cluster-services.js';
 import type { FlagService } from './flag-service.js';
+import type { PhaseRequest, PhaseRequests } from './phase-request.js';
 import { permalink } from './runbook-service.js';
-import type { ClusterServices } from './services.js';
 
 /** The reaction that approves (Slack's name for ✅). */
 export const APPROVE_REACTION = 'white_check_mark';
 
-export type { PhaseRequest } from '../core/phases/request.js';
-
-export type PhaseRequests = Record<string, PhaseRequest>;
+export type { PhaseRequest, PhaseRequests };
 
 export interface PhaseServiceDeps {
   flags: FlagService;

@@ -11,7 +11,7 @@ import { findRunbook, type Runbook, type RunbookStep } from '../core/runbooks/ru
 import type { Chat } from '../ports/chat.js';
 import type { DocumentStore } from '../ports/document-store.js';
 import type { PrometheusQuery, QueryResult } from '../ports/prometheus.js';
-import type { ClusterServices } from './services.js';
+import type { ClusterServices } from './cluster-services.js';
 
 export type { PrometheusQuery, QueryResult } from '../ports/prometheus.js';
 

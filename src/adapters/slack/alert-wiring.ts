@@ -11,6 +11,7 @@ import { alertmanagerWebhookRoute } from '../alertmanager/webhook-route.js';
 import { startEscalationTimer } from '../escalation-timer.js';
 import type { Route } from '../http/server.js';
 import type { Metrics } from '../metrics.js';
+import type { Quarantine } from '../storage/quarantine.js';
 import { registerAlertActions, rollbackAvailable } from './alert-actions.js';
 import { slackJobExecutor } from './alert-jobs.js';
 import { SlackAlertNotifier } from './alert-notifier.js';
@@ -51,11 +52,13 @@ export async function openSlackOutbox(deps: {
   web: SlackWebChat;
   metrics: Metrics;
   log: Logger;
+  /** Where damaged group files and journal lines go (issue 9). */
+  quarantine?: Quarantine;
 }): Promise<SlackOutbox> {
   const { config, metrics } = deps;
   const { env, file } = config;
   const log = deps.log.child({ component: 'outbox' });
-  const groups = new FileGroupStore(join(env.STATE_DIR, 'alerts', 'groups'));
+  const groups = new FileGroupStore(join(env.STATE_DIR, 'alerts', 'groups'), deps.quarantine);
   await groups.load();
   let message: AlertMessageOptions = {
     oncall: file.escalation.oncall,
@@ -64,7 +67,7 @@ export async function openSlackOutbox(deps: {
   };
   const outbox = new Outbox<SlackJob>({
     // The path predates announcements going through it; kept so a journal left by an older version is replayed.
-    journal: new OutboxJournal(join(env.STATE_DIR, 'alerts', 'outbox.jsonl')),
+    journal: new OutboxJournal(join(env.STATE_DIR, 'alerts', 'outbox.jsonl'), deps.quarantine),
     execute: slackJobExecutor({
       web: deps.web,
       store: groups,
