@@ -211,7 +211,15 @@ describe('flags in the cluster ConfigMap', () => {
       }, 15_000);
       // A few more checks, with the bot writing again meanwhile.
       await t.client.slashCommand({ command: '/flags', text: 'enable adaptive_timing', userId: OPERATOR });
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      // Barrier: three reads of the map after the bot's last write mean at least two whole drift
+      // checks ran after it (checks never overlap), so any false drift would be in the audit now.
+      const afterLastWrite = kube.requests.length;
+      await eventually(() => {
+        const reads = kube.requests
+          .slice(afterLastWrite)
+          .filter((r) => r.resource === 'configmaps' && r.verb === 'get');
+        if (reads.length < 3) throw new Error(`only ${reads.length} drift checks since the last write`);
+      }, 15_000);
     } finally {
       kube.latencyMs = 0;
     }

@@ -7,9 +7,9 @@ import { type RunningBot, startBot } from '../../src/bot.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { KubeEmulator } from '../../src/emulators/kube/index.js';
 import { SlackEmulator } from '../../src/emulators/slack/emulator.js';
-import { SignedSlackClient } from '../../src/emulators/slack/signed-client.js';
 import { createLogger } from '../../src/logger.js';
 import type { WatchTiming } from '../../src/services/rollback-watch.js';
+import { TestSlackClient } from './slack.js';
 
 export const OPERATOR = 'U0OPERATOR';
 export const ONCALL_MEMBER = 'U0ONCALL1';
@@ -43,7 +43,8 @@ export interface TestBotOptions {
 export interface TestBot {
   bot: RunningBot;
   slack: SlackEmulator;
-  client: SignedSlackClient;
+  /** Slash commands resolve with the bot's final answer (ack or response_url). */
+  client: TestSlackClient;
   stateDir: string;
   url: string;
   stop(): Promise<void>;
@@ -74,11 +75,10 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     },
     rolloutTiming: options.rolloutTiming,
   });
-  const client = new SignedSlackClient({
-    eventsUrl: `${bot.url}/slack/events`,
-    signingSecret: SIGNING_SECRET,
-    emulator: slack,
-  });
+  const client = new TestSlackClient(
+    { eventsUrl: `${bot.url}/slack/events`, signingSecret: SIGNING_SECRET, emulator: slack },
+    slack,
+  );
   return {
     bot,
     slack,
