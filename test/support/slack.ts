@@ -14,7 +14,9 @@ export const ANSWER_TIMEOUT_MS = 20_000;
 const INTERIM_ACK = /Working on it/;
 
 export function isInterimAck(body: unknown): boolean {
-  return typeof body === 'object' && body !== null && INTERIM_ACK.test(String((body as { text?: unknown }).text));
+  return (
+    typeof body === 'object' && body !== null && INTERIM_ACK.test(String((body as { text?: unknown }).text))
+  );
 }
 
 /**
