@@ -71,7 +71,8 @@ describe('POST /alertmanager', () => {
     expect(String(notJson.body.error)).toMatch(/not valid JSON/);
 
     expect(groupFiles()).toHaveLength(before);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Barrier: the outbox is where an accepted notification would be queued for Slack.
+    await t.bot.alerting.outbox.idle();
     expect(t.slack.calls('chat.postMessage')).toEqual([]);
   });
 

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
 import { type RunningBot, startBot } from '../../src/bot.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { KubeEmulator } from '../../src/emulators/kube/index.js';
@@ -40,8 +41,78 @@ export interface TestBotOptions {
   rolloutTiming?: Partial<WatchTiming>;
 }
 
+/** One parsed log line of the bot. */
+export type LogEntry = Record<string, unknown> & { msg?: string };
+
+/**
+ * The bot's log lines, kept in memory (debug level and up), so a test can wait for the bot to say it
+ * finished something ('command handled', …) instead of sleeping.
+ */
+export class LogRecorder extends Writable {
+  readonly entries: LogEntry[] = [];
+  private readonly waiters = new Set<() => void>();
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
+    for (const line of chunk.toString().split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        this.entries.push(JSON.parse(line) as LogEntry);
+      } catch {
+        this.entries.push({ msg: line });
+      }
+    }
+    for (const wake of this.waiters) wake();
+    done();
+  }
+
+  /** Lines with this message (and these fields, when given). */
+  matching(msg: string, fields: Record<string, unknown> = {}): LogEntry[] {
+    return this.entries.filter(
+      (entry) => entry.msg === msg && Object.entries(fields).every(([key, value]) => entry[key] === value),
+    );
+  }
+
+  /** Resolves once `count` lines with this message (and fields) were logged in all. */
+  waitFor(
+    msg: string,
+    count = 1,
+    fields: Record<string, unknown> = {},
+    timeoutMs = 20_000,
+  ): Promise<LogEntry[]> {
+    const check = () => {
+      const found = this.matching(msg, fields);
+      return found.length >= count ? found : undefined;
+    };
+    const now = check();
+    if (now) return Promise.resolve(now);
+    return new Promise((resolve, reject) => {
+      const wake = () => {
+        const found = check();
+        if (!found) return;
+        cleanup();
+        resolve(found);
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(
+          new Error(
+            `log line '${msg}' ×${count} not seen within ${timeoutMs} ms (${this.matching(msg, fields).length} so far)`,
+          ),
+        );
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.waiters.delete(wake);
+      };
+      this.waiters.add(wake);
+    });
+  }
+}
+
 export interface TestBot {
   bot: RunningBot;
+  /** The bot's log, for barriers on its own 'handled' lines. */
+  logs: LogRecorder;
   slack: SlackEmulator;
   /** Slash commands resolve with the bot's final answer (ack or response_url). */
   client: TestSlackClient;
@@ -65,7 +136,8 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     ? { KUBECONFIG: options.kube.writeKubeconfig(join(stateDir, 'kubeconfig')) }
     : {};
   const config = loadConfig(testEnv(slack, stateDir, configPath, { ...kubeEnv, ...options.env }));
-  const bot = await startBot(config, createLogger('silent'), {
+  const logs = new LogRecorder();
+  const bot = await startBot(config, createLogger('debug', logs), {
     host: '127.0.0.1',
     // Hermetic: never the developer's ~/.kube/config or a pod's service account.
     clusterSources: {
@@ -81,6 +153,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
   );
   return {
     bot,
+    logs,
     slack,
     client,
     stateDir,
@@ -120,8 +193,15 @@ export interface BotProcess {
   exited: Promise<number | null>;
 }
 
-/** The bot as a separate process (`src/main.ts`), for crash and signal tests. */
-export async function spawnBot(env: Record<string, string>, timeoutMs = 20_000): Promise<BotProcess> {
+/**
+ * How long a test with child bot processes may take. Each start compiles and loads the whole bot
+ * (tsx) in a fresh Node process, which on a busy 2-core machine takes many seconds; this bounds a
+ * hang, it is never waited out.
+ */
+export const PROCESS_TEST_TIMEOUT_MS = 180_000;
+
+/** The bot as a separate process (`src/main.ts`), for crash and signal tests; resolves once it listens. */
+export async function spawnBot(env: Record<string, string>, timeoutMs = 90_000): Promise<BotProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     env: {
       ...process.env,

@@ -30,6 +30,8 @@ export function registerPhaseReactions(app: App, deps: PhaseReactionDeps): void 
       } catch (error) {
         deps.log.error({ err: error, user, added }, 'phase approval reaction failed');
       }
+      // Tests wait for this line as proof that an ignored reaction was looked at.
+      deps.log.debug({ user, reaction, added }, 'phase reaction handled');
     };
   app.event('reaction_added', on(true));
   app.event('reaction_removed', on(false));
