@@ -57,6 +57,8 @@ export interface BotOverrides {
   clusterSources?: ClusterSources;
   /** Rollout watch pacing (tests make it quicker). */
   rolloutTiming?: Partial<WatchTiming>;
+  /** Clock (ms) of the time rules: confirmation and phase request expiry, escalation, retention. */
+  now?: () => number;
 }
 
 /** Builds every adapter from the config, wires them and starts listening. */
@@ -109,8 +111,11 @@ export async function startBot(
     },
     chat,
   );
+  const now = overrides.now ?? Date.now;
   const confirmations = new Confirmations(
     new FileDocumentStore<PendingActions>(join(env.STATE_DIR, 'confirmations.json'), () => ({})),
+    undefined,
+    now,
   );
   const cluster = await startClusterWiring({
     config,
@@ -141,7 +146,7 @@ export async function startBot(
     prometheus,
     cluster: cluster.services,
     deployments: file.rollback.deployments,
-    now: () => new Date(),
+    now: () => new Date(now()),
   });
   services.runbooks = new RunbookService({
     runbooks: services.runbookCatalog ?? SEED_RUNBOOKS,
@@ -156,7 +161,7 @@ export async function startBot(
   registerSlackHandlers(app, slackDeps);
   registerRunbookActions(app, { slack: slackDeps, runbooks: services.runbooks });
   registerPhaseReactions(app, { phases: services.phases, log, track: inFlight.track });
-  const alerting = await startAlerting({ config, app, slack: slackDeps, metrics, log });
+  const alerting = await startAlerting({ config, app, slack: slackDeps, metrics, log, now });
 
   const routes: Route[] = [
     ...(receiver

@@ -39,6 +39,8 @@ export interface TestBotOptions {
   /** A Kubernetes API emulator the bot uses as its cluster (through a kubeconfig in the state dir). */
   kube?: KubeEmulator;
   rolloutTiming?: Partial<WatchTiming>;
+  /** The bot's clock for its time rules (see `BotOverrides.now`); default the wall clock. */
+  now?: () => number;
 }
 
 /** One parsed log line of the bot. */
@@ -146,6 +148,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
       tokenFile: join(stateDir, 'no-service-account-token'),
     },
     rolloutTiming: options.rolloutTiming,
+    now: options.now,
   });
   const client = new TestSlackClient(
     { eventsUrl: `${bot.url}/slack/events`, signingSecret: SIGNING_SECRET, emulator: slack },

@@ -39,6 +39,8 @@ export async function startAlerting(deps: {
   slack: SlackAppDeps;
   metrics: Metrics;
   log: Logger;
+  /** Clock of the escalation and retention rules (tests inject one). */
+  now?: () => number;
 }): Promise<Alerting> {
   const { config, metrics } = deps;
   const { env, file } = config;
@@ -80,16 +82,19 @@ export async function startAlerting(deps: {
     retentionMs: file.alerts.retention,
     // Nothing is forgotten while Slack posts are queued: a queued job must still find its group.
     holdRetention: () => outbox.depth > 0,
+    now: deps.now,
   });
   const fences = await outbox.open();
   const forgotten = await service.forgetExpired();
   if (forgotten > 0) log.info({ forgotten }, 'resolved alert groups past retention: forgotten');
   await service.recover(fences);
   outbox.start();
-  const timer = startEscalationTimer(() => service.escalate(), log, {
-    run: () => service.forgetExpired(),
-    everyMs: sweepInterval(file.alerts.retention),
-  });
+  const timer = startEscalationTimer(
+    () => service.escalate(),
+    log,
+    { run: () => service.forgetExpired(), everyMs: sweepInterval(file.alerts.retention) },
+    deps.now,
+  );
   registerAlertActions(deps.app, { slack: deps.slack, alerts: service, rollback });
 
   return {
