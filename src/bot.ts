@@ -90,9 +90,12 @@ export async function startBot(
     }
   });
 
+  const now = overrides.now ?? Date.now;
   const signingSecret = env.SLACK_SIGNING_SECRET ?? '';
   const receiver =
-    config.slackMode === 'socket' ? undefined : new SignedRequestReceiver({ signingSecret, logger: log });
+    config.slackMode === 'socket'
+      ? undefined
+      : new SignedRequestReceiver({ signingSecret, logger: log, nowSeconds: () => Math.floor(now() / 1000) });
   const app = new App({
     token: env.SLACK_BOT_TOKEN,
     ...(receiver ? { receiver } : { socketMode: true, appToken: env.SLACK_APP_TOKEN }),
@@ -111,7 +114,6 @@ export async function startBot(
     },
     chat,
   );
-  const now = overrides.now ?? Date.now;
   const confirmations = new Confirmations(
     new FileDocumentStore<PendingActions>(join(env.STATE_DIR, 'confirmations.json'), () => ({})),
     undefined,

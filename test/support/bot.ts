@@ -151,7 +151,13 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     now: options.now,
   });
   const client = new TestSlackClient(
-    { eventsUrl: `${bot.url}/slack/events`, signingSecret: SIGNING_SECRET, emulator: slack },
+    // Signs with the bot's clock, as Slack's and the bot's clocks agree in production.
+    {
+      eventsUrl: `${bot.url}/slack/events`,
+      signingSecret: SIGNING_SECRET,
+      emulator: slack,
+      now: options.now,
+    },
     slack,
   );
   return {
