@@ -14,7 +14,7 @@ import {
   tempDir,
 } from '../support/bot.js';
 import { eventually, sendJson, textOf } from '../support/http.js';
-import { clickConfirm } from '../support/slack.js';
+import { ANSWER_TIMEOUT_MS, clickConfirm } from '../support/slack.js';
 
 let prometheus: PrometheusHandle;
 let slack: SlackEmulator;
@@ -72,7 +72,7 @@ async function click(actionId: string, message: EmulatedMessage, userId: string)
 }
 
 async function answerTo(responseUrl: string) {
-  return (await slack.waitForResponse((r) => r.url === responseUrl, 10_000)).body;
+  return (await slack.waitForResponse((r) => r.url === responseUrl, ANSWER_TIMEOUT_MS)).body;
 }
 
 const FLOW = 'Feature flag issues';
@@ -127,9 +127,11 @@ describe('/runbook run over signed requests', () => {
     );
     expect(stepsOf(top)[0]!.text).toContain('(current)');
     await click('check', steps[0]!, OPERATOR);
+    // Each step is its own message, updated one after the other: wait for both.
     steps = await eventually(() => {
       const now = stepsOf(top);
       expect(now[0]!.text).toContain('(done)');
+      expect(now[1]!.text).toContain('(current)');
       return now;
     });
     const checked = JSON.stringify(steps[0]!.blocks);
@@ -158,9 +160,9 @@ describe('/runbook run over signed requests', () => {
     steps = await eventually(() => {
       const now = stepsOf(top);
       expect(now[1]!.text).toContain('(done)');
+      expect(JSON.stringify(now[1]!.blocks)).toContain('opened for');
       return now;
     });
-    expect(JSON.stringify(steps[1]!.blocks)).toContain('opened for');
     expect(await clickConfirm(slack, t.client, confirmation, OPERATOR)).toContain('Kill switch');
 
     // A restart in the middle: a new bot on the same state dir continues the run.

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signSlackRequest } from '../../src/emulators/slack/signed-client.js';
 import { API_TOKEN, OPERATOR, SIGNING_SECRET, startTestBot, type TestBot } from '../support/bot.js';
 import { eventually, getJson, sendJson, textOf } from '../support/http.js';
+import { ANSWER_TIMEOUT_MS } from '../support/slack.js';
 
 let t: TestBot;
 beforeAll(async () => {
@@ -235,7 +236,7 @@ describe('metrics and readiness', () => {
       { enabled: false, reason: 'x' },
       { authorization: `Bearer ${API_TOKEN}` },
     );
-    await t.slack.waitForCall('chat.postMessage', (call) => call.failure !== undefined);
+    await t.slack.waitForCall('chat.postMessage', (call) => call.failure !== undefined, ANSWER_TIMEOUT_MS);
     // The bot counts the error once the client has seen the failed answer: wait for the metric.
     await eventually(async () => {
       const text = await (await fetch(`${t.url}/metrics`)).text();

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { API_TOKEN, CHANNEL, OPERATOR, OUTSIDER, startTestBot, type TestBot } from '../support/bot.js';
 import { eventually, getJson, sendJson, textOf } from '../support/http.js';
-import { clickConfirm } from '../support/slack.js';
+import { ANSWER_TIMEOUT_MS, clickConfirm } from '../support/slack.js';
 
 const LEAD1 = 'U0LEAD1';
 const LEAD2 = 'U0LEAD2';
@@ -164,8 +164,10 @@ describe('X-Switchyard-Actor on the flag API', () => {
     const entry = audit().at(-1)!;
     expect(entry).toMatchObject({ flag: 'dashboard', after: false, via: 'api' });
     expect(entry.actor).toEqual({ id: 'api', name: 'release-pipeline' });
-    const announced = await t.slack.waitForCall('chat.postMessage', (c) =>
-      String(c.params.text).includes('`dashboard` off'),
+    const announced = await t.slack.waitForCall(
+      'chat.postMessage',
+      (c) => String(c.params.text).includes('`dashboard` off'),
+      ANSWER_TIMEOUT_MS,
     );
     expect(String(announced.params.text)).toContain(
       'API client release-pipeline changed flags through the flag API',
@@ -175,10 +177,13 @@ describe('X-Switchyard-Actor on the flag API', () => {
   it('without the header, says the flag API; an over-long name is cut to 80 characters', async () => {
     expect((await put('dashboard', true)).status).toBe(200);
     expect(audit().at(-1)!.actor).toEqual({ id: 'api' });
-    await t.slack.waitForCall('chat.postMessage', (c) =>
-      String(c.params.text).startsWith(
-        ':gear: the flag API changed flags through the flag API: `dashboard` on',
-      ),
+    await t.slack.waitForCall(
+      'chat.postMessage',
+      (c) =>
+        String(c.params.text).startsWith(
+          ':gear: the flag API changed flags through the flag API: `dashboard` on',
+        ),
+      ANSWER_TIMEOUT_MS,
     );
 
     expect((await put('dashboard', false, { 'x-switchyard-actor': 'x'.repeat(200) })).status).toBe(200);
