@@ -169,6 +169,12 @@ describe('/runbook run over signed requests', () => {
     await t.bot.stop();
     t = await startTestBot({ slack, stateDir, env: { PROMETHEUS_URL: prometheus.url } });
 
+    // The kill switch step's confirmation moves the run on: wait until step 3 offers its buttons.
+    steps = await eventually(() => {
+      const now = stepsOf(top);
+      expect(JSON.stringify(now[2]!.blocks)).toContain('switchyard.runbook.skip');
+      return now;
+    });
     await click('skip', steps[2]!, OPERATOR);
     steps = await eventually(() => {
       const now = stepsOf(top);
