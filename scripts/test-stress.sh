@@ -14,7 +14,10 @@ if ! [[ "$runs" =~ ^[1-9][0-9]*$ ]]; then
 fi
 
 hogs=()
+tests=""
 stop_hogs() {
+  # A signal stops the test run too; bash runs this trap only once `wait` below returns.
+  if [ -n "$tests" ]; then kill "$tests" 2>/dev/null || true; fi
   for pid in "${hogs[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${hogs[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
@@ -34,7 +37,12 @@ failed=0
 for ((run = 1; run <= runs; run++)); do
   echo "== stress run $run of $runs"
   status=0
-  npx vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest-results.json || status=$?
+  # In the background and waited for, so that a TERM reaches the trap at once (bash defers traps
+  # while a foreground command runs).
+  npx vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest-results.json &
+  tests=$!
+  wait "$tests" || status=$?
+  tests=
   node -e '
     const r = JSON.parse(require("fs").readFileSync(".tmp/vitest-results.json", "utf8"));
     const skipped = r.numPendingTests + r.numTodoTests;

@@ -223,7 +223,10 @@ export async function spawnBot(env: Record<string, string>, timeoutMs = 300_000)
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   child.stderr?.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`bot did not start:\n${logs.join('')}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // never leave a half-started bot behind
+      reject(new Error(`bot did not start:\n${logs.join('')}`));
+    }, timeoutMs);
     exited.then((code) => reject(new Error(`bot exited with ${code}:\n${logs.join('')}`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       logs.push(line);
