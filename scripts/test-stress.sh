@@ -39,7 +39,7 @@ for ((run = 1; run <= runs; run++)); do
   status=0
   # In the background and waited for, so that a TERM reaches the trap at once (bash defers traps
   # while a foreground command runs).
-  npx vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest-results.json &
+  node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest-results.json &
   tests=$!
   wait "$tests" || status=$?
   tests=
