@@ -72,6 +72,10 @@ async function main(argv: string[]): Promise<number> {
   if (result.body && typeof result.body === 'object') print('reply (only you see this)', result.body as Item);
   // Replies after the ack and channel posts arrive asynchronously: give them a moment.
   await new Promise((resolve) => setTimeout(resolve, 1_500));
+  // The bot acked with "Working on it…" (it outran its ack budget): its answer comes via response_url.
+  if (result.responseUrl && /Working on it/.test(String((result.body as Item | undefined)?.text ?? ''))) {
+    await untilResponse(session, since.responses, result.responseUrl);
+  }
   for (const item of await fetchItems(session, 'responses', since.responses)) {
     if (!result.responseUrl || item.url === result.responseUrl) print('reply', item.body ?? item);
   }
@@ -79,6 +83,15 @@ async function main(argv: string[]): Promise<number> {
     print(`posted in ${item.channel ?? 'the channel'}`, item);
   }
   return 0;
+}
+
+/** Polls the emulator for the response_url post of this command (at most a minute). */
+async function untilResponse(session: LocalSession, since: number, responseUrl: string): Promise<void> {
+  for (let waited = 0; waited < 60_000; waited += 250) {
+    const items = await fetchItems(session, 'responses', since);
+    if (items.some((item) => item.url === responseUrl)) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 function print(title: string, message: { text?: string; blocks?: unknown[] }): void {
