@@ -278,7 +278,9 @@ describe('without a cluster', () => {
       });
       expect(textOf(list.body as never)).toContain('No cluster configured');
       const help = await bare.client.slashCommand({ command: '/rollback', text: 'help', userId: OUTSIDER });
-      expect(textOf(help.body as never)).toContain('/rollback deployment <name> [--to-revision N] [reason]');
+      expect(textOf(help.body as never)).toContain(
+        '/rollback deployment &lt;name&gt; [--to-revision N] [reason]',
+      );
       expect(textOf(help.body as never)).toContain('/rollback flags [reason]');
     } finally {
       await bare.stop();

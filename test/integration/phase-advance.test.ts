@@ -87,7 +87,8 @@ async function flags(bot: TestBot): Promise<Record<string, boolean>> {
 }
 
 /** Barrier: the bot has handled `count` reactions in all (ignored ones included). */
-const reactionsHandled = (bot: TestBot, count: number) => bot.logs.waitFor('phase reaction handled', count);
+const reactionsHandled = (bot: TestBot, count: number) =>
+  bot.logs.waitFor('interaction handled', count, { command: 'phase', subcommand: 'approval' });
 
 describe('/phase advance', () => {
   it('counts distinct approvers only, then runs the gates and turns phase 1 on', async () => {

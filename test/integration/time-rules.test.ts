@@ -112,7 +112,7 @@ describe('phase request expiry (24 hours)', () => {
 
     clock.at = opened + 24 * HOUR;
     await react(LEAD2, ts);
-    await t.logs.waitFor('phase reaction handled', 2);
+    await t.logs.waitFor('interaction handled', 2, { command: 'phase', subcommand: 'approval' });
     await eventually(() => expect(request()?.text).toContain('Expired without the quorum'), 20_000);
     expect(request()?.text).not.toContain(`<@${LEAD2}>`);
     expect(await enabled('adaptive_timing')).toBe(false);
@@ -125,16 +125,18 @@ describe('phase request expiry (24 hours)', () => {
 
 describe('the Slack signature window (300 s either way)', () => {
   const FORM = 'application/x-www-form-urlencoded';
-  const body = new URLSearchParams({
-    command: '/flags',
-    text: 'list',
-    user_id: OUTSIDER,
-    user_name: 'outsider',
-    channel_id: CHANNEL,
-    team_id: 'T0LOCAL',
-    response_url: 'http://127.0.0.1:9/unused',
-    trigger_id: '1.2.3',
-  }).toString();
+  // Each request its own trigger_id, as Slack sends them: a repeated one would be a replay.
+  const body = (skew: number) =>
+    new URLSearchParams({
+      command: '/flags',
+      text: 'list',
+      user_id: OUTSIDER,
+      user_name: 'outsider',
+      channel_id: CHANNEL,
+      team_id: 'T0LOCAL',
+      response_url: 'http://127.0.0.1:9/unused',
+      trigger_id: `1.2.${skew + 1000}`,
+    }).toString();
   const nowSeconds = () => Math.floor(clock.at / 1000);
 
   it.each([
@@ -144,7 +146,11 @@ describe('the Slack signature window (300 s either way)', () => {
     ['301 s ahead', 401, 301],
   ])('a request signed %s gets HTTP %i', async (_name, status, skew) => {
     clock.at = Math.floor(clock.at / 1000) * 1000; // whole seconds, so the boundary is exact
-    const response = await t.client.raw({ body, contentType: FORM, timestamp: nowSeconds() + skew });
+    const response = await t.client.raw({
+      body: body(skew),
+      contentType: FORM,
+      timestamp: nowSeconds() + skew,
+    });
     expect(response.status).toBe(status);
     if (status === 200) expect(textOf(response.body as never)).toContain('Feature flags');
   });

@@ -44,6 +44,8 @@ const MAX_SETTLE_PASSES = 100;
 export interface KubeEmulatorOptions {
   /** How long a new Pod stays Pending before it is Running and Ready. Default 300. */
   podReadyAfterMs?: number;
+  /** The controllers' and kubelet's clock (tests move it; default the wall clock). */
+  now?: () => number;
   logger?: Logger;
   /** The bearer token the API server accepts (and the kubeconfig carries). */
   token?: string;
@@ -110,6 +112,7 @@ export class KubeEmulator {
   private certificate?: ServingCertificate;
   private tick?: NodeJS.Timeout;
   private passScheduled = false;
+  private readonly now: () => number;
 
   constructor(options: KubeEmulatorOptions = {}) {
     this.logger = options.logger ?? createLogger('warn');
@@ -117,6 +120,7 @@ export class KubeEmulator {
     this.user = options.user ?? options.rbac?.user ?? DEFAULT_USER;
     this.rbac = options.rbac;
     this.tls = options.tls ?? true;
+    this.now = options.now ?? Date.now;
     const kubelet = new Kubelet(this.store, options.podReadyAfterMs ?? 300);
     this.controllers = new Controllers(this.store, kubelet, this.logger);
     this.api = new ResourceApi(this.store, this.logs);
@@ -250,7 +254,7 @@ export class KubeEmulator {
    * readiness delay (crashloop pods still never become ready).
    */
   reconcile(options: { podsReadyNow?: boolean } = {}): void {
-    const now = Date.now();
+    const now = this.now();
     for (let pass = 0; pass < MAX_SETTLE_PASSES; pass++) {
       if (!this.controllers.syncAll(now, options.podsReadyNow ?? false)) return;
     }
@@ -304,7 +308,7 @@ export class KubeEmulator {
 
   private runPass(): void {
     try {
-      this.controllers.syncAll(Date.now());
+      this.controllers.syncAll(this.now());
     } catch (error) {
       this.logger.error({ err: error }, 'kube emulator: controller pass failed');
     }
