@@ -129,6 +129,7 @@ function report(answer: Exchange): number {
 }
 
 function describe(message: SandboxMessage): string {
+  if (message.ephemeralTo) return `reply to @${message.ephemeralTo} (only they see it)`;
   const where = /^[DG]/.test(message.channel) ? `DM ${message.channel}` : message.channel;
   if (message.thread_ts) return `in the thread of ${message.thread_ts} in ${where} (ts ${message.ts})`;
   return `${message.edited ? 'updated' : 'posted'} in ${where} (ts ${message.ts})`;

@@ -134,8 +134,12 @@ export class Sandbox {
 
   /** A click on a button, or a choice in a select menu, of a message or an ephemeral reply. */
   action(request: ActionRequest): Promise<Exchange> {
-    const messageId =
-      request.messageId ?? this.messageWithAction(request.user, request.actionId, request.value);
+    const found = request.messageId
+      ? undefined
+      : this.messageWithAction(request.user, request.actionId, request.value);
+    const messageId = request.messageId ?? found?.id;
+    // A click named only by its action id carries the value of the button found.
+    const value = request.value ?? found?.value;
     const ephemeral = this.ephemerals.find((m) => m.id === messageId);
     const message = ephemeral ?? (messageId ? this.findMessage(messageId) : undefined);
     if (!message) {
@@ -176,7 +180,7 @@ export class Sandbox {
             value: request.selected.value,
             optionText: request.selected.text,
           })
-        : await client.blockAction({ ...common, value: request.value });
+        : await client.blockAction({ ...common, value });
       return answer.status;
     });
   }
@@ -191,11 +195,11 @@ export class Sandbox {
     }
     const emoji = name.replace(/^:|:$/g, '');
     const { emulator } = this.options;
-    const error = added
-      ? emulator.addReaction(message.channel, message.ts, emoji, user)
-      : emulator.removeReaction(message.channel, message.ts, emoji, user);
-    if (error) return Promise.resolve(refused(`Slack refused the reaction: ${error}`));
     return this.exchange(user, async (client, requestId) => {
+      const error = added
+        ? emulator.addReaction(message.channel, message.ts, emoji, user)
+        : emulator.removeReaction(message.channel, message.ts, emoji, user);
+      if (error) return `Slack refused the reaction: ${error}`;
       const answer = await client.event(
         {
           type: added ? 'reaction_added' : 'reaction_removed',
@@ -252,7 +256,8 @@ export class Sandbox {
   /** Sends one request and waits until the bot has handled it and has no work left. */
   private async exchange(
     user: string,
-    send: (client: SignedSlackClient, requestId: string) => Promise<number>,
+    /** The bot's HTTP status, or why the request was never sent. */
+    send: (client: SignedSlackClient, requestId: string) => Promise<number | string>,
   ): Promise<Exchange> {
     const client = this.client;
     if (!client) return refused('The bot is not listening yet.');
@@ -269,6 +274,7 @@ export class Sandbox {
     const seen = this.watch(user);
     try {
       const status = await send(client, requestId);
+      if (typeof status === 'string') return refused(status);
       if (status !== 200) {
         return refused(
           status === 401
@@ -369,19 +375,28 @@ export class Sandbox {
     this.events.emit('changed');
   }
 
-  /** The newest message `user` can see with this button (and value). */
-  private messageWithAction(user: string, actionId: string, value?: string): string | undefined {
+  /** The newest message `user` can see with this button (and value), and the button's value. */
+  private messageWithAction(
+    user: string,
+    actionId: string,
+    value?: string,
+  ): { id: string; value?: string } | undefined {
     const candidates = this.state()
       .messages.filter((m) => m.ephemeralTo === undefined || m.ephemeralTo === user)
       .reverse();
-    const hasIt = (node: unknown): boolean => {
-      if (Array.isArray(node)) return node.some(hasIt);
-      if (!node || typeof node !== 'object') return false;
+    const find = (node: unknown): Record<string, unknown> | undefined => {
+      if (Array.isArray(node)) return node.map(find).find(Boolean);
+      if (!node || typeof node !== 'object') return undefined;
       const element = node as Record<string, unknown>;
-      if (element.action_id === actionId && (value === undefined || element.value === value)) return true;
-      return Object.values(element).some(hasIt);
+      if (element.action_id === actionId && (value === undefined || element.value === value)) return element;
+      return Object.values(element).map(find).find(Boolean);
     };
-    return candidates.find((m) => hasIt(m.blocks))?.id;
+    for (const message of candidates) {
+      const element = find(message.blocks);
+      if (element)
+        return { id: message.id, value: typeof element.value === 'string' ? element.value : undefined };
+    }
+    return undefined;
   }
 
   private findMessage(id: string): SandboxMessage | undefined {
