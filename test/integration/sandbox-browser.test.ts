@@ -130,6 +130,8 @@ describe('the sandbox page in Chromium', () => {
     await be('U0APPROVER2');
     await request.locator('[data-reaction="white_check_mark"]').click();
     await request.getByText('Advanced to Phase 1').first().waitFor(WAIT);
+    await message('advanced the rollout a phase').waitFor(WAIT);
+    expect(await page.locator('#messages').textContent()).not.toContain('rolled the rollout back a phase');
     await request.scrollIntoViewIfNeeded();
     await page.screenshot({ path: 'docs/sandbox-phase-approval.png' });
 

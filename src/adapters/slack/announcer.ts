@@ -19,7 +19,10 @@ export function announceFlagChanges(chat: Chat, channel: string, log: Logger) {
     const via = VIA[event.meta.via];
     const lead = {
       'disable-all': `:octagonal_sign: *Kill switch* pulled by ${who} ${via}: turned off ${names}.`,
-      phase: `:rewind: ${who} rolled the rollout back a phase ${via}: turned off ${names}.`,
+      // A phase change goes either way: say which, from what actually changed.
+      phase: event.changes.every((change) => change.to)
+        ? `:rocket: ${who} advanced the rollout a phase ${via}: turned on ${names}.`
+        : `:rewind: ${who} rolled the rollout back a phase ${via}: turned off ${names}.`,
       drift: `:mag: Flags changed outside Switchyard (${via}): ${what}. Recorded in the audit log; not reverted.`,
       enable: `:gear: ${who} changed flags ${via}: ${what}.`,
       disable: `:gear: ${who} changed flags ${via}: ${what}.`,
