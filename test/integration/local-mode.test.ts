@@ -15,7 +15,7 @@ describe('local mode (npm start with no configuration)', () => {
   it('starts against the embedded Slack emulator and the CLI drives it as an operator', async () => {
     const stateDir = tempDir();
     const env = { ...CLEAN_ENV, STATE_DIR: stateDir, PORT: '0' };
-    const bot = await spawnBot(env);
+    const bot = await spawnBot(env, 120_000);
     try {
       // One plain sentence: the sandbox URL and the CLI hint, with the STATE_DIR it needs.
       const ready = bot.logs

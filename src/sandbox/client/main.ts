@@ -33,6 +33,7 @@ const names: Names = {
     return state?.people.find((p) => p.id === id)?.name ?? id;
   },
   group: (id) => GROUPS[id] ?? id,
+  channel: (id) => (id === state?.channel ? channelName() : id),
 };
 
 async function call(path: string, body: unknown): Promise<Exchange> {

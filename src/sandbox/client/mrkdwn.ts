@@ -7,6 +7,7 @@
 export interface Names {
   person(id: string): string;
   group(id: string): string;
+  channel(id: string): string;
 }
 
 const EMOJI: Record<string, string> = {
@@ -135,7 +136,7 @@ function inline(line: string, names: Names): Node[] {
 function specialNode(special: string, names: Names): Node {
   const [target = '', label] = special.split('|', 2) as [string, string | undefined];
   if (target.startsWith('@')) return mention(`@${names.person(target.slice(1))}`);
-  if (target.startsWith('#')) return mention(`#${label ?? target.slice(1)}`);
+  if (target.startsWith('#')) return mention(`#${label ?? names.channel(target.slice(1))}`);
   if (target.startsWith('!subteam^')) return mention(`@${names.group(target.slice('!subteam^'.length))}`);
   if (target.startsWith('!date^')) return text(label ?? target);
   if (target.startsWith('!')) return mention(`@${target.slice(1)}`);
