@@ -51,7 +51,8 @@ a{color:#1264a3}
 .reaction{border:1px solid #ddd;background:#f8f8f8;border-radius:12px;padding:0 8px;font:inherit;font-size:13px;cursor:pointer}
 .reaction.mine{border-color:#1264a3;background:#e8f5fa}
 .add-reaction{border:1px dashed #bbb;background:#fff;border-radius:12px;padding:0 8px;font-size:13px;cursor:pointer;color:#616061}
-.palette{display:inline-flex;gap:2px;margin-left:4px}
+.palette{display:inline-flex;gap:2px;margin-left:4px;opacity:0}
+.msg:hover>.body>.reactions>.palette,.palette:focus-within{opacity:1}
 .thread{margin:6px 0 0 0;border-left:2px solid #ddd;padding-left:8px}
 .thread-label{font-size:12px;color:#1264a3;font-weight:700;margin-top:4px}
 .thread .msg{padding:4px 0}
