@@ -94,12 +94,26 @@ async function build() {
   return Date.now() - started;
 }
 
+async function esbuildInstalled() {
+  try {
+    await import('esbuild');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const ifStale = process.argv.includes('--if-stale');
 if (!existsSync(join(root, 'src', 'main.ts'))) {
   // `npm ci` in the Dockerfile runs before the sources are there; its `npm run build` comes later.
   process.exit(0);
 }
 if (ifStale && !isStale()) process.exit(0);
+if (ifStale && existsSync(join(root, outputOf(entryPoints[0]))) && !(await esbuildInstalled())) {
+  // A production install (`npm prune --omit=dev`) has no esbuild: the build it has is the one to run.
+  process.stderr.write('switchyard: esbuild is not installed; running the existing build in dist/\n');
+  process.exit(0);
+}
 try {
   const ms = await build();
   process.stderr.write(`switchyard: built dist/ in ${(ms / 1000).toFixed(1)} s\n`);
