@@ -103,7 +103,7 @@ export async function startBot(
     deferInitialization: true,
   });
   await app.init();
-  const chat = new SlackWebChat(app.client, metrics);
+  const chat = new SlackWebChat(app.client, metrics, log);
   flags.onChange((event) => inFlight.track(announceFlagChanges(chat, config.channel, log)(event)));
 
   const access = new AccessControl(

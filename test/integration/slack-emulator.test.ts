@@ -2,10 +2,12 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, LogLevel, verifySlackRequest, webApi } from '@slack/bolt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SlackEmulator } from '../../src/emulators/slack/emulator.js';
+import { liveSlackEmulators, SlackEmulator } from '../../src/emulators/slack/emulator.js';
 import { SignedSlackClient, signSlackRequest } from '../../src/emulators/slack/signed-client.js';
 
 const TS = /^\d{10}\.\d{6}$/;
+/** Channels these tests post in, the bot a member of each (Slack refuses posts elsewhere). */
+const CHANNELS = ['C1', 'C2', 'C9'].map((id) => ({ id, name: `test-${id.toLowerCase()}`, botMember: true }));
 const SECRET = 'local-signing-secret';
 
 const client = (emu: SlackEmulator, token = 'xoxb-local') =>
@@ -24,7 +26,7 @@ const slackError = (p: Promise<unknown>) =>
   );
 
 describe('SlackEmulator Web API', () => {
-  const emu = new SlackEmulator();
+  const emu = new SlackEmulator({ channels: CHANNELS });
   let web: webApi.WebClient;
 
   beforeAll(async () => {
@@ -142,9 +144,12 @@ describe('SlackEmulator Web API', () => {
 
   it('records Block Kit violations per method', async () => {
     const blocks = Array.from({ length: 51 }, () => ({ type: 'divider' }));
-    await web.chat.postMessage({ channel: 'C1', text: 'too many', blocks });
+    expect(await slackError(web.chat.postMessage({ channel: 'C1', text: 'too many', blocks }))).toBe(
+      'invalid_blocks',
+    );
     expect(emu.violations).toEqual(['chat.postMessage: blocks: 51 blocks (max 50)']);
-    emu.violations.length = 0; // expected; keep afterEach's check meaningful
+    // Expected here: taken, so neither afterEach nor the shared guard reports them.
+    expect(emu.takeViolations()).toEqual(['chat.postMessage: blocks: 51 blocks (max 50)']);
   });
 
   it('waits for calls that have happened or are still to come', async () => {
@@ -159,10 +164,231 @@ describe('SlackEmulator Web API', () => {
   });
 });
 
+describe('SlackEmulator strict defaults, as Slack', () => {
+  const emu = new SlackEmulator();
+  let web: webApi.WebClient;
+  const CH = 'C0INCIDENTS';
+
+  beforeAll(async () => {
+    await emu.start();
+    web = client(emu);
+  });
+  afterAll(() => emu.stop());
+  afterEach(() => emu.reset());
+
+  /** The raw answer of a refused call, as Slack sends it. */
+  const refusal = (p: Promise<unknown>) =>
+    p.then(
+      () => undefined,
+      (err: { data?: Record<string, unknown> }) => {
+        const { ok, error, errors, response_metadata } = err.data ?? {};
+        return { ok, error, errors, response_metadata };
+      },
+    );
+  const mrkdwn = (n: number) => ({ type: 'mrkdwn' as const, text: 'x'.repeat(n) });
+  const button = (extra: Record<string, unknown>) =>
+    ({
+      type: 'button',
+      action_id: 'go',
+      text: { type: 'plain_text', text: 'Go' },
+      ...extra,
+    }) as never;
+
+  it('has a default workspace: #messaging-system-incidents is C0INCIDENTS, the bot a member', async () => {
+    const info = await web.conversations.info({ channel: '#messaging-system-incidents' });
+    expect(info.channel).toMatchObject({ id: CH, name: 'messaging-system-incidents', is_member: true });
+    expect((await web.chat.postMessage({ channel: CH, text: 'hello' })).channel).toBe(CH);
+  });
+
+  it("refuses a Block Kit violation with invalid_blocks in Slack's error shape and stores nothing", async () => {
+    const blocks = [{ type: 'section', text: mrkdwn(3001) }];
+    expect(await refusal(web.chat.postMessage({ channel: CH, text: 'long', blocks }))).toEqual({
+      ok: false,
+      error: 'invalid_blocks',
+      errors: ['3001 chars (max 3000) [json-pointer:/blocks/0/text/text]'],
+      response_metadata: { messages: ['[ERROR] 3001 chars (max 3000) [json-pointer:/blocks/0/text/text]'] },
+    });
+    expect(emu.messages(CH)).toEqual([]);
+    expect(emu.takeViolations()).toEqual([
+      'chat.postMessage: blocks[0] (section).text.text: 3001 chars (max 3000)',
+    ]);
+  });
+
+  it('refuses chat.update and chat.postEphemeral bodies too, keeping the original message', async () => {
+    const { ts } = await web.chat.postMessage({ channel: CH, text: 'original' });
+    const blocks = [{ type: 'section', text: mrkdwn(3001) }];
+    expect((await refusal(web.chat.update({ channel: CH, ts: ts!, text: 'x', blocks })))?.error).toBe(
+      'invalid_blocks',
+    );
+    expect(
+      (await refusal(web.chat.postEphemeral({ channel: CH, user: 'U0ALICE', text: 'x', blocks })))?.error,
+    ).toBe('invalid_blocks');
+    expect(emu.messages(CH).map((m) => m.text)).toEqual(['original']);
+    expect(emu.takeViolations()).toHaveLength(2);
+  });
+
+  it('limits context element text to 3000 chars', async () => {
+    const post = (n: number) =>
+      web.chat.postMessage({
+        channel: CH,
+        text: 'ctx',
+        blocks: [{ type: 'context', elements: [mrkdwn(n)] }],
+      });
+    expect((await post(3000)).ok).toBe(true);
+    expect(await refusal(post(3001))).toMatchObject({
+      error: 'invalid_blocks',
+      errors: ['3001 chars (max 3000) [json-pointer:/blocks/0/elements/0/text]'],
+    });
+    expect(emu.takeViolations()).toEqual([
+      'chat.postMessage: blocks[0] (context).elements[0].text: 3001 chars (max 3000)',
+    ]);
+  });
+
+  it('limits a button URL to 3000 chars', async () => {
+    const url = (n: number) => `https://example.com/${'r'.repeat(n - 'https://example.com/'.length)}`;
+    const post = (n: number) =>
+      web.chat.postMessage({
+        channel: CH,
+        text: 'link',
+        blocks: [{ type: 'actions', elements: [button({ url: url(n) })] }],
+      });
+    expect((await post(3000)).ok).toBe(true);
+    expect(await refusal(post(3001))).toMatchObject({
+      error: 'invalid_blocks',
+      errors: ['3001 chars (max 3000) [json-pointer:/blocks/0/elements/0/url]'],
+    });
+    expect(emu.takeViolations()).toEqual([
+      'chat.postMessage: blocks[0] (actions).elements[0].url: 3001 chars (max 3000)',
+    ]);
+  });
+
+  it('refuses unknown block types', async () => {
+    const blocks = [{ type: 'divider' }, { type: 'sectoin', text: mrkdwn(5) }];
+    expect(await refusal(web.chat.postMessage({ channel: CH, text: 'typo', blocks }))).toMatchObject({
+      error: 'invalid_blocks',
+      errors: ['unknown block type [json-pointer:/blocks/1]'],
+    });
+    expect(emu.takeViolations()).toEqual(['chat.postMessage: blocks[1] (sectoin): unknown block type']);
+  });
+
+  it('refuses unknown element types, in actions and as an accessory', async () => {
+    const blocks = [
+      { type: 'actions', elements: [button({}), { type: 'buton', action_id: 'b' }] },
+      { type: 'section', text: mrkdwn(5), accessory: { type: 'slider' } },
+    ];
+    expect(await refusal(web.chat.postMessage({ channel: CH, text: 'typo', blocks }))).toMatchObject({
+      error: 'invalid_blocks',
+      errors: [
+        'unknown element type [json-pointer:/blocks/0/elements/1]',
+        'unknown element type [json-pointer:/blocks/1/accessory]',
+      ],
+    });
+    expect(emu.takeViolations()).toEqual([
+      'chat.postMessage: blocks[0] (actions).elements[1] (buton): unknown element type',
+      'chat.postMessage: blocks[1] (section).accessory (slider): unknown element type',
+    ]);
+  });
+
+  it('refuses text over 40,000 chars with msg_too_long', async () => {
+    expect((await refusal(web.chat.postMessage({ channel: CH, text: 'x'.repeat(40_001) })))?.error).toBe(
+      'msg_too_long',
+    );
+    expect(emu.takeViolations()).toEqual(['chat.postMessage: text: 40001 chars (max 40000)']);
+  });
+
+  it('answers channel_not_found for a channel that does not exist, on every method that takes one', async () => {
+    const { ts } = await web.chat.postMessage({ channel: CH, text: 'here' });
+    const calls = [
+      web.chat.postMessage({ channel: 'C0NOWHERE', text: 'x' }),
+      web.chat.postMessage({ channel: '#no-such-channel', text: 'x' }),
+      web.chat.update({ channel: 'C0NOWHERE', ts: ts!, text: 'x' }),
+      web.chat.postEphemeral({ channel: 'C0NOWHERE', user: 'U0ALICE', text: 'x' }),
+      web.chat.delete({ channel: 'C0NOWHERE', ts: ts! }),
+      web.reactions.add({ channel: 'C0NOWHERE', timestamp: ts!, name: 'eyes' }),
+      web.reactions.get({ channel: 'C0NOWHERE', timestamp: ts! }),
+    ];
+    for (const call of calls) expect(await slackError(call)).toBe('channel_not_found');
+    expect(emu.messages().map((m) => m.text)).toEqual(['here']);
+  });
+
+  it('answers not_in_channel until the bot is a member', async () => {
+    const id = emu.createChannel('release-leads');
+    expect(id).toMatch(/^C[0-9A-Z]+$/);
+    expect(await slackError(web.chat.postMessage({ channel: id, text: 'x' }))).toBe('not_in_channel');
+    expect(await slackError(web.chat.postMessage({ channel: '#release-leads', text: 'x' }))).toBe(
+      'not_in_channel',
+    );
+    expect(await slackError(web.chat.postEphemeral({ channel: id, user: 'U0ALICE', text: 'x' }))).toBe(
+      'not_in_channel',
+    );
+    expect(emu.messages(id)).toEqual([]);
+
+    expect((await web.conversations.join({ channel: id })).ok).toBe(true);
+    expect((await web.chat.postMessage({ channel: id, text: 'joined' })).ok).toBe(true);
+
+    const other = emu.createChannel('#announcements');
+    emu.joinChannel('#announcements'); // the test control, as an invitation would
+    expect((await web.chat.postMessage({ channel: other, text: 'invited' })).ok).toBe(true);
+  });
+
+  it('resolves #name to the C… id, which answers and stored messages carry', async () => {
+    const posted = await web.chat.postMessage({ channel: '#messaging-system-incidents', text: 'by name' });
+    expect(posted.channel).toBe(CH);
+    expect(posted.channel).not.toMatch(/#/);
+    expect(emu.messages(CH).map((m) => m.text)).toEqual(['by name']);
+    const updated = await web.chat.update({
+      channel: '#messaging-system-incidents',
+      ts: posted.ts!,
+      text: 'edited',
+    });
+    expect(updated.channel).toBe(CH);
+    expect(emu.messages(CH).map((m) => m.text)).toEqual(['edited']);
+  });
+
+  it('posts to a user id as a DM, answered with the D… im channel', async () => {
+    const posted = await web.chat.postMessage({ channel: 'U0ALICE', text: 'psst' });
+    expect(posted.channel).toBe('D0ALICE');
+    expect(emu.messages('D0ALICE').map((m) => m.text)).toEqual(['psst']);
+    expect((await web.conversations.open({ users: 'U0ALICE' })).channel?.id).toBe('D0ALICE');
+    expect((await web.chat.update({ channel: 'D0ALICE', ts: posted.ts!, text: 'edited' })).channel).toBe(
+      'D0ALICE',
+    );
+  });
+
+  it("answers an injected refusal in Slack's shape", async () => {
+    emu.failNext('chat.postMessage', {
+      error: 'invalid_blocks',
+      errors: ['no more than 50 items allowed [json-pointer:/blocks]'],
+    });
+    expect(await refusal(web.chat.postMessage({ channel: CH, text: 'x' }))).toEqual({
+      ok: false,
+      error: 'invalid_blocks',
+      errors: ['no more than 50 items allowed [json-pointer:/blocks]'],
+      response_metadata: { messages: ['[ERROR] no more than 50 items allowed [json-pointer:/blocks]'] },
+    });
+  });
+
+  it('keeps violations for the shared guard across reset(), and registers while started', async () => {
+    expect(liveSlackEmulators()).toContain(emu);
+    await slackError(web.chat.postMessage({ channel: CH, text: 'x', blocks: [{ type: 'nope' }] }));
+    emu.reset();
+    expect(emu.violations).toEqual([]);
+    expect(emu.takeViolations()).toEqual(['chat.postMessage: blocks[0] (nope): unknown block type']);
+    expect(emu.takeViolations()).toEqual([]);
+  });
+});
+
 describe('SlackEmulator rate limit', () => {
-  const emu = new SlackEmulator({ rateLimit: { postsPerSecond: 1, burst: 2 } });
+  const emu = new SlackEmulator({ rateLimit: { postsPerSecond: 1, burst: 2 }, channels: CHANNELS });
   beforeAll(() => emu.start());
   afterAll(() => emu.stop());
+
+  const api = (method: string, params: Record<string, string>) =>
+    fetch(`${emu.apiUrl}${method}`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer xoxb-local', 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(params),
+    });
 
   it('answers 429 with an integer Retry-After once a channel bucket is empty', async () => {
     const post = (channel: string) =>
@@ -179,11 +405,31 @@ describe('SlackEmulator rate limit', () => {
     expect(await limited.json()).toEqual({ ok: false, error: 'ratelimited' });
     expect((await post('C2')).status).toBe(200); // per channel
   });
+
+  it('rate limits chat.update the same way, per channel, with Retry-After', async () => {
+    const { ts } = (await (await api('chat.postMessage', { channel: 'C9', text: 'x' })).json()) as {
+      ts: string;
+    };
+    const update = (channel: string, messageTs: string) =>
+      api('chat.update', { channel, ts: messageTs, text: 'y' });
+    expect((await update('C9', ts)).status).toBe(200);
+    expect((await update('C9', ts)).status).toBe(200);
+    const limited = await update('C9', ts);
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('1');
+    expect(await limited.json()).toEqual({ ok: false, error: 'ratelimited' });
+    // Another channel has its own bucket; so does chat.postMessage in this one.
+    const other = (await (await api('chat.postMessage', { channel: 'C2', text: 'x' })).json()) as {
+      ts: string;
+    };
+    expect((await update('C2', other.ts)).status).toBe(200);
+    expect((await api('chat.postMessage', { channel: 'C9', text: 'z' })).status).toBe(200);
+  });
 });
 
 describe('SlackEmulator response_url and inspection API', () => {
   let clock = Date.parse('2026-01-01T00:00:00Z');
-  const emu = new SlackEmulator({ now: () => clock });
+  const emu = new SlackEmulator({ now: () => clock, channels: CHANNELS });
   beforeAll(() => emu.start());
   afterAll(() => emu.stop());
   afterEach(() => emu.reset());
@@ -272,7 +518,7 @@ describe('SignedSlackClient', () => {
   });
 
   describe('against a capturing server', () => {
-    const emu = new SlackEmulator();
+    const emu = new SlackEmulator({ channels: CHANNELS });
     const seen: { headers: IncomingHttpHeaders; body: string }[] = [];
     let server: Server;
     let slack: SignedSlackClient;
@@ -409,7 +655,7 @@ describe('SignedSlackClient', () => {
   });
 
   describe('against a real Bolt app', () => {
-    const emu = new SlackEmulator();
+    const emu = new SlackEmulator({ channels: CHANNELS });
     let app: App;
     let slack: SignedSlackClient;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blockKitViolations } from '../../src/emulators/slack/block-kit-limits.js';
+import { blockKitRefusal, blockKitViolations } from '../../src/emulators/slack/block-kit-limits.js';
 
 const text = (n: number, type: 'mrkdwn' | 'plain_text' = 'mrkdwn') => ({ type, text: 'x'.repeat(n) });
 const section = (n = 5) => ({ type: 'section', text: text(n) });
@@ -184,5 +184,54 @@ describe('blockKitViolations', () => {
       'blocks[0]: must be an object with a type',
       'blocks[1]: must be an object with a type',
     ]);
+  });
+  it('limits context element text to 3000 chars', () => {
+    expect(blockKitViolations({ blocks: [{ type: 'context', elements: [text(3000)] }] })).toEqual([]);
+    expect(blockKitViolations({ blocks: [{ type: 'context', elements: [text(3001)] }] })).toEqual([
+      'blocks[0] (context).elements[0].text: 3001 chars (max 3000)',
+    ]);
+  });
+
+  it('limits button URLs to 3000 chars', () => {
+    const withUrl = (n: number) => ({
+      blocks: [{ type: 'actions', elements: [button('b', { url: 'u'.repeat(n) })] }],
+    });
+    expect(blockKitViolations(withUrl(3000))).toEqual([]);
+    expect(blockKitViolations(withUrl(3001))).toEqual([
+      'blocks[0] (actions).elements[0].url: 3001 chars (max 3000)',
+    ]);
+  });
+
+  it('refuses block and element types Slack does not know', () => {
+    expect(
+      blockKitViolations({
+        blocks: [
+          { type: 'rich_text', elements: [] },
+          { type: 'video' },
+          { type: 'carousel' },
+          {
+            type: 'actions',
+            elements: [button('a'), { type: 'static_select', action_id: 's' }, { type: 'slider' }],
+          },
+        ],
+      }),
+    ).toEqual([
+      'blocks[2] (carousel): unknown block type',
+      'blocks[3] (actions).elements[2] (slider): unknown element type',
+    ]);
+  });
+
+  it('shapes a refusal as Slack does: the error code, and each violation with a JSON pointer', () => {
+    expect(blockKitRefusal(['blocks[0] (section).text.text: 3001 chars (max 3000)'])).toEqual({
+      ok: false,
+      error: 'invalid_blocks',
+      errors: ['3001 chars (max 3000) [json-pointer:/blocks/0/text/text]'],
+      response_metadata: { messages: ['[ERROR] 3001 chars (max 3000) [json-pointer:/blocks/0/text/text]'] },
+    });
+    expect(blockKitRefusal(['text: 40001 chars (max 40000)']).error).toBe('msg_too_long');
+    expect(blockKitRefusal(['attachments: must be an array']).error).toBe('invalid_attachments');
+    expect(
+      blockKitRefusal(['attachments[1].blocks[0] (section).fields[2].text: 2001 chars (max 2000)']).errors,
+    ).toEqual(['2001 chars (max 2000) [json-pointer:/attachments/1/blocks/0/fields/2/text]']);
   });
 });

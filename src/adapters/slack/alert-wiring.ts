@@ -49,7 +49,7 @@ export async function startAlerting(deps: {
     rejectRateLimitedCalls: true,
     logger: toBoltLogger(log),
   });
-  const chat = new SlackWebChat(client, metrics);
+  const chat = new SlackWebChat(client, metrics, log);
   const store = new FileGroupStore(join(env.STATE_DIR, 'alerts', 'groups'));
   await store.load();
   const rollback = rollbackAvailable(deps.slack);

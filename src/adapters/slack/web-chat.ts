@@ -1,7 +1,9 @@
 import type { webApi } from '@slack/bolt';
+import type { Logger } from '../../logger.js';
 import type { Chat, ChatMessage } from '../../ports/chat.js';
 import type { Directory } from '../../ports/directory.js';
 import type { Metrics } from '../metrics.js';
+import { sendWithFallback } from './refused-message.js';
 
 type WebClient = InstanceType<typeof webApi.WebClient>;
 
@@ -9,24 +11,37 @@ type WebClient = InstanceType<typeof webApi.WebClient>;
 export class SlackWebChat implements Chat, Directory {
   constructor(
     private readonly client: WebClient,
-    private readonly metrics?: Metrics,
+    private readonly metrics: Metrics | undefined,
+    private readonly log: Logger,
   ) {}
 
   async post(channel: string, message: ChatMessage) {
-    const result = await this.call('chat.postMessage', () =>
-      this.client.chat.postMessage({
-        channel,
-        text: message.text,
-        blocks: message.blocks as never,
-        thread_ts: message.threadTs,
-      }),
+    const context = { log: this.log, method: 'chat.postMessage', channel };
+    const result = await sendWithFallback(
+      message,
+      (sent) =>
+        this.call('chat.postMessage', () =>
+          this.client.chat.postMessage({
+            channel,
+            text: sent.text,
+            blocks: sent.blocks?.length ? (sent.blocks as never) : undefined,
+            thread_ts: sent.threadTs,
+          }),
+        ),
+      context,
     );
     return { channel: result.channel ?? channel, ts: result.ts ?? '' };
   }
 
   async update(channel: string, ts: string, message: ChatMessage) {
-    await this.call('chat.update', () =>
-      this.client.chat.update({ channel, ts, text: message.text, blocks: message.blocks as never }),
+    const context = { log: this.log, method: 'chat.update', channel };
+    await sendWithFallback(
+      message,
+      (sent) =>
+        this.call('chat.update', () =>
+          this.client.chat.update({ channel, ts, text: sent.text, blocks: sent.blocks as never }),
+        ),
+      context,
     );
   }
 

@@ -18,10 +18,57 @@ const MAX_HEADER_TEXT = 150;
 const MAX_FIELDS = 10;
 const MAX_FIELD_TEXT = 2000;
 const MAX_CONTEXT_ELEMENTS = 10;
+const MAX_CONTEXT_TEXT = 3000;
 const MAX_ACTIONS_ELEMENTS = 25;
 const MAX_BUTTON_TEXT = 75;
 const MAX_BUTTON_VALUE = 2000;
+const MAX_BUTTON_URL = 3000;
 const MAX_ID = 255;
+
+/** The block types Slack knows; any other type is refused (`invalid_blocks`). */
+const BLOCK_TYPES = new Set([
+  'actions',
+  'context',
+  'divider',
+  'file',
+  'header',
+  'image',
+  'input',
+  'markdown',
+  'rich_text',
+  'section',
+  'table',
+  'video',
+]);
+
+/** The interactive and image elements Slack knows (in actions, section accessories and inputs). */
+const ELEMENT_TYPES = new Set([
+  'button',
+  'channels_select',
+  'checkboxes',
+  'conversations_select',
+  'datepicker',
+  'datetimepicker',
+  'email_text_input',
+  'external_select',
+  'file_input',
+  'image',
+  'multi_channels_select',
+  'multi_conversations_select',
+  'multi_external_select',
+  'multi_static_select',
+  'multi_users_select',
+  'number_input',
+  'overflow',
+  'plain_text_input',
+  'radio_buttons',
+  'rich_text_input',
+  'static_select',
+  'timepicker',
+  'url_text_input',
+  'users_select',
+  'workflow_button',
+]);
 
 type Obj = Record<string, unknown>;
 
@@ -102,7 +149,7 @@ function checkBlock(block: unknown, path: string, blockIds: Set<string>, out: st
     case 'context':
       checkList(block.elements, `${where}.elements`, MAX_CONTEXT_ELEMENTS, out).forEach((el, i) => {
         if (!(isObj(el) && el.type === 'image'))
-          checkText(el, `${where}.elements[${i}]`, undefined, false, out);
+          checkText(el, `${where}.elements[${i}]`, MAX_CONTEXT_TEXT, false, out);
       });
       return;
     case 'actions': {
@@ -121,7 +168,9 @@ function checkBlock(block: unknown, path: string, blockIds: Set<string>, out: st
       if (block.element !== undefined) checkElement(block.element, `${where}.element`, out);
       return;
     default:
-      return; // divider, image, rich_text, …: nothing limited here
+      // divider, image, rich_text, …: nothing limited here; a type Slack does not know is refused
+      if (!BLOCK_TYPES.has(block.type)) out.push(`${where}: unknown block type`);
+      return;
   }
 }
 
@@ -140,8 +189,17 @@ function checkElement(el: unknown, path: string, out: string[]): void {
     out.push(`${path}: must be an object with a type`);
     return;
   }
+  if (!ELEMENT_TYPES.has(el.type)) {
+    out.push(`${path} (${el.type}): unknown element type`);
+    return;
+  }
   if (el.action_id !== undefined) checkId(el.action_id, `${path}.action_id`, out);
   if (el.type === 'button') {
+    if (el.url !== undefined) {
+      if (typeof el.url !== 'string') out.push(`${path}.url: must be a string`);
+      else if (chars(el.url) > MAX_BUTTON_URL)
+        out.push(`${path}.url: ${chars(el.url)} chars (max ${MAX_BUTTON_URL})`);
+    }
     checkText(el.text, `${path}.text`, MAX_BUTTON_TEXT, true, out);
     if (el.value !== undefined) {
       if (typeof el.value !== 'string') out.push(`${path}.value: must be a string`);
@@ -174,4 +232,32 @@ function checkText(
 function checkId(id: unknown, path: string, out: string[]): void {
   if (typeof id !== 'string' || id.length === 0) out.push(`${path}: must be a non-empty string`);
   else if (chars(id) > MAX_ID) out.push(`${path}: ${chars(id)} chars (max ${MAX_ID})`);
+}
+
+/** Slack's answer to a message it refuses, with each violation located by a JSON pointer as Slack does. */
+export interface BlockKitRefusal {
+  ok: false;
+  error: 'invalid_blocks' | 'invalid_attachments' | 'msg_too_long';
+  errors: string[];
+  response_metadata: { messages: string[] };
+}
+
+/** The refusal for a non-empty list of violations (from `blockKitViolations`). */
+export function blockKitRefusal(violations: readonly string[]): BlockKitRefusal {
+  const paths = violations.map((v) => v.slice(0, v.indexOf(': ')));
+  const error = paths.some((p) => p.startsWith('blocks'))
+    ? 'invalid_blocks'
+    : paths.some((p) => p.startsWith('attachments'))
+      ? 'invalid_attachments'
+      : 'msg_too_long';
+  const errors = violations.map(
+    (v, i) => `${v.slice(v.indexOf(': ') + 2)} [json-pointer:${pointer(paths[i]!)}]`,
+  );
+  return { ok: false, error, errors, response_metadata: { messages: errors.map((e) => `[ERROR] ${e}`) } };
+}
+
+/** `blocks[0] (section).text.text` → `/blocks/0/text/text`. */
+function pointer(path: string): string {
+  const bare = path.replace(/ \([^)]*\)/g, '').replace(/\[(\d+)\]/g, '.$1');
+  return `/${bare.split('.').join('/')}`;
 }

@@ -9,7 +9,7 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '../../logger.js';
-import { blockKitViolations } from './block-kit-limits.js';
+import { blockKitRefusal, blockKitViolations } from './block-kit-limits.js';
 import {
   type EnvelopeAck,
   type EnvelopeType,
@@ -29,7 +29,8 @@ export type { EnvelopeAck, EnvelopeType, SendEnvelopeOptions } from './socket-mo
 export type SlackFailure =
   | { status: 429; retryAfter: number }
   | { status: 500 | 502 | 503 }
-  | { error: string };
+  /** An `ok:false` answer; `errors` adds Slack's detail (`errors`, `response_metadata.messages`), as for `invalid_blocks`. */
+  | { error: string; errors?: string[] };
 
 export interface SlackResponse {
   ok: boolean;
@@ -92,6 +93,29 @@ export interface RecordedResponse {
   error?: string;
 }
 
+/** A channel of the emulated workspace: public `C…` (or private `G…`) or the bot's DM `D…` with a user. */
+export interface EmulatedChannel {
+  id: string;
+  /** Without `#`; a DM has the user's id as its name. */
+  name: string;
+  isIm: boolean;
+  members: string[];
+}
+
+export interface ChannelSpec {
+  name: string;
+  /** Default: a fresh `C…` id. */
+  id?: string;
+  /** Whether the bot is a member, and so may post (default false, like a channel the bot was never invited to). */
+  botMember?: boolean;
+  members?: string[];
+}
+
+/** The incident channel of local mode and of the tests (`SLACK_CHANNEL=C0INCIDENTS`), with the bot in it. */
+export const DEFAULT_CHANNELS: readonly ChannelSpec[] = [
+  { id: 'C0INCIDENTS', name: 'messaging-system-incidents', botMember: true },
+];
+
 export interface SlackEmulatorOptions {
   botToken?: string;
   /** App-level token for Socket Mode's `apps.connections.open`. */
@@ -99,10 +123,10 @@ export interface SlackEmulatorOptions {
   teamId?: string;
   botUserId?: string;
   logger?: Logger;
-  /** chat.postMessage token bucket per channel; off by default. */
+  /** chat.postMessage and chat.update: a token bucket per method and channel; off by default. */
   rateLimit?: { postsPerSecond: number; burst: number };
-  /** Answer `invalid_blocks` (like Slack) instead of only recording violations. */
-  rejectInvalidBlocks?: boolean;
+  /** The workspace's channels at start; default `DEFAULT_CHANNELS`. */
+  channels?: readonly ChannelSpec[];
   /** Clock in milliseconds; injectable to test response_url expiry and the rate limit. */
   now?: () => number;
 }
@@ -136,13 +160,14 @@ export class SlackEmulator {
   }>();
   /** Block Kit violations of every recorded message body, each prefixed with the method. */
   readonly violations: string[] = [];
+  /** The same, kept through `reset()` until `takeViolations()`: what the shared test guard reports. */
+  private unchecked: string[] = [];
 
   private readonly botToken: string;
   private readonly teamId: string;
   private readonly botUserId: string;
   private readonly logger: Logger;
   private readonly rateLimit: SlackEmulatorOptions['rateLimit'];
-  private readonly rejectInvalidBlocks: boolean;
   private readonly now: () => number;
   private readonly socketMode: SocketModeHub;
 
@@ -159,6 +184,8 @@ export class SlackEmulator {
   private responseUrls = new Map<string, ResponseUrlState>();
   private readonly users = new Map<string, { name: string; isAdmin: boolean; isBot: boolean }>();
   private readonly usergroups = new Map<string, string[]>();
+  private readonly channels = new Map<string, EmulatedChannel>();
+  private channelCounter = 0;
 
   constructor(options: SlackEmulatorOptions = {}) {
     this.botToken = options.botToken ?? 'xoxb-local';
@@ -166,9 +193,9 @@ export class SlackEmulator {
     this.botUserId = options.botUserId ?? 'U0BOT';
     this.logger = options.logger ?? createLogger('silent');
     this.rateLimit = options.rateLimit;
-    this.rejectInvalidBlocks = options.rejectInvalidBlocks ?? false;
     this.now = options.now ?? Date.now;
     this.users.set(this.botUserId, { name: 'switchyard', isAdmin: false, isBot: true });
+    for (const spec of options.channels ?? DEFAULT_CHANNELS) this.createChannel(spec.name, spec);
     this.socketMode = new SocketModeHub({
       appToken: options.appToken ?? 'xapp-local',
       botToken: this.botToken,
@@ -194,6 +221,7 @@ export class SlackEmulator {
       });
     });
     this.server = server;
+    liveEmulators.add(this);
     const { port: actual } = server.address() as AddressInfo;
     this.baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${actual}`;
     this.logger.info({ url: this.baseUrl }, 'slack emulator listening');
@@ -203,6 +231,7 @@ export class SlackEmulator {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
+    if (this.unchecked.length === 0) liveEmulators.delete(this); // else the test guard still reports them
     await this.socketMode.close();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
@@ -237,7 +266,43 @@ export class SlackEmulator {
     this.usergroups.set(id, [...userIds]);
   }
 
-  /** Clears calls, messages, responses, violations, pending failures and rate-limit state (not the directory). */
+  /**
+   * Creates a channel (Slack ids: `C…`); `#name` and `name` resolve to it. Returns its id. The bot can post
+   * only once it is a member (`botMember`, `joinChannel`, or `conversations.join`).
+   */
+  createChannel(name: string, spec: Omit<ChannelSpec, 'name'> = {}): string {
+    const bare = name.replace(/^#/, '');
+    if (this.channelByName(bare)) throw new Error(`channel #${bare} already exists`);
+    const id = spec.id ?? `C${String(++this.channelCounter).padStart(8, '0')}`;
+    if (this.channels.has(id)) throw new Error(`channel ${id} already exists`);
+    const members = [...(spec.members ?? []), ...(spec.botMember ? [this.botUserId] : [])];
+    this.channels.set(id, { id, name: bare, isIm: false, members: [...new Set(members)] });
+    return id;
+  }
+
+  /** Adds a user (default: the bot) to a channel, by id or `#name`. */
+  joinChannel(channel: string, userId = this.botUserId): void {
+    const found = this.channelOf(channel);
+    if (!found) throw new Error(`no channel ${channel}`);
+    if (!found.members.includes(userId)) found.members.push(userId);
+  }
+
+  /** The workspace's channels, DMs included. */
+  channelList(): EmulatedChannel[] {
+    return structuredClone([...this.channels.values()]);
+  }
+
+  /** Violations not yet taken (even across `reset()`), then cleared: for a test that provokes them on purpose. */
+  takeViolations(): string[] {
+    this.violations.length = 0;
+    if (!this.server) liveEmulators.delete(this);
+    return this.unchecked.splice(0);
+  }
+
+  /**
+   * Clears calls, messages, responses, `violations`, pending failures and rate-limit state; keeps the
+   * directory (users, user groups, channels and their members) and the violations `takeViolations()` reports.
+   */
   reset(): void {
     this.recordedCalls = [];
     this.recordedResponses = [];
@@ -443,22 +508,24 @@ export class SlackEmulator {
     if (!handler) return reply({ error: 'unknown_method', req_method: method });
     if (!token) return reply({ error: 'not_authed' });
     if (token !== this.botToken) return reply({ error: 'invalid_auth' });
-    if (method === 'chat.postMessage') {
-      const retryAfter = this.takeRateToken(str(params.channel) ?? '');
+    if (method === 'chat.postMessage' || method === 'chat.update') {
+      const ref = str(params.channel) ?? '';
+      const channel = this.channelOf(ref)?.id ?? (isUserId(ref) ? dmChannelId([ref]) : ref);
+      const retryAfter = this.takeRateToken(`${method} ${channel}`);
       if (retryAfter !== undefined) return failed({ status: 429, retryAfter });
     }
     return { status: 200, response: handler(params) };
   }
 
-  /** Token bucket per channel; returns the seconds to wait when empty. */
-  private takeRateToken(channel: string): number | undefined {
+  /** Token bucket per method and channel; returns the seconds to wait when empty. */
+  private takeRateToken(key: string): number | undefined {
     if (!this.rateLimit) return undefined;
     const { postsPerSecond, burst } = this.rateLimit;
     const now = this.now();
-    const bucket = this.buckets.get(channel) ?? { tokens: burst, at: now };
+    const bucket = this.buckets.get(key) ?? { tokens: burst, at: now };
     bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) / 1000) * postsPerSecond);
     bucket.at = now;
-    this.buckets.set(channel, bucket);
+    this.buckets.set(key, bucket);
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
       return undefined;
@@ -477,7 +544,7 @@ export class SlackEmulator {
     const status = error === undefined ? 200 : error === 'invalid_payload' ? 400 : 404;
     if (state && body && error === undefined) {
       state.uses++;
-      this.check('response_url', body);
+      this.check('response_url', body); // recorded (the shared test guard fails the test); not a Web API call
       this.applyResponse(state.context, body);
     }
     const url = `${this.url}/response/${id}`;
@@ -524,21 +591,22 @@ export class SlackEmulator {
       is_enterprise_install: false,
     }),
     'chat.postMessage': (p) => {
-      const channel = str(p.channel);
-      if (!channel) return fail('channel_not_found');
+      const target = this.resolveChannel(p.channel);
+      if ('error' in target) return fail(target.error);
       if (!p.text && p.blocks === undefined && p.attachments === undefined) return fail('no_text');
       const invalid = this.check('chat.postMessage', p);
       if (invalid) return invalid;
       const message = this.post({
-        channel: toChannelId(channel),
+        channel: target.channel.id,
         thread_ts: str(p.thread_ts),
         ...messageContent(p),
       });
       return { ok: true, channel: message.channel, ts: message.ts, message: this.view(message) };
     },
     'chat.update': (p) => {
-      const channel = str(p.channel);
-      if (!channel) return fail('channel_not_found');
+      const target = this.resolveChannel(p.channel);
+      if ('error' in target) return fail(target.error);
+      const channel = target.channel.id;
       const message = this.find(channel, str(p.ts));
       if (!message) return fail('message_not_found');
       // Like Slack: fields left out keep their previous value.
@@ -550,9 +618,10 @@ export class SlackEmulator {
       return { ok: true, channel, ts: message.ts, text: message.text ?? '', message: this.view(message) };
     },
     'chat.postEphemeral': (p) => {
-      const channel = str(p.channel);
+      const target = this.resolveChannel(p.channel);
+      if ('error' in target) return fail(target.error);
+      const channel = target.channel.id;
       const user = str(p.user);
-      if (!channel) return fail('channel_not_found');
       if (!user) return fail('user_not_found');
       if (!p.text && p.blocks === undefined && p.attachments === undefined) return fail('no_text');
       const invalid = this.check('chat.postEphemeral', p);
@@ -566,8 +635,9 @@ export class SlackEmulator {
       return { ok: true, message_ts: message.ts };
     },
     'chat.delete': (p) => {
-      const channel = str(p.channel);
-      if (!channel) return fail('channel_not_found');
+      const target = this.resolveChannel(p.channel);
+      if ('error' in target) return fail(target.error);
+      const channel = target.channel.id;
       const message = this.find(channel, str(p.ts));
       if (!message) return fail('message_not_found');
       message.deleted = true;
@@ -576,12 +646,30 @@ export class SlackEmulator {
     },
     'conversations.open': (p) => {
       const existing = str(p.channel);
-      if (existing) return { ok: true, channel: { id: existing } };
+      if (existing) {
+        const im = this.channels.get(existing);
+        return im?.isIm ? { ok: true, channel: { id: im.id } } : fail('channel_not_found');
+      }
       const users = (Array.isArray(p.users) ? p.users.map(String) : (str(p.users) ?? '').split(','))
         .map((u) => u.trim())
         .filter(Boolean);
       if (users.length === 0) return fail('users_list_not_supplied');
-      return { ok: true, channel: { id: dmChannelId(users) } };
+      return { ok: true, channel: { id: this.imWith(users).id } };
+    },
+    'conversations.join': (p) => {
+      const channel = this.channelOf(str(p.channel) ?? '');
+      if (!channel || channel.isIm) return fail('channel_not_found');
+      const already = channel.members.includes(this.botUserId);
+      if (!already) channel.members.push(this.botUserId);
+      return {
+        ok: true,
+        channel: this.channelView(channel),
+        ...(already ? { already_in_channel: true } : {}),
+      };
+    },
+    'conversations.info': (p) => {
+      const channel = this.channelOf(str(p.channel) ?? '');
+      return channel ? { ok: true, channel: this.channelView(channel) } : fail('channel_not_found');
     },
     'usergroups.users.list': (p) => {
       const users = this.usergroups.get(str(p.usergroup) ?? '');
@@ -607,9 +695,11 @@ export class SlackEmulator {
       };
     },
     'reactions.add': (p) => {
+      const target = this.resolveChannel(p.channel);
+      if ('error' in target) return fail(target.error);
       const name = str(p.name);
       if (!name) return fail('invalid_name');
-      const message = this.find(str(p.channel) ?? '', str(p.timestamp));
+      const message = this.find(target.channel.id, str(p.timestamp));
       if (!message) return fail('message_not_found');
       const reactions = message.reactions ?? [];
       const reaction = reactions.find((r) => r.name === name);
@@ -625,21 +715,69 @@ export class SlackEmulator {
       return { ok: true };
     },
     'reactions.get': (p) => {
-      const message = this.find(str(p.channel) ?? '', str(p.timestamp));
+      const target = this.resolveChannel(p.channel);
+      if ('error' in target) return fail(target.error);
+      const message = this.find(target.channel.id, str(p.timestamp));
       if (!message) return fail('message_not_found');
       return { ok: true, type: 'message', channel: message.channel, message: this.view(message) };
     },
   };
 
-  /** Records Block Kit violations; with `rejectInvalidBlocks` returns Slack's `invalid_blocks` answer. */
+  /**
+   * Strict, like Slack: records the Block Kit violations of a message and returns Slack's refusal
+   * (`invalid_blocks`, `msg_too_long` or `invalid_attachments`, with `errors` and
+   * `response_metadata.messages`); the caller then stores nothing.
+   */
   private check(method: string, body: SlackParams): SlackResponse | undefined {
     const found = blockKitViolations(body as Parameters<typeof blockKitViolations>[0]);
-    this.violations.push(...found.map((v) => `${method}: ${v}`));
-    if (found.length > 0)
-      this.logger.warn({ method, violations: found }, 'slack emulator: Block Kit violation');
-    return found.length > 0 && this.rejectInvalidBlocks
-      ? fail('invalid_blocks', { errors: found })
-      : undefined;
+    if (found.length === 0) return undefined;
+    const recorded = found.map((v) => `${method}: ${v}`);
+    this.violations.push(...recorded);
+    this.unchecked.push(...recorded);
+    this.logger.warn({ method, violations: found }, 'slack emulator: Block Kit violation');
+    return { ...blockKitRefusal(found) };
+  }
+
+  /**
+   * A `channel` argument as Slack resolves it: a channel id, `#name` or `name`, or a user id (the bot's DM
+   * with that user). Unknown: `channel_not_found`; the bot not a member: `not_in_channel`.
+   */
+  private resolveChannel(ref: unknown): { channel: EmulatedChannel } | { error: string } {
+    const id = str(ref);
+    const channel = id && (isUserId(id) ? this.imWith([id]) : this.channelOf(id));
+    if (!channel) return { error: 'channel_not_found' };
+    if (!channel.members.includes(this.botUserId)) return { error: 'not_in_channel' };
+    return { channel };
+  }
+
+  private channelOf(ref: string): EmulatedChannel | undefined {
+    return this.channels.get(ref) ?? this.channelByName(ref.replace(/^#/, ''));
+  }
+
+  private channelByName(name: string): EmulatedChannel | undefined {
+    return [...this.channels.values()].find((c) => !c.isIm && c.name === name);
+  }
+
+  /** The bot's DM (`D…`) with one user, or a group DM with several; opened on first use. */
+  private imWith(users: string[]): EmulatedChannel {
+    const id = dmChannelId(users);
+    let im = this.channels.get(id);
+    if (!im) {
+      im = { id, name: users.join(','), isIm: true, members: [this.botUserId, ...users] };
+      this.channels.set(id, im);
+    }
+    return im;
+  }
+
+  private channelView(c: EmulatedChannel): SlackParams {
+    return {
+      id: c.id,
+      name: c.name,
+      is_channel: !c.isIm,
+      is_im: c.isIm,
+      is_member: c.members.includes(this.botUserId),
+      num_members: c.members.length,
+    };
   }
 
   private post(fields: Omit<EmulatedMessage, 'seq' | 'ts' | 'user'>): EmulatedMessage {
@@ -692,7 +830,13 @@ function reply(body: { error: string } & SlackParams): Outcome {
 }
 
 function failed(failure: SlackFailure): Outcome {
-  if ('error' in failure) return { status: 200, response: fail(failure.error), failure };
+  if ('error' in failure) {
+    const detail = failure.errors && {
+      errors: failure.errors,
+      response_metadata: { messages: failure.errors.map((e) => `[ERROR] ${e}`) },
+    };
+    return { status: 200, response: fail(failure.error, detail), failure };
+  }
   if (failure.status === 429) return { status: 429, response: fail('ratelimited'), failure };
   // Both are real Slack error codes for server-side trouble.
   return {
@@ -714,10 +858,15 @@ function dropUndefined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
-/** chat.postMessage to a user ID posts in the app's DM with that user. */
-function toChannelId(channel: string): string {
-  return /^[UW]/.test(channel) ? dmChannelId([channel]) : channel;
+/** Emulators started and not yet stopped: the shared test guard checks their violations after each test. */
+const liveEmulators = new Set<SlackEmulator>();
+
+export function liveSlackEmulators(): SlackEmulator[] {
+  return [...liveEmulators];
 }
+
+/** chat.postMessage to a user ID posts in the app's DM with that user. */
+const isUserId = (ref: string): boolean => /^[UW][A-Z0-9]+$/.test(ref);
 
 function dmChannelId(users: string[]): string {
   if (users.length === 1) return `D${users[0]!.slice(1)}`;
