@@ -1,6 +1,5 @@
 import { startBot } from './bot.js';
 import { ConfigError, loadConfig } from './config/load.js';
-import { LOCAL_USER, localSessionPath, readyLine, startLocalSlack } from './local-mode.js';
 import { createLogger } from './logger.js';
 
 async function main(): Promise<void> {
@@ -15,11 +14,13 @@ async function main(): Promise<void> {
     throw error;
   }
   const log = createLogger(config.env.LOG_LEVEL);
-  const local = config.slackMode === 'local' ? await startLocalSlack(config, log) : undefined;
+  // Loaded only in local mode: Slack mode never loads the emulators or the sandbox.
+  const localMode = config.slackMode === 'local' ? await import('./local-mode.js') : undefined;
+  const local = localMode ? await localMode.startLocalSlack(config, log) : undefined;
   let bot: Awaited<ReturnType<typeof startBot>>;
   try {
     bot = await startBot(local?.config ?? config, log, {
-      extraOperators: local ? [LOCAL_USER] : [],
+      extraOperators: localMode ? [localMode.LOCAL_USER] : [],
       host: local ? '127.0.0.1' : undefined,
       routes: local?.routes,
     });
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  if (local) {
+  if (local && localMode) {
     await local.saveSession(bot.url, bot.settled);
     if (local.generatedWebhookToken) {
       // A throwaway token for a loopback-only webhook, made for this run: printing it is the point.
@@ -44,10 +45,10 @@ async function main(): Promise<void> {
         url: bot.url,
         sandbox: `${bot.url}/sandbox`,
         slackEmulator: local.emulator.url,
-        session: localSessionPath(config.env.STATE_DIR),
+        session: localMode.localSessionPath(config.env.STATE_DIR),
         demoPrometheus: local.demoPrometheus,
       },
-      readyLine(bot.url, config.env.STATE_DIR),
+      localMode.readyLine(bot.url, config.env.STATE_DIR),
     );
   } else {
     log.info(
