@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite on a fresh machine: installs what the tests need (Debian's Alertmanager
-# and Prometheus, the npm dependencies), then type-checks, lints and runs every test.
+# The whole test suite on a fresh machine: installs what the tests need (Debian's Alertmanager,
+# Prometheus and, when none is on PATH, kubectl; the npm dependencies), then type-checks, lints and
+# runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,9 @@ command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 # The sandbox page's browser test drives Debian's Chromium; the emoji font makes its screenshots readable.
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing+=(fonts-noto-color-emoji)
+# The kubectl differential tests need a real kubectl: any release on PATH will do (they pass with
+# Debian's kubectl 1.20 and with 1.32); without one, Debian's kubernetes-client provides it.
+command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing from Debian: ${missing[*]}"
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -15,17 +15,28 @@ import { PrometheusClient } from './adapters/prometheus/prometheus-client.js';
 import { type Alerting, startAlerting } from './adapters/slack/alert-wiring.js';
 import { announceFlagChanges } from './adapters/slack/announcer.js';
 import { toBoltLogger } from './adapters/slack/bolt-logger.js';
-import { registerPhaseReactions } from './adapters/slack/phase-reactions.js';
 import { SignedRequestReceiver } from './adapters/slack/receiver.js';
-import { registerRunbookActions } from './adapters/slack/runbook-actions.js';
 import { registerSlackHandlers } from './adapters/slack/slack-app.js';
 import { SlackWebChat } from './adapters/slack/web-chat.js';
 import { FileDocumentStore } from './adapters/storage/file-document-store.js';
 import { FileFlagStore } from './adapters/storage/file-flag-store.js';
+import { Quarantine } from './adapters/storage/quarantine.js';
+import {
+  pendingActionsSchema,
+  phaseRequestsSchema,
+  replayRecordsSchema,
+  runbookRunsSchema,
+} from './adapters/storage/state-schemas.js';
 import type { CommandSpec } from './commanding/spec.js';
 import { type AppConfig, ConfigError } from './config/load.js';
 import { FlagCatalog } from './core/flags/catalog.js';
 import { SEED_RUNBOOKS } from './core/runbooks/seed.js';
+import { confirmationInteractions } from './interactions/confirmation.js';
+import { homeInteractions } from './interactions/home.js';
+import { phaseApprovalInteractions } from './interactions/phase-approvals.js';
+import { ReplayGuard, type ReplayRecords } from './interactions/replay-guard.js';
+import { InteractionRouter } from './interactions/router.js';
+import { runbookInteractions } from './interactions/runbook-buttons.js';
 import { InFlight } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import { AccessControl } from './services/access.js';
@@ -80,7 +91,9 @@ export async function startBot(
   let shuttingDown = false;
 
   const catalog = new FlagCatalog();
-  const flagStore = new FileFlagStore(join(env.STATE_DIR, 'flags'), catalog);
+  // Damaged state is quarantined and reported, never a reason not to start (issue 9).
+  const quarantine = new Quarantine(env.STATE_DIR, log);
+  const flagStore = new FileFlagStore(join(env.STATE_DIR, 'flags'), catalog, { quarantine, log });
   const flags = new FlagService(catalog, flagStore, undefined, (error) =>
     log.error({ err: error }, 'flag change listener failed'),
   );
@@ -113,9 +126,12 @@ export async function startBot(
     },
     chat,
   );
-  const confirmations = new Confirmations(
-    new FileDocumentStore<PendingActions>(join(env.STATE_DIR, 'confirmations.json'), () => ({})),
+  const confirmationStore = new FileDocumentStore<PendingActions>(
+    join(env.STATE_DIR, 'confirmations.json'),
+    () => ({}),
+    { schema: pendingActionsSchema, quarantine, what: 'pending confirmations' },
   );
+  const confirmations = new Confirmations(confirmationStore);
   const cluster = await startClusterWiring({
     config,
     flags,
@@ -134,10 +150,27 @@ export async function startBot(
     runbookCatalog: file.runbooks ?? SEED_RUNBOOKS,
   };
   const prometheus = env.PROMETHEUS_URL ? new PrometheusClient(env.PROMETHEUS_URL) : undefined;
+  const phaseStore = new FileDocumentStore<PhaseRequests>(
+    join(env.STATE_DIR, 'phases', 'requests.json'),
+    () => ({}),
+    { schema: phaseRequestsSchema, quarantine, what: 'phase requests' },
+  );
+  const runbookStore = new FileDocumentStore<RunbookRuns>(
+    join(env.STATE_DIR, 'runbooks', 'runs.json'),
+    () => ({}),
+    { schema: runbookRunsSchema, quarantine, what: 'runbook runs' },
+  );
+  // Read each document now so a damaged one is quarantined at start. A file that cannot be read at
+  // all (EISDIR, EACCES) is not damaged data: the store keeps failing at use, and /readyz says so.
+  await Promise.all(
+    [confirmationStore, phaseStore, runbookStore].map((store) =>
+      store.read().catch((error: unknown) => log.error({ err: error }, 'a state file cannot be read')),
+    ),
+  );
   services.phases = new PhaseService({
     flags,
     access,
-    store: new FileDocumentStore<PhaseRequests>(join(env.STATE_DIR, 'phases', 'requests.json'), () => ({})),
+    store: phaseStore,
     chat,
     channel: config.channel,
     approvalsRequired: file.access.approvalsRequired,
@@ -149,18 +182,30 @@ export async function startBot(
   });
   services.runbooks = new RunbookService({
     runbooks: services.runbookCatalog ?? SEED_RUNBOOKS,
-    store: new FileDocumentStore<RunbookRuns>(join(env.STATE_DIR, 'runbooks', 'runs.json'), () => ({})),
+    store: runbookStore,
     chat,
     channel: config.channel,
     prometheus,
     cluster: cluster.services,
     now: () => new Date(),
   });
-  const slackDeps = { commands: COMMANDS, services, confirmations, metrics, log, track: inFlight.track };
-  registerSlackHandlers(app, slackDeps);
-  registerRunbookActions(app, { slack: slackDeps, runbooks: services.runbooks });
-  registerPhaseReactions(app, { phases: services.phases, log, track: inFlight.track });
-  const alerting = await startAlerting({ config, app, slack: slackDeps, metrics, log });
+  const replay = new ReplayGuard(
+    new FileDocumentStore<ReplayRecords>(join(env.STATE_DIR, 'slack-replays.json'), () => ({ seen: [] }), {
+      schema: replayRecordsSchema,
+      quarantine,
+      what: 'replay records',
+    }),
+  );
+  const router = new InteractionRouter({ commands: COMMANDS, services, confirmations, replay, metrics, log });
+  const slackDeps = { commands: COMMANDS, router, services, log, track: inFlight.track };
+  registerSlackHandlers(app, slackDeps, [
+    ...confirmationInteractions(COMMANDS, confirmations),
+    ...runbookInteractions({ runbooks: services.runbooks, commands: COMMANDS }),
+    ...phaseApprovalInteractions(services.phases),
+    ...homeInteractions(),
+  ]);
+  const alerting = await startAlerting({ config, app, slack: slackDeps, metrics, log, quarantine });
+  inFlight.track(quarantine.attach(async (text) => void (await chat.post(config.channel, { text }))));
 
   const settled = async () => {
     while (inFlight.size > 0 || alerting.outbox.depth > 0) {
@@ -176,7 +221,14 @@ export async function startBot(
     ...alerting.routes,
     ...healthRoutes(
       [
-        { name: 'store', check: () => flagStore.checkWritable() },
+        {
+          name: 'store',
+          check: async () => {
+            await flagStore.checkWritable();
+            await confirmations.checkReady();
+            await replay.checkReady();
+          },
+        },
         { name: 'slack', check: cachedCheck(() => chat.ping(), 15_000) },
         ...cluster.readiness,
       ],

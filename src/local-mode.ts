@@ -195,9 +195,11 @@ export async function startDemoCluster(config: AppConfig, log: Logger) {
     join(config.env.STATE_DIR, 'demo-kubeconfig'),
     config.env.KUBE_NAMESPACE,
   );
+  // The kubeconfig holds the emulator's CA and a token for this run only: printing the path lets a
+  // person look at the demo cluster with their own kubectl.
   log.info(
     { server: emulator.url, kubeconfig },
-    'local mode: a demo cluster (Kubernetes API emulator) stands in for Kubernetes',
+    `local mode: a demo cluster (Kubernetes API emulator) stands in for Kubernetes; look at it with: KUBECONFIG=${kubeconfig} kubectl get pods`,
   );
   return { emulator, kubeconfig };
 }

@@ -1,8 +1,13 @@
-import { mkdir, readdir, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Mutex } from 'async-mutex';
-import { readJsonFile, writeFileAtomic } from '../adapters/storage/atomic-file.js';
-import type { Change, GroupRecord, GroupStore } from './group-record.js';
+import { writeFileAtomic } from '../adapters/storage/atomic-file.js';
+import type { Quarantine } from '../adapters/storage/quarantine.js';
+import { firstIssue } from '../adapters/storage/state-schemas.js';
+import { StorageError } from '../adapters/storage/storage-error.js';
+import { type Change, type GroupRecord, type GroupStore, groupRecordSchema } from './group-record.js';
+
+const TEMP = /\.json\.\d+\.[0-9a-f]+\.tmp$/;
 
 /** One JSON file per alert group under `dir`, replaced atomically: a storm of groups writes in parallel. */
 export class FileGroupStore implements GroupStore {
@@ -10,14 +15,34 @@ export class FileGroupStore implements GroupStore {
   /** One lock per group while anyone uses it; dropped when the last user is done, so the map stays small. */
   private readonly locks = new Map<string, { mutex: Mutex; users: number }>();
 
-  constructor(private readonly dir: string) {}
+  constructor(
+    private readonly dir: string,
+    /** Where a damaged group file goes; without one, a damaged file stops the load. */
+    private readonly quarantine?: Quarantine,
+  ) {}
 
+  /** Reads every group file; one that is damaged is quarantined and the others load as usual. */
   async load(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     for (const name of await readdir(this.dir)) {
+      const path = join(this.dir, name);
+      if (TEMP.test(name)) {
+        await unlink(path).catch(() => undefined);
+        continue;
+      }
       if (!name.endsWith('.json')) continue;
-      const record = await readJsonFile<GroupRecord>(join(this.dir, name));
-      if (record) this.records.set(record.id, record);
+      const loaded = await readGroupFile(path, name);
+      if (loaded.ok) {
+        this.records.set(loaded.record.id, loaded.record);
+      } else if (this.quarantine) {
+        await this.quarantine.moveFile(
+          path,
+          loaded.reason,
+          'that alert group is forgotten (its next notification opens it again)',
+        );
+      } else {
+        throw new Error(`alert group file ${path}: ${loaded.reason}`);
+      }
     }
   }
 
@@ -36,7 +61,11 @@ export class FileGroupStore implements GroupStore {
     return this.alone(id, async () => {
       const { next, result, after } = await change(this.records.get(id));
       if (next && next !== this.records.get(id)) {
-        await writeFileAtomic(this.pathOf(id), JSON.stringify(next));
+        try {
+          await writeFileAtomic(this.pathOf(id), JSON.stringify(next));
+        } catch (error) {
+          throw new StorageError('Recording the alert group', error);
+        }
         this.records.set(id, next);
       }
       const saved = this.records.get(id);
@@ -77,4 +106,21 @@ export class FileGroupStore implements GroupStore {
       if (lock.users === 0) this.locks.delete(id);
     }
   }
+}
+
+async function readGroupFile(
+  path: string,
+  name: string,
+): Promise<{ ok: true; record: GroupRecord } | { ok: false; reason: string }> {
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    return { ok: false, reason: `not JSON (${(error as Error).message.slice(0, 80)})` };
+  }
+  const parsed = groupRecordSchema.safeParse(value);
+  if (!parsed.success) return { ok: false, reason: `not an alert group (${firstIssue(parsed.error)})` };
+  if (`${parsed.data.id}.json` !== name)
+    return { ok: false, reason: `its id ${parsed.data.id} does not match its name` };
+  return { ok: true, record: parsed.data };
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
 import type { AlertGroupState } from '../core/alerts/group.js';
 
 /** What Switchyard keeps per Alertmanager group: the core's state plus where its Slack message is. */
@@ -41,3 +42,37 @@ export interface Change<R> {
   result: R;
   after?: (saved: GroupRecord) => Promise<void>;
 }
+
+const text = z.record(z.string(), z.string());
+const alertSchema = z.object({
+  fingerprint: z.string(),
+  status: z.enum(['firing', 'resolved']),
+  labels: text,
+  annotations: text,
+  startsAt: z.string(),
+  endsAt: z.string(),
+  generatorURL: z.string().optional(),
+});
+
+/** A group file as it must be to be used at start (checked field by field; a bad file is quarantined). */
+export const groupRecordSchema = z.looseObject({
+  id: z.string().regex(/^[0-9a-f]{24}$/, 'expected a 24-digit hex id'),
+  state: z.looseObject({
+    groupKey: z.string().min(1),
+    receiver: z.string(),
+    groupLabels: text,
+    commonLabels: text,
+    commonAnnotations: text,
+    alerts: z.record(z.string(), alertSchema),
+    truncatedAlerts: z.number().int().nonnegative(),
+    openedAt: z.number(),
+    status: z.enum(['firing', 'resolved']),
+    severity: z.enum(['sev1', 'sev2', 'sev3']),
+    acknowledged: z.object({ by: z.string(), at: z.number() }).optional(),
+    silence: z.object({ id: z.string(), by: z.string(), until: z.number() }).optional(),
+    resolvedAt: z.number().optional(),
+    lastNotificationAt: z.number(),
+  }),
+  message: z.object({ channel: z.string(), ts: z.string() }).optional(),
+  sentEscalations: z.array(z.string()),
+}) satisfies z.ZodType<GroupRecord>;

@@ -1,26 +1,27 @@
-import { randomUUID } from 'node:crypto';
 import { closest } from 'fastest-levenshtein';
 import type { Block, Reply } from './reply.js';
-import { message, UserError } from './reply.js';
-import type { CommandContext, CommandSpec, Permission, SubcommandSpec } from './spec.js';
+import { message } from './reply.js';
+import type { CommandSpec, SubcommandSpec } from './spec.js';
 import { parseCommandLine } from './tokenize.js';
-
-export type Outcome = 'ok' | 'usage' | 'denied' | 'error' | 'confirm';
-
-export interface Dispatched {
-  subcommand: string;
-  outcome: Outcome;
-  reply: Reply;
-  /** For a confirm reply: the subcommand whose `confirmed` handler runs on the click. */
-  spec?: SubcommandSpec<never>;
-}
 
 /** Slack caps command text well below this; anything longer is not a command a person typed. */
 export const MAX_COMMAND_TEXT = 4_000;
 
-export async function dispatch(command: CommandSpec, text: string, ctx: CommandContext): Promise<Dispatched> {
+export type Parsed<A> = { ok: true; args: A } | { ok: false; reply: Reply };
+
+/**
+ * What a command line names: a reply of its own (help, an unknown subcommand, too long), or a
+ * subcommand and a parser for its arguments. Parsing runs later, after the permission check, in
+ * the interaction router; nothing here checks or runs anything.
+ */
+export type Resolved =
+  | { kind: 'reply'; subcommand: string; outcome: 'ok' | 'usage'; reply: Reply }
+  | { kind: 'subcommand'; spec: SubcommandSpec<never>; parse(): Parsed<never> };
+
+export function resolveCommand(command: CommandSpec, text: string): Resolved {
   if (text.length > MAX_COMMAND_TEXT) {
     return {
+      kind: 'reply',
       subcommand: 'invalid',
       outcome: 'usage',
       reply: message(
@@ -30,12 +31,13 @@ export async function dispatch(command: CommandSpec, text: string, ctx: CommandC
   }
   const firstWord = parseCommandLine(text, []).words[0]?.toLowerCase();
   if (firstWord === undefined || firstWord === 'help') {
-    return { subcommand: 'help', outcome: 'ok', reply: helpReply(command) };
+    return { kind: 'reply', subcommand: 'help', outcome: 'ok', reply: helpReply(command) };
   }
   const spec = command.subcommands.find((candidate) => candidate.name === firstWord);
   if (!spec) {
     const names = command.subcommands.map((candidate) => candidate.name);
     return {
+      kind: 'reply',
       subcommand: 'unknown',
       outcome: 'usage',
       reply: message(
@@ -43,22 +45,15 @@ export async function dispatch(command: CommandSpec, text: string, ctx: CommandC
       ),
     };
   }
-  return runSubcommand(command, spec, text, ctx);
+  return { kind: 'subcommand', spec, parse: () => parseArgs(command, spec, text) };
 }
 
-async function runSubcommand(
-  command: CommandSpec,
-  spec: SubcommandSpec<never>,
-  text: string,
-  ctx: CommandContext,
-): Promise<Dispatched> {
-  const base = { subcommand: spec.name, spec };
+function parseArgs(command: CommandSpec, spec: SubcommandSpec<never>, text: string): Parsed<never> {
   const line = parseCommandLine(text, spec.options ?? []);
   const { bound, extra } = bindParams(spec, line.words.slice(1), line.options);
   if (extra) {
     return {
-      ...base,
-      outcome: 'usage',
+      ok: false,
       reply: message(
         `:warning: I don't know what to do with \`${truncate(extra, 60)}\`.\nUsage: \`${command.name} ${spec.usage}\``,
       ),
@@ -69,56 +64,11 @@ async function runSubcommand(
     const issue = parsed.error.issues[0]!;
     const what = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
     return {
-      ...base,
-      outcome: 'usage',
+      ok: false,
       reply: message(`:warning: ${what}${issue.message}\nUsage: \`${command.name} ${spec.usage}\``),
     };
   }
-  const denial = await checkPermission(ctx, spec.permission);
-  if (denial) return { ...base, outcome: 'denied', reply: message(denial) };
-  try {
-    const reply = await spec.run(ctx, parsed.data);
-    return { ...base, outcome: reply.kind === 'confirm' ? 'confirm' : 'ok', reply };
-  } catch (error) {
-    return { ...base, ...failureReply(error, ctx) };
-  }
-}
-
-/** Runs the confirmed half of a dangerous action, after the same permission check as the command. */
-export async function runConfirmed(spec: SubcommandSpec<never>, args: unknown, ctx: CommandContext) {
-  const denial = await checkPermission(ctx, spec.permission);
-  if (denial) return { outcome: 'denied' as Outcome, reply: message(denial) };
-  if (!spec.confirmed)
-    return { outcome: 'error' as Outcome, reply: message(':warning: Nothing to confirm.') };
-  try {
-    return { outcome: 'ok' as Outcome, reply: await spec.confirmed(ctx, args as never) };
-  } catch (error) {
-    return failureReply(error, ctx);
-  }
-}
-
-export async function checkPermission(
-  ctx: CommandContext,
-  permission: Permission,
-): Promise<string | undefined> {
-  if (permission === 'anyone') return undefined;
-  const decision = await ctx.services.access.check(ctx.user.id, permission);
-  return decision.allowed ? undefined : `:no_entry: ${decision.reason} Nothing was changed.`;
-}
-
-function failureReply(error: unknown, ctx: CommandContext): { outcome: Outcome; reply: Reply } {
-  if (error instanceof UserError) {
-    const hint = error.hint ? `\n${error.hint}` : '';
-    return { outcome: 'usage', reply: message(`:warning: ${error.message}${hint}`) };
-  }
-  const reference = randomUUID().slice(0, 8);
-  ctx.log.error({ err: error, reference }, 'command failed');
-  return {
-    outcome: 'error',
-    reply: message(
-      `:x: Something went wrong on my side (reference \`${reference}\`, correlation \`${ctx.correlationId}\`). It may not have completed: check \`/flags list\` or the channel before retrying.`,
-    ),
-  };
+  return { ok: true, args: parsed.data };
 }
 
 function bindParams(spec: SubcommandSpec<never>, words: string[], options: Record<string, string>) {

@@ -21,6 +21,8 @@ export interface ConfirmReply<A = unknown> {
   args: A;
   /** Extra blocks shown between the details and the buttons. */
   blocks?: Block[];
+  /** The subcommand whose `confirmed` handler runs on Confirm (set when a button borrows one). */
+  origin?: { command: string; subcommand: string };
 }
 
 export type Reply = MessageReply | ConfirmReply;

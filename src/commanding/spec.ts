@@ -1,10 +1,10 @@
 import type { z } from 'zod';
 import type { Logger } from '../logger.js';
+import type { Permission } from '../services/access.js';
 import type { Services } from '../services/services.js';
 import type { ConfirmReply, Reply } from './reply.js';
 
-/** Who may run a subcommand. Checked on the command and again on every confirmation click. */
-export type Permission = 'anyone' | 'operator' | 'approver';
+export type { Permission };
 
 export interface CommandContext {
   user: { id: string; name?: string };

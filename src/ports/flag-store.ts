@@ -4,8 +4,18 @@ import type { AuditEntry, FlagState } from '../core/flags/state.js';
 export interface FlagStore {
   /** The current state, with any audit entries newer than the saved state replayed. */
   load(): Promise<FlagState>;
-  /** Makes the audit entries durable first, then the state that reflects them. */
-  commit(state: FlagState, entries: readonly AuditEntry[]): Promise<void>;
+  /**
+   * One change as one transaction: the audit entries are made durable (the commit point), then
+   * `applyExternally` runs (the cluster takes the values; a throw takes the entries back and fails the
+   * change), then the state that reflects them is saved.
+   */
+  commit(
+    state: FlagState,
+    entries: readonly AuditEntry[],
+    applyExternally?: () => Promise<void>,
+  ): Promise<void>;
+  /** Flags whose audit entries were replayed at load (a crash mid-change): the cluster may lack them. */
+  unsyncedFlags?(): string[];
   /** Newest first. */
   history(filter: { flag?: string; limit: number }): Promise<AuditEntry[]>;
   /** Whether a write would succeed now (readiness). */

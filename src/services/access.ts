@@ -1,5 +1,7 @@
-import type { Permission } from '../commanding/spec.js';
 import type { Directory } from '../ports/directory.js';
+
+/** Who may do something. Checked by the interaction router on every command, click and reaction. */
+export type Permission = 'anyone' | 'operator' | 'approver';
 
 export type AccessDecision = { allowed: true } | { allowed: false; reason: string };
 

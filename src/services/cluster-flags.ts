@@ -30,6 +30,8 @@ export class ClusterFlags implements FlagSink {
   private timer?: NodeJS.Timeout;
   private polling?: Promise<void>;
   private readonly reported = new Set<string>();
+  /** Audited changes the ConfigMap may lack (the bot died between the audit and the cluster write). */
+  private readonly unsynced = new Set<string>();
 
   constructor(
     private readonly cluster: Cluster,
@@ -41,7 +43,10 @@ export class ClusterFlags implements FlagSink {
     this.keys = catalog.flags.map((flag) => ({ key: flag.key, envVar: flag.envVar }));
   }
 
-  /** The FlagSink: runs inside the flag lock, before the audit commit; a throw aborts the change. */
+  /**
+   * The FlagSink: runs inside the flag lock, after the audit lines are durable and before the change
+   * counts; a throw makes the store take the audit lines back, so nothing changed anywhere.
+   */
   async apply(values: FlagValues, changes: readonly FlagChange[]): Promise<void> {
     try {
       const wanted = Object.fromEntries(changes.map((change) => [change.key, change.to]));
@@ -56,6 +61,7 @@ export class ClusterFlags implements FlagSink {
 
   /** Compares once now (drift found at start is recorded), then every `intervalMs`. */
   async start(): Promise<void> {
+    for (const key of this.flags.unsyncedFlags()) this.unsynced.add(key);
     await this.check();
     this.timer = setInterval(() => {
       if (!this.polling) this.polling = this.check().finally(() => (this.polling = undefined));
@@ -89,6 +95,7 @@ export class ClusterFlags implements FlagSink {
     const notices: Array<{ key: string; text: string }> = [];
     const recorded = await this.flags.reconcileExternal(
       async (values) => {
+        if (this.unsynced.size > 0) await this.pushUnsynced(values);
         const current = await withTimeout(
           this.cluster.readConfigMap(name),
           this.options.readTimeoutMs ?? 10_000,
@@ -102,6 +109,8 @@ export class ClusterFlags implements FlagSink {
         const reading = readFlagData(this.keys, current.data);
         notices.push(...reading.invalid.map((entry) => this.invalidNotice(entry)));
         if (reading.missing.length > 0) await this.fillMissing(reading.missing, values);
+        // A change of the bot's own still on its way to the map is not someone else's edit.
+        for (const key of this.unsynced) delete reading.values[key];
         return reading.values;
       },
       (_drift, after) => {
@@ -114,6 +123,27 @@ export class ClusterFlags implements FlagSink {
     );
     if (recorded.length > 0) this.log.warn({ drift: recorded, configMap: name }, 'flag drift recorded');
     for (const notice of notices) await this.once(notice.key, notice.text);
+  }
+
+  /**
+   * Writes the values of audited changes the map may have missed (replayed at start), so the cluster
+   * agrees with the audit log; until it succeeds, those keys are not taken for drift.
+   */
+  private async pushUnsynced(values: FlagValues): Promise<void> {
+    const keys = [...this.unsynced];
+    try {
+      await this.write(Object.fromEntries(keys.map((key) => [key, values[key] ?? false])), values);
+      for (const key of keys) this.unsynced.delete(key);
+      this.log.info(
+        { configMap: this.options.configMap, keys },
+        'wrote audited changes the ConfigMap had missed',
+      );
+    } catch (error) {
+      this.log.warn(
+        { err: error, configMap: this.options.configMap },
+        'could not write audited changes to the ConfigMap yet',
+      );
+    }
   }
 
   /** Keys the bot owns but the map lacks (a new flag, a deleted line): written from the bot's state. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DocumentStore } from '../ports/document-store.js';
+import { StoreHealth } from './store-health.js';
 
 export interface PendingAction {
   id: string;
@@ -12,6 +13,7 @@ export interface PendingAction {
   settled?: { by: string; at: number; how: 'confirmed' | 'cancelled' };
 }
 
+/** The file's shape: pending actions by id. Only ever read into a `Map`, never indexed directly. */
 export type PendingActions = Record<string, PendingAction>;
 
 export type Claim =
@@ -22,50 +24,87 @@ export type Claim =
 
 const KEEP_SETTLED_MS = 86_400_000;
 
+/** Ids are UUIDs we minted; anything else (`__proto__`, junk from a forged click) is unknown. */
+const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function isConfirmationId(id: string): boolean {
+  return ID.test(id);
+}
+
 /**
  * Dangerous actions wait here for a click. A claim is atomic and durable, so a second click, a
- * Slack retry or a restart in between never runs the action twice.
+ * Slack retry or a restart in between never runs the action twice. A failed read or write is
+ * remembered until the next success, so readiness reports it.
  */
 export class Confirmations {
+  private readonly health: StoreHealth<PendingActions>;
+
   constructor(
     private readonly store: DocumentStore<PendingActions>,
     private readonly ttlMs = 15 * 60_000,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.health = new StoreHealth('confirmations', store);
+  }
 
   create(command: string, subcommand: string, args: unknown, requestedBy: string): Promise<PendingAction> {
-    return this.store.update((current) => {
-      const at = this.now();
-      const action: PendingAction = {
-        id: randomUUID(),
-        command,
-        subcommand,
-        args,
-        requestedBy,
-        requestedAt: at,
-        expiresAt: at + this.ttlMs,
-      };
-      return { next: { ...this.pruned(current), [action.id]: action }, result: action };
-    });
+    return this.watch(
+      this.store.update((current) => {
+        const at = this.now();
+        const action: PendingAction = {
+          id: randomUUID(),
+          command,
+          subcommand,
+          args,
+          requestedBy,
+          requestedAt: at,
+          expiresAt: at + this.ttlMs,
+        };
+        const next = this.pruned(current);
+        next.set(action.id, action);
+        return { next: Object.fromEntries(next), result: action };
+      }),
+      'write',
+    );
   }
 
   async peek(id: string): Promise<PendingAction | undefined> {
-    return (await this.store.read())[id];
+    if (!isConfirmationId(id)) return undefined;
+    return entries(await this.watch(this.store.read(), 'read')).get(id);
   }
 
   claim(id: string, by: string, how: 'confirmed' | 'cancelled' = 'confirmed'): Promise<Claim> {
-    return this.store.update((current): { next: PendingActions; result: Claim } => {
-      const action = current[id];
-      if (!action) return { next: current, result: { status: 'unknown' } };
-      if (action.settled) return { next: current, result: { status: 'settled', action } };
-      if (action.expiresAt < this.now()) return { next: current, result: { status: 'expired' } };
-      const settled = { ...action, settled: { by, at: this.now(), how } };
-      return { next: { ...current, [id]: settled }, result: { status: 'claimed', action: settled } };
-    });
+    if (!isConfirmationId(id)) return Promise.resolve({ status: 'unknown' });
+    return this.watch(
+      this.store.update((current): { next: PendingActions; result: Claim } => {
+        const all = entries(current);
+        const action = all.get(id);
+        if (!action) return { next: current, result: { status: 'unknown' } };
+        if (action.settled) return { next: current, result: { status: 'settled', action } };
+        if (action.expiresAt < this.now()) return { next: current, result: { status: 'expired' } };
+        const settled = { ...action, settled: { by, at: this.now(), how } };
+        all.set(id, settled);
+        return { next: Object.fromEntries(all), result: { status: 'claimed', action: settled } };
+      }),
+      'write',
+    );
   }
 
-  private pruned(current: PendingActions): PendingActions {
-    const cutoff = this.now() - KEEP_SETTLED_MS;
-    return Object.fromEntries(Object.entries(current).filter(([, action]) => action.expiresAt > cutoff));
+  /** For `/readyz`: throws while the store cannot be read or written. */
+  checkReady(): Promise<void> {
+    return this.health.check();
   }
+
+  private watch<T>(work: Promise<T>, kind: 'read' | 'write'): Promise<T> {
+    return this.health.watch(work, kind);
+  }
+
+  private pruned(current: PendingActions): Map<string, PendingAction> {
+    const cutoff = this.now() - KEEP_SETTLED_MS;
+    return new Map([...entries(current)].filter(([, action]) => action.expiresAt > cutoff));
+  }
+}
+
+function entries(document: PendingActions): Map<string, PendingAction> {
+  return new Map(Object.entries(document).filter(([id]) => isConfirmationId(id)));
 }

@@ -41,7 +41,8 @@ type Listener = (event: FlagsChanged) => void | Promise<void>;
 
 /**
  * The flag use-cases. Every change runs under one lock against the latest state, so concurrent
- * requests never lose an update; the audit entries are durable before the change is reported.
+ * requests never lose an update; the audit entries are durable before the change is reported, and
+ * the in-memory state moves only once the whole change (audit, cluster, state file) succeeded.
  */
 export class FlagService {
   private readonly mutex = new Mutex();
@@ -142,6 +143,11 @@ export class FlagService {
     });
   }
 
+  /** Flags whose latest audit entries may not have reached the sinks (a crash mid-change). */
+  unsyncedFlags(): string[] {
+    return this.store.unsyncedFlags?.() ?? [];
+  }
+
   history(flag: string | undefined, limit: number): Promise<AuditEntry[]> {
     return this.store.history({ flag, limit });
   }
@@ -154,7 +160,6 @@ export class FlagService {
     applyToSinks = true,
   ): Promise<void> {
     const values = applyChanges(state.values, changes);
-    if (applyToSinks) for (const sink of this.sinks) await sink.apply(values, changes);
     const at = this.now().toISOString();
     const entries = auditEntriesFor(state, changes, {
       at,
@@ -169,7 +174,15 @@ export class FlagService {
       lastChange[change.key] = { by: meta.actor, at, via: meta.via, reason: meta.reason };
     }
     const next: FlagState = { values, lastChange, seq: state.seq + entries.length };
-    await this.store.commit(next, entries);
+    // The cluster is written after the audit's commit point, so a change never goes live unaudited;
+    // when the cluster refuses, the store takes the audit lines back and nothing changed anywhere.
+    const applyExternally =
+      applyToSinks && this.sinks.length > 0
+        ? async () => {
+            for (const sink of this.sinks) await sink.apply(values, changes);
+          }
+        : undefined;
+    await this.store.commit(next, entries, applyExternally);
     this.state = next;
     const event: FlagsChanged = { action, changes, meta, values };
     for (const listener of this.listeners) {

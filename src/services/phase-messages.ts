@@ -1,6 +1,6 @@
 import { clip, context, header, mention, section } from '../commanding/blocks.js';
 import type { ChatMessage } from '../ports/chat.js';
-import type { PhaseRequest } from './phase-service.js';
+import type { PhaseRequest } from './phase-request.js';
 
 const STATUS_LINE: Record<PhaseRequest['status'], string> = {
   open: ':hourglass_flowing_sand: Waiting for approvals.',

@@ -15,39 +15,18 @@ import {
 import { type Phase, SEED_PHASES } from '../core/phases/plan.js';
 import type { Chat } from '../ports/chat.js';
 import type { DocumentStore } from '../ports/document-store.js';
+import type { PrometheusQuery } from '../ports/prometheus.js';
 import type { AccessControl } from './access.js';
+import type { ClusterServices } from './cluster-services.js';
 import type { FlagService } from './flag-service.js';
 import { renderPhaseRequest } from './phase-messages.js';
-import type { PrometheusQuery } from './runbook-service.js';
+import type { PhaseRequest, PhaseRequests } from './phase-request.js';
 import { permalink } from './runbook-service.js';
-import type { ClusterServices } from './services.js';
 
 /** The reaction that approves (Slack's name for ✅). */
 export const APPROVE_REACTION = 'white_check_mark';
 
-export interface PhaseRequest {
-  id: string;
-  from: { number: number; name: string };
-  to: { number: number; name: string };
-  /** The flags the advance would turn on, as planned when asked (re-planned under the lock when applied). */
-  toEnable: string[];
-  gateSummary: string[];
-  requester: string;
-  reason?: string;
-  required: number;
-  requestedAt: string;
-  expiresAt: string;
-  /** Users whose ✅ counts, in the order they came. */
-  approvals: string[];
-  status: 'open' | 'checking' | 'advanced' | 'blocked' | 'failed' | 'expired';
-  gates?: GateResult[];
-  outcome?: string;
-  settledAt?: string;
-  channel: string;
-  ts: string;
-}
-
-export type PhaseRequests = Record<string, PhaseRequest>;
+export type { PhaseRequest, PhaseRequests };
 
 export interface PhaseServiceDeps {
   flags: FlagService;

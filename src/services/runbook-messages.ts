@@ -4,7 +4,7 @@ import { formatDuration } from '../core/duration.js';
 import { currentStep, type RunbookRun, type StepStatus, summarize } from '../core/runbooks/run.js';
 import { describeStep, type Runbook, type RunbookStep } from '../core/runbooks/runbook.js';
 import type { ChatMessage } from '../ports/chat.js';
-import type { QueryResult } from './runbook-service.js';
+import type { QueryResult } from '../ports/prometheus.js';
 
 /** The buttons of a runbook step; each click's value is `<run id>:<step index>`. */
 export const RUNBOOK_ACTIONS = {

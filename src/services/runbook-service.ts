@@ -11,18 +11,11 @@ import {
 import { findRunbook, type Runbook, type RunbookStep } from '../core/runbooks/runbook.js';
 import type { Chat } from '../ports/chat.js';
 import type { DocumentStore } from '../ports/document-store.js';
+import type { PrometheusQuery, QueryResult } from '../ports/prometheus.js';
+import type { ClusterServices } from './cluster-services.js';
 import { formatQueryResult, renderRunHeader, renderStep } from './runbook-messages.js';
-import type { ClusterServices } from './services.js';
 
-/** One instant query's answer, as the runbook shows it. */
-export type QueryResult =
-  | { kind: 'vector'; samples: Array<{ labels: Record<string, string>; value: string }> }
-  | { kind: 'scalar'; value: string };
-
-/** The Prometheus query API, as a runbook's check step needs it. */
-export interface PrometheusQuery {
-  query(expr: string): Promise<QueryResult>;
-}
+export type { PrometheusQuery, QueryResult };
 
 /** A run and where it lives in Slack: the top-level message and one thread message per step. */
 export interface StoredRun {

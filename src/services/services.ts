@@ -1,8 +1,8 @@
 import type { Runbook } from '../core/runbooks/runbook.js';
 import type { AccessControl } from './access.js';
+import type { ClusterServices } from './cluster-services.js';
 import type { FlagService } from './flag-service.js';
 import type { PhaseService } from './phase-service.js';
-import type { RollbackService } from './rollback-service.js';
 import type { RunbookService } from './runbook-service.js';
 
 /** What command handlers may use. Built once in main.ts; tests build their own. */
@@ -23,7 +23,4 @@ export interface Services {
   phases?: PhaseService;
 }
 
-export interface ClusterServices {
-  namespace: string;
-  rollback: RollbackService;
-}
+export type { ClusterServices };

@@ -119,11 +119,50 @@ describe('kube emulator through @kubernetes/client-node', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('writes a kubeconfig that the client loads', () => {
-    expect(kc.getCurrentCluster()).toMatchObject({ server: emulator.url, skipTLSVerify: true });
+  it('writes a kubeconfig that the client loads: HTTPS, the CA of the self-signed certificate, a token', () => {
+    expect(kc.getCurrentCluster()).toMatchObject({ server: emulator.url, skipTLSVerify: false });
+    expect(emulator.caPem).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    expect(Buffer.from(kc.getCurrentCluster()?.caData ?? '', 'base64').toString()).toBe(emulator.caPem);
     expect(kc.getCurrentUser()?.token).toBe(emulator.token);
     expect(kc.getContextObject(kc.getCurrentContext())?.namespace).toBe(NS);
-    expect(emulator.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(emulator.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('verifies the certificate: a client trusting another CA is refused before any request', async () => {
+    const other = new KubeEmulator();
+    await other.start();
+    try {
+      const yaml = emulator
+        .kubeConfigYaml()
+        .replace(
+          Buffer.from(emulator.caPem!).toString('base64'),
+          Buffer.from(other.caPem!).toString('base64'),
+        );
+      const wrong = new KubeConfig();
+      wrong.loadFromString(yaml);
+      const before = emulator.requests.length;
+      await expect(wrong.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: NS })).rejects.toThrow(
+        /certificate/i,
+      );
+      expect(emulator.requests.length).toBe(before);
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('still serves plain HTTP when asked (tls: false), with a kubeconfig that skips verification', async () => {
+    const plain = new KubeEmulator({ tls: false });
+    await plain.start();
+    try {
+      expect(plain.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const config = new KubeConfig();
+      config.loadFromString(plain.kubeConfigYaml());
+      expect(config.getCurrentCluster()).toMatchObject({ skipTLSVerify: true });
+      const maps = await config.makeApiClient(CoreV1Api).listNamespacedConfigMap({ namespace: NS });
+      expect(maps.items).toEqual([]);
+    } finally {
+      await plain.stop();
+    }
   });
 
   it('seeds the messaging system rolled out to revision 1 with ready pods', async () => {
@@ -201,6 +240,10 @@ describe('kube emulator through @kubernetes/client-node', () => {
   });
 
   it('rolls a template change out as a new revision, and reuses the old ReplicaSet on the way back', async () => {
+    // New pods become ready only when the test says so (not after a delay a busy machine can outrun).
+    await emulator.stop();
+    rmSync(dir, { recursive: true, force: true });
+    await startCluster(600_000);
     const [first] = await replicaSetsOf('messaging-core');
 
     const patched = await setImage('messaging-core', 'registry.local/messaging-core:1.1.0');
@@ -217,6 +260,7 @@ describe('kube emulator through @kubernetes/client-node', () => {
     });
     expect(rolling.status?.unavailableReplicas).toBe(2);
 
+    emulator.reconcile({ podsReadyNow: true });
     const second = await eventually(() => readDeployment('messaging-core'), rolledOut);
     expect(second.metadata?.annotations?.[REVISION_ANNOTATION]).toBe('2');
     expect(progressing(second)?.reason).toBe('NewReplicaSetAvailable');
@@ -237,11 +281,13 @@ describe('kube emulator through @kubernetes/client-node', () => {
     ]);
 
     await setImage('messaging-core', 'registry.local/messaging-core:1.2.0');
+    emulator.reconcile({ podsReadyNow: true });
     const third = await eventually(() => readDeployment('messaging-core'), rolledOut);
     expect(third.metadata?.annotations?.[REVISION_ANNOTATION]).toBe('3');
 
     // Back to revision 1's template: the first ReplicaSet is reused and becomes revision 4.
     await setImage('messaging-core', 'registry.local/messaging-core:1.0.0');
+    emulator.reconcile({ podsReadyNow: true });
     const fourth = await eventually(() => readDeployment('messaging-core'), rolledOut);
     expect(fourth.metadata?.annotations?.[REVISION_ANNOTATION]).toBe('4');
     expect(fourth.metadata?.generation).toBe(4);
@@ -785,5 +831,111 @@ describe('kube emulator through @kubernetes/client-node', () => {
     );
     expect(await replicaSetsOf('messaging-retry-engine')).toHaveLength(0);
     expect((await failure(readDeployment('messaging-retry-engine'))).code).toBe(404);
+  });
+});
+
+describe('kube emulator: what the API server does to a write (defaulting, Go zero values)', () => {
+  beforeEach(async () => {
+    await startCluster(100);
+  });
+
+  afterEach(async () => {
+    await emulator.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('fills the pod defaults and drops null and empty zero values, as decoding into Go types does', async () => {
+    const container = (name: string, image: string) => ({
+      name,
+      image,
+      resources: {},
+      ports: [{ containerPort: 80 }],
+      readinessProbe: { httpGet: { path: '/readyz', port: 80 } },
+    });
+    const created = await apps.createNamespacedDeployment({
+      namespace: NS,
+      body: {
+        metadata: { name: 'defaults' },
+        spec: {
+          selector: { matchLabels: { app: 'defaults' } },
+          template: {
+            metadata: { labels: { app: 'defaults' }, creationTimestamp: null as unknown as Date },
+            spec: {
+              containers: [
+                container('untagged', 'nginx'),
+                container('latest', 'registry.local/nginx:latest'),
+                container('tagged', 'registry.local:5000/nginx:1.27'),
+                container('digest', 'nginx@sha256:0123456789abcdef'),
+              ],
+            },
+          },
+        },
+      },
+    });
+    const template = created.spec!.template;
+    expect(template.metadata).toEqual({ labels: { app: 'defaults' } });
+    expect(template.spec?.containers.map((c) => [c.name, c.imagePullPolicy])).toEqual([
+      ['untagged', 'Always'],
+      ['latest', 'Always'],
+      ['tagged', 'IfNotPresent'],
+      ['digest', 'IfNotPresent'],
+    ]);
+    const first = template.spec!.containers[0]!;
+    expect(first.resources).toBeUndefined();
+    expect(first).toMatchObject({
+      terminationMessagePath: '/dev/termination-log',
+      terminationMessagePolicy: 'File',
+      ports: [{ containerPort: 80, protocol: 'TCP' }],
+      readinessProbe: {
+        httpGet: { path: '/readyz', port: 80, scheme: 'HTTP' },
+        timeoutSeconds: 1,
+        periodSeconds: 10,
+        successThreshold: 1,
+        failureThreshold: 3,
+      },
+    });
+    expect(template.spec).toMatchObject({
+      restartPolicy: 'Always',
+      dnsPolicy: 'ClusterFirst',
+      schedulerName: 'default-scheduler',
+      securityContext: {},
+      terminationGracePeriodSeconds: 30,
+    });
+    expect(created.spec).toMatchObject({
+      replicas: 1,
+      revisionHistoryLimit: 10,
+      progressDeadlineSeconds: 600,
+    });
+  });
+
+  it('reuses the old ReplicaSet for the template kubectl rollout undo sends (creationTimestamp: null, resources: {})', async () => {
+    await setImage('messaging-core', 'registry.local/messaging-core:2.0.0');
+    await eventually(() => readDeployment('messaging-core'), rolledOut);
+    const [first] = await replicaSetsOf('messaging-core');
+    const template = structuredClone(first!.spec!.template!) as unknown as {
+      metadata: { labels: Record<string, string>; creationTimestamp?: null };
+      spec: { containers: Array<{ resources?: object }> };
+    };
+    delete template.metadata.labels['pod-template-hash'];
+    // kubectl marshals the Go struct: these zero values are in its patch, not in the stored template.
+    template.metadata.creationTimestamp = null;
+    template.spec.containers[0]!.resources = {};
+    await apps.patchNamespacedDeployment(
+      {
+        name: 'messaging-core',
+        namespace: NS,
+        body: [
+          { op: 'replace', path: '/spec/template', value: template },
+          { op: 'replace', path: '/metadata/annotations', value: { [REVISION_ANNOTATION]: '2' } },
+        ],
+      },
+      jsonPatch,
+    );
+    await eventually(() => readDeployment('messaging-core'), rolledOut);
+    const after = await replicaSetsOf('messaging-core');
+    expect(after.map((rs) => [rs.metadata?.name, rs.metadata?.annotations?.[REVISION_ANNOTATION]])).toEqual([
+      [expect.any(String), '2'],
+      [first!.metadata?.name, '3'],
+    ]);
   });
 });

@@ -1,10 +1,19 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApiException, AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { SEED_FLAGS } from '../../src/core/flags/catalog.js';
-import { FLAGS_CONFIGMAP_NAME, KubeEmulator, seedMessagingSystem } from '../../src/emulators/kube/index.js';
+import {
+  FLAGS_CONFIGMAP_NAME,
+  KubeEmulator,
+  rbacFromManifest,
+  seedMessagingSystem,
+} from '../../src/emulators/kube/index.js';
 import { CHANNEL, DEFAULT_CONFIG, OPERATOR, startTestBot, type TestBot } from '../support/bot.js';
 import { eventually, getJson, textOf } from '../support/http.js';
+import { kubectlFor } from '../support/kube.js';
 
 const NS = 'messaging-system';
 
@@ -34,6 +43,18 @@ const role = manifests('rbac.yaml').find((doc) => doc.kind === 'Role') as {
 
 let kube: KubeEmulator;
 let t: TestBot;
+let dir: string;
+const BOT_USER = 'system:serviceaccount:messaging-system:switchyard';
+
+/**
+ * A slash command's final answer: the ack, or on a busy machine what follows the interim
+ * "Working on it…" ack through `response_url` (30 s is a bound for a clear failure, not a wait).
+ */
+async function command(name: string, text: string): Promise<unknown> {
+  const sent = await t.client.slashCommand({ command: name, text, userId: OPERATOR });
+  if (!/Working on it/.test(JSON.stringify(sent.body))) return sent.body;
+  return (await t.slack.waitForResponse((r) => r.url === sent.responseUrl, 30_000)).body;
+}
 
 /** Every API call the bot makes, exercised once each: flags, conflict, drift, restart, rollback, watch, pods, logs. */
 async function exerciseEverything() {
@@ -57,9 +78,9 @@ async function exerciseEverything() {
     rolloutTiming: { pollMs: 100, updateEveryMs: 200 },
   });
   expect((await getJson(`${t.url}/readyz`)).status).toBe(200);
-  await t.client.slashCommand({ command: '/flags', text: 'enable retry_logic', userId: OPERATOR });
+  await command('/flags', 'enable retry_logic');
   kube.failNext('update', 'configmaps', 409);
-  await t.client.slashCommand({ command: '/flags', text: 'enable adaptive_timing', userId: OPERATOR });
+  await command('/flags', 'enable adaptive_timing');
   expect(kube.get('ConfigMap', NS, FLAGS_CONFIGMAP_NAME)?.data?.MESSAGING_ADAPTIVE_TIMING).toBe('true');
   const map = kube.get('ConfigMap', NS, FLAGS_CONFIGMAP_NAME)!;
   kube.apply({ ...map, data: { ...map.data, MESSAGING_DASHBOARD: 'false' } });
@@ -67,38 +88,51 @@ async function exerciseEverything() {
     String(call.params.text).includes('outside Switchyard'),
   );
 
-  await t.client.slashCommand({ command: '/rollback', text: 'deployment', userId: OPERATOR });
-  const ask = await t.client.slashCommand({
-    command: '/rollback',
-    text: 'deployment messaging-core',
-    userId: OPERATOR,
-  });
-  const id = /"action_id":"switchyard\.confirm","value":"([^"]+)"/.exec(JSON.stringify(ask.body))![1]!;
+  await command('/rollback', 'deployment');
+  const ask = await command('/rollback', 'deployment messaging-core');
+  const id = /"action_id":"switchyard\.confirm","value":"([^"]+)"/.exec(JSON.stringify(ask))![1]!;
   const click = await t.client.blockAction({
     actionId: 'switchyard.confirm',
     value: id,
     userId: OPERATOR,
     responseUrl: t.slack.createResponseUrl(),
   });
-  await t.slack.waitForResponse((r) => r.url === click.responseUrl);
+  await t.slack.waitForResponse((r) => r.url === click.responseUrl, 30_000);
   await eventually(() => {
     const done = t.slack.messages(CHANNEL).some((m) => String(m.text).includes('Rolled back'));
     if (!done) throw new Error('rollback not reported yet');
-  }, 15_000);
+  }, 30_000);
   const result = t.slack.messages(CHANNEL).find((m) => String(m.text).includes('Rolled back'))!;
   expect(textOf(result as never)).toContain('log lines of');
 }
 
 beforeAll(async () => {
-  kube = new KubeEmulator({ podReadyAfterMs: 100 });
+  // The API server enforces the shipped Role for the bot's token, as a real cluster's RBAC does.
+  kube = new KubeEmulator({
+    podReadyAfterMs: 100,
+    rbac: rbacFromManifest(readFileSync('deploy/kubernetes/rbac.yaml', 'utf8')),
+  });
   await kube.start();
+  dir = mkdtempSync(join(tmpdir(), 'kube-rbac-'));
   seedMessagingSystem(kube);
   await exerciseEverything();
 });
 afterAll(async () => {
   await t?.stop();
   await kube.stop();
+  rmSync(dir, { recursive: true, force: true });
 });
+
+/** The failure of a client call: its HTTP code and Status body. */
+async function refusal(call: Promise<unknown>): Promise<{ code: number; status: Record<string, unknown> }> {
+  try {
+    await call;
+  } catch (error) {
+    if (!(error instanceof ApiException)) throw error;
+    return { code: error.code, status: JSON.parse(error.body as string) as Record<string, unknown> };
+  }
+  throw new Error('expected the API server to refuse the call');
+}
 
 describe('deploy/kubernetes RBAC against the calls the bot makes', () => {
   const calls = () =>
@@ -111,12 +145,6 @@ describe('deploy/kubernetes RBAC against the calls the bot makes', () => {
         name: r.name,
         namespace: r.namespace,
       }));
-  const allows = (rule: Rule, call: ReturnType<typeof calls>[number]) =>
-    rule.apiGroups.includes(call.group) &&
-    rule.resources.includes(call.resource) &&
-    rule.verbs.includes(call.verb) &&
-    (!rule.resourceNames || (call.name !== undefined && rule.resourceNames.includes(call.name)));
-
   it('exercised every kind of call (sanity)', () => {
     const kinds = new Set(calls().map((c) => `${c.verb} ${c.resource}`));
     expect([...kinds].sort()).toEqual(
@@ -135,12 +163,71 @@ describe('deploy/kubernetes RBAC against the calls the bot makes', () => {
     expect(kube.requests.some((r) => r.verb === 'patch' && r.name === 'messaging-retry-engine')).toBe(true);
   });
 
-  it('allows every call the bot made, all in its namespace', () => {
+  it('the API server enforcing the Role refused none of the calls the bot made, all in its namespace', () => {
     expect(role.metadata.namespace).toBe(NS);
-    const denied = calls().filter(
-      (call) => call.namespace !== NS || !role.rules.some((rule) => allows(rule, call)),
+    expect(calls().filter((call) => call.namespace !== NS)).toEqual([]);
+    const refused = kube.requests.filter((r) => r.status === 403 || r.status === 401);
+    expect(refused.map((r) => `${r.verb} ${r.resource} ${r.name ?? ''}`)).toEqual([]);
+  });
+
+  it('answers 403 with a Status body, as RBAC does, to what the Role does not grant, and changes nothing', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromFile(kube.writeKubeconfig(join(dir, 'bot-kubeconfig')));
+    const apps = kc.makeApiClient(AppsV1Api);
+    const core = kc.makeApiClient(CoreV1Api);
+    const deleted = await refusal(apps.deleteNamespacedDeployment({ name: 'messaging-core', namespace: NS }));
+    expect(deleted).toEqual({
+      code: 403,
+      status: {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: `deployments.apps "messaging-core" is forbidden: User "${BOT_USER}" cannot delete resource "deployments" in API group "apps" in the namespace "${NS}"`,
+        reason: 'Forbidden',
+        details: { name: 'messaging-core', group: 'apps', kind: 'deployments' },
+        code: 403,
+      },
+    });
+    expect(kube.get('Deployment', NS, 'messaging-core')).toBeDefined();
+
+    // The ConfigMap rule names one object: another name, a list or a create are refused.
+    const other = await refusal(core.readNamespacedConfigMap({ name: 'other-settings', namespace: NS }));
+    expect(other.status.message).toBe(
+      `configmaps "other-settings" is forbidden: User "${BOT_USER}" cannot get resource "configmaps" in API group "" in the namespace "${NS}"`,
     );
-    expect(denied).toEqual([]);
+    expect((await refusal(core.listNamespacedConfigMap({ namespace: NS }))).code).toBe(403);
+    const create = core.createNamespacedConfigMap({
+      namespace: NS,
+      body: { metadata: { name: 'sneaky' }, data: { a: 'b' } },
+    });
+    expect((await refusal(create)).code).toBe(403);
+    expect(kube.get('ConfigMap', NS, 'sneaky')).toBeUndefined();
+    // Nothing outside the Role's namespace; no ReplicaSet writes.
+    expect((await refusal(apps.listNamespacedDeployment({ namespace: 'kube-system' }))).code).toBe(403);
+    const [rs] = kube.list('ReplicaSet', NS);
+    const scale = apps.deleteNamespacedReplicaSet({ name: rs!.metadata.name!, namespace: NS });
+    expect((await refusal(scale)).code).toBe(403);
+    // What the Role grants still works with the same token.
+    expect(
+      (await core.readNamespacedConfigMap({ name: FLAGS_CONFIGMAP_NAME, namespace: NS })).data,
+    ).toBeDefined();
+  });
+
+  it("real kubectl with the bot's kubeconfig: lists what the Role grants, is Forbidden the rest", async () => {
+    const kubectl = kubectlFor(kube.writeKubeconfig(join(dir, 'kubectl-kubeconfig')));
+    const listed = await kubectl.ok('get', 'deployments');
+    expect(listed).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\n/);
+    expect(listed).toContain('messaging-core');
+    const removal = await kubectl('delete', 'deployment', 'messaging-core');
+    expect(removal.code).not.toBe(0);
+    expect(removal.stderr).toContain(
+      `Error from server (Forbidden): deployments.apps "messaging-core" is forbidden: User "${BOT_USER}" cannot delete resource "deployments" in API group "apps" in the namespace "${NS}"`,
+    );
+    expect(kube.get('Deployment', NS, 'messaging-core')).toBeDefined();
+    const maps = await kubectl('get', 'configmaps');
+    expect(maps.code).not.toBe(0);
+    expect(maps.stderr).toContain('cannot list resource "configmaps" in API group ""');
   });
 
   it('grants nothing the bot does not use: every verb on every resource (and name) of every rule was called', () => {

@@ -192,7 +192,7 @@ describe('the bot in Socket Mode', () => {
       api_app_id: 'A0LOCAL',
       is_enterprise_install: 'false',
       response_url: emu.createResponseUrl({ channel: CHANNEL }),
-      trigger_id: '1234.5678.abcdef',
+      trigger_id: `1234.5678.${randomBytes(8).toString('hex')}`, // unique, as Slack's are: a repeated one is a replay
     });
 
   it('connects with the app token once, and is ready', async () => {
@@ -245,7 +245,7 @@ describe('the bot in Socket Mode', () => {
       api_app_id: 'A0LOCAL',
       token: 'local-verification-token',
       container: { type: 'message', channel_id: CHANNEL, is_ephemeral: true },
-      trigger_id: '1234.5678.abcdef',
+      trigger_id: `1234.5678.${randomBytes(8).toString('hex')}`, // unique, as Slack's are: a repeated one is a replay
       team: { id: 'T0LOCAL', domain: 'local' },
       channel: { id: CHANNEL, name: 'incidents' },
       response_url: responseUrl,

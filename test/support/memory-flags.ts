@@ -16,7 +16,8 @@ export class MemoryFlagStore implements FlagStore {
   async load() {
     return this.state;
   }
-  async commit(state: FlagState, entries: readonly AuditEntry[]) {
+  async commit(state: FlagState, entries: readonly AuditEntry[], applyExternally?: () => Promise<void>) {
+    await applyExternally?.();
     this.entries.push(...entries);
     this.state = state;
   }

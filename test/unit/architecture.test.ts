@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -51,5 +52,106 @@ describe('the hexagon', () => {
         expect(specifier, `${file} imports ${specifier}`).not.toMatch(/^@slack\/|^@kubernetes\//);
       }
     }
+  });
+});
+
+/** Relative imports (type-only ones too) resolved to repository paths, `.js` specifiers to `.ts` files. */
+function localImports(file: string): string[] {
+  return importsOf(file)
+    .filter((specifier) => specifier.startsWith('.'))
+    .map((specifier) => join(file, '..', specifier).replace(/\.js$/, '.ts'));
+}
+
+/** Strongly connected components of more than one file (Tarjan), each sorted. */
+function importLoops(files: string[]): string[][] {
+  const graph = new Map(
+    files.map((file) => [file, localImports(file).filter((target) => files.includes(target))]),
+  );
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const loops: string[][] = [];
+  let counter = 0;
+  const visit = (file: string) => {
+    index.set(file, counter);
+    low.set(file, counter++);
+    stack.push(file);
+    onStack.add(file);
+    for (const target of graph.get(file) ?? []) {
+      if (!index.has(target)) {
+        visit(target);
+        low.set(file, Math.min(low.get(file)!, low.get(target)!));
+      } else if (onStack.has(target)) {
+        low.set(file, Math.min(low.get(file)!, index.get(target)!));
+      }
+    }
+    if (low.get(file) === index.get(file)) {
+      const component: string[] = [];
+      let member: string;
+      do {
+        member = stack.pop()!;
+        onStack.delete(member);
+        component.push(member);
+      } while (member !== file);
+      if (component.length > 1) loops.push(component.sort());
+    }
+  };
+  for (const file of files) if (!index.has(file)) visit(file);
+  return loops;
+}
+
+describe('the import graph', () => {
+  const files = [...sourceFiles('src'), ...sourceFiles('commands')].map((file) => relative('.', file));
+
+  it('finds a loop where there is one (the check can fail)', () => {
+    const fixture = mkdtempSync(join(tmpdir(), 'loops-'));
+    writeFileSync(join(fixture, 'a.ts'), "import { b } from './b.js';\nexport const a = b;\n");
+    writeFileSync(
+      join(fixture, 'b.ts'),
+      "import type { A } from './a.js';\nexport const b = 1 as unknown as A;\n",
+    );
+    writeFileSync(join(fixture, 'c.ts'), "import { a } from './a.js';\nexport const c = a;\n");
+    expect(importLoops(sourceFiles(fixture))).toEqual([[join(fixture, 'a.ts'), join(fixture, 'b.ts')]]);
+  });
+
+  it('has no import loops over src/ and commands/ (type-only imports included)', () => {
+    expect(importLoops(files)).toEqual([]);
+  });
+});
+
+/**
+ * The permission / error / metrics guard of Slack interactions lives in the router alone: a
+ * second copy is how button permissions drifted from the commands they stand for.
+ */
+describe('the interaction guard', () => {
+  const ROUTER = 'src/interactions/router.ts';
+  const files = [...sourceFiles('src'), ...sourceFiles('commands')].map((file) => relative('.', file));
+  /** Domain rules that consult access themselves: the approval quorum (the requester never counts). */
+  const DOMAIN_ACCESS_RULES = new Set(['src/services/phase-service.ts']);
+  /** Where Slack requests are handled: each of these calls belongs to the router alone. */
+  const SLACK_LAYERS = /^(src\/adapters\/slack|src\/interactions|src\/commanding|commands)\//;
+  const GUARD_CALLS: [string, RegExp, (file: string) => boolean][] = [
+    [
+      'the permission check',
+      /access\.check\(/,
+      (file) => !DOMAIN_ACCESS_RULES.has(file) && file !== 'src/services/access.ts',
+    ],
+    [
+      'the error-reference policy',
+      /randomUUID\(\)\.slice\(0, 8\)|went wrong on my side|did not work \(reference/,
+      (file) => SLACK_LAYERS.test(file),
+    ],
+    ['the interaction metrics', /metrics\.commands\.inc\(|commandDuration\.observe\(/, () => true],
+  ];
+
+  it.each(GUARD_CALLS)('%s appears only in the router', (_what, pattern, inScope) => {
+    const found = files.filter((file) => inScope(file) && pattern.test(readFileSync(file, 'utf8')));
+    expect(found).toEqual([ROUTER]);
+  });
+
+  it('has no way around it: nothing outside the router runs a subcommand from command text', () => {
+    const found = files.filter((file) => /\banswerAs\b|resolveCommand\(/.test(readFileSync(file, 'utf8')));
+    expect(found.filter((file) => file !== ROUTER && file !== 'src/commanding/dispatch.ts')).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import type { AlertNotification } from '../../core/alerts/types.js';
 import { BodyError, bearerMatches, type Route, readJsonBody, sendJson } from '../http/server.js';
+import { describeStorageFailure, isStorageFailure } from '../storage/storage-error.js';
 import { parseWebhookPayload } from './webhook-schema.js';
 
 export interface WebhookRouteOptions {
@@ -14,7 +15,8 @@ export interface WebhookRouteOptions {
 
 /**
  * `POST /alertmanager`: bearer token, payload version 4, recorded before the 200. A 4xx is final for
- * Alertmanager (nothing recorded); an error while recording becomes a 500, which it retries.
+ * Alertmanager (nothing recorded); a state directory that cannot be written gives a 503 with the
+ * cause, any other error while recording a 500: Alertmanager retries both.
  */
 export function alertmanagerWebhookRoute(options: WebhookRouteOptions): Route {
   return {
@@ -49,7 +51,18 @@ export function alertmanagerWebhookRoute(options: WebhookRouteOptions): Route {
         sendJson(res, 400, { error: parsed.error, path: parsed.path });
         return;
       }
-      const record = await options.ingest(parsed.notification);
+      let record: { id: string };
+      try {
+        record = await options.ingest(parsed.notification);
+      } catch (error) {
+        if (!isStorageFailure(error)) throw error;
+        // Degraded, not dead: a 503 makes Alertmanager send the notification again.
+        ctx.log.error({ err: error }, 'alertmanager webhook: could not record the notification');
+        sendJson(res, 503, {
+          error: `could not record the notification: ${describeStorageFailure(error)}; Alertmanager will send it again`,
+        });
+        return;
+      }
       sendJson(res, 200, { ok: true, group: record.id });
     },
   };

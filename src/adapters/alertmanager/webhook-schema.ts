@@ -27,7 +27,11 @@ export const webhookPayloadSchema = z.object({
   commonLabels: labels.default({}),
   commonAnnotations: labels.default({}),
   externalURL: z.string().default(''),
-  alerts: z.array(alert),
+  // An empty notification carries nothing to record; taking it as "all resolved" would post a false
+  // resolution, so it is refused (400) with the reason.
+  alerts: z
+    .array(alert)
+    .min(1, 'expected at least one alert (an empty "alerts" list carries nothing to record)'),
 });
 
 export type ParsedPayload =

@@ -6,24 +6,26 @@ import type { FlagState } from '../../core/flags/state.js';
 import type { FlagService } from '../../services/flag-service.js';
 import { BodyError, bearerMatches, type Route, type RouteHandler, readJsonBody, sendJson } from './server.js';
 
+/**
+ * A reason: the type message is for a wrong type only (a schema-wide `error` would also replace the
+ * length messages, and a 501-character reason would be told it is "not a string").
+ */
+const reasonSchema = z
+  .string({
+    error: (issue) => (issue.code === 'invalid_type' ? 'expected "reason": a string saying why' : undefined),
+  })
+  .trim()
+  .min(1, 'say why in "reason"')
+  .max(500, 'at most 500 characters: shorten the reason');
+
 const putBody = z.object({
   enabled: z.boolean({ error: 'expected "enabled": true or false' }),
-  reason: z
-    .string({ error: 'expected "reason": a string saying why' })
-    .trim()
-    .min(1, 'say why in "reason"')
-    .max(500),
+  reason: reasonSchema,
   /** Turning off a safety flag needs an explicit yes, as in Slack. */
   confirm: z.boolean().optional(),
 });
 
-const disableAllBody = z.object({
-  reason: z
-    .string({ error: 'expected "reason": a string saying why' })
-    .trim()
-    .min(1, 'say why in "reason"')
-    .max(500),
-});
+const disableAllBody = z.object({ reason: reasonSchema });
 
 /** The seed's flag API, served live from the same state as Slack: `/api/v1/features…`. */
 export function featureApiRoutes(flags: FlagService, apiToken: string | undefined): Route[] {
@@ -77,7 +79,8 @@ export function featureApiRoutes(flags: FlagService, apiToken: string | undefine
       try {
         await handler(req, res, ctx);
       } catch (error) {
-        // A refusal from where the flags take effect (the cluster): nothing changed, say why.
+        // A refusal from where the flags take effect (the cluster), or a state directory that cannot
+        // be written (StorageError, a UserError): nothing changed, say why.
         if (error instanceof UserError) {
           return sendJson(res, 503, { error: error.message, ...(error.hint ? { hint: error.hint } : {}) });
         }

@@ -10,6 +10,7 @@ import { AlertmanagerSilences } from '../alertmanager/silences-client.js';
 import { alertmanagerWebhookRoute } from '../alertmanager/webhook-route.js';
 import type { Route } from '../http/server.js';
 import type { Metrics } from '../metrics.js';
+import type { Quarantine } from '../storage/quarantine.js';
 import { registerAlertActions, rollbackAvailable } from './alert-actions.js';
 import { alertJobExecutor } from './alert-jobs.js';
 import { SlackAlertNotifier, type SlackJob } from './alert-notifier.js';
@@ -39,6 +40,8 @@ export async function startAlerting(deps: {
   slack: SlackAppDeps;
   metrics: Metrics;
   log: Logger;
+  /** Where damaged group files and journal lines go (issue 9). */
+  quarantine?: Quarantine;
 }): Promise<Alerting> {
   const { config, metrics } = deps;
   const { env, file } = config;
@@ -50,11 +53,11 @@ export async function startAlerting(deps: {
     logger: toBoltLogger(log),
   });
   const chat = new SlackWebChat(client, metrics, log);
-  const store = new FileGroupStore(join(env.STATE_DIR, 'alerts', 'groups'));
+  const store = new FileGroupStore(join(env.STATE_DIR, 'alerts', 'groups'), deps.quarantine);
   await store.load();
   const rollback = rollbackAvailable(deps.slack);
   const outbox: Outbox<SlackJob> = new Outbox<SlackJob>({
-    journal: new OutboxJournal(join(env.STATE_DIR, 'alerts', 'outbox.jsonl')),
+    journal: new OutboxJournal(join(env.STATE_DIR, 'alerts', 'outbox.jsonl'), deps.quarantine),
     execute: alertJobExecutor({
       chat,
       store,

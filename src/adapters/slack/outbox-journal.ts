@@ -1,6 +1,9 @@
 import { Mutex } from 'async-mutex';
-import { writeFileAtomic } from '../storage/atomic-file.js';
+import { z } from 'zod';
+import { removeStaleTemps, writeFileAtomic } from '../storage/atomic-file.js';
 import { JsonLinesLog } from '../storage/json-lines-log.js';
+import type { Quarantine } from '../storage/quarantine.js';
+import { firstIssue } from '../storage/state-schemas.js';
 
 /** One queued Slack job. `key` orders jobs (one alert group); `fence` is an escalation's fencing key. */
 export interface OutboxJob<P> {
@@ -16,6 +19,21 @@ export interface OutboxJob<P> {
 
 type Entry<P> = { op: 'enqueue'; job: OutboxJob<P> } | { op: 'done'; id: string; dropped?: string };
 
+const entrySchema = z.discriminatedUnion('op', [
+  z.object({
+    op: z.literal('enqueue'),
+    job: z.looseObject({
+      id: z.string().min(1),
+      key: z.string(),
+      priority: z.number(),
+      coalesce: z.string().optional(),
+      fence: z.string().optional(),
+      payload: z.looseObject({}),
+    }),
+  }),
+  z.object({ op: z.literal('done'), id: z.string().min(1), dropped: z.string().optional() }),
+]);
+
 /**
  * The outbox's durable record: an append-only JSON-lines journal of enqueued and done jobs. Appends
  * that arrive while one is being written are written together (one fsync for the lot). Compaction
@@ -28,15 +46,33 @@ export class OutboxJournal<P> {
   private flushing = false;
   private lines = 0;
 
-  constructor(private readonly path: string) {
-    this.log = new JsonLinesLog(path);
+  constructor(
+    private readonly path: string,
+    /** Where the journal is kept as it was when it holds damaged lines (they are then dropped). */
+    private readonly quarantine?: Quarantine,
+  ) {
+    this.log = new JsonLinesLog(path, (value) => {
+      const parsed = entrySchema.safeParse(value);
+      return parsed.success
+        ? { ok: true, record: parsed.data as Entry<P> }
+        : { ok: false, reason: `not a journal entry (${firstIssue(parsed.error)})` };
+    });
   }
 
   /** Pending jobs in enqueue order, and the fencing keys of every job the journal still holds. */
   async replay(): Promise<{ pending: OutboxJob<P>[]; fences: string[] }> {
     const pending = new Map<string, OutboxJob<P>>();
     const fences = new Set<string>();
-    for (const entry of await this.log.readAll()) {
+    await removeStaleTemps(this.path);
+    const { records, damaged } = await this.log.read();
+    if (damaged.length > 0) {
+      const first = damaged[0]!;
+      const reason = `${damaged.length} damaged line(s), first line ${first.line}: ${first.reason}`;
+      const outcome = `kept the ${records.length} valid entries; a Slack post whose line was damaged may be missing`;
+      if (!this.quarantine) throw new Error(`outbox journal ${this.path}: ${reason}`);
+      await this.quarantine.copyFile(this.path, reason, outcome);
+    }
+    for (const entry of records) {
       if (entry.op === 'enqueue') {
         if (entry.job.fence) fences.add(entry.job.fence);
         if (!pending.has(entry.job.id)) pending.set(entry.job.id, entry.job);

@@ -56,10 +56,11 @@ export class SignedRequestReceiver implements Receiver {
       return;
     }
     const rawBody = buffered.rawBody.toString('utf8');
+    const signature = header(req, 'x-slack-signature');
     const check = verifySlackSignature({
       signingSecret: this.options.signingSecret,
       timestampHeader: header(req, 'x-slack-request-timestamp'),
-      signatureHeader: header(req, 'x-slack-signature'),
+      signatureHeader: signature,
       rawBody,
       nowSeconds: this.options.nowSeconds?.() ?? Math.floor(Date.now() / 1000),
     });
@@ -89,7 +90,8 @@ export class SignedRequestReceiver implements Receiver {
       ack: ack.bind(),
       retryNum: http.extractRetryNumFromHTTPRequest(req),
       retryReason: http.extractRetryReasonFromHTTPRequest(req),
-      customProperties: { correlationId },
+      // The signature identifies this exact request: the router's replay check keys on it.
+      customProperties: { correlationId, requestSignature: signature },
     };
     try {
       await this.app?.processEvent(event);

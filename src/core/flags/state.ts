@@ -82,3 +82,114 @@ export function reconcileWithCatalog(catalog: FlagCatalog, state: FlagState): Fl
   for (const flag of catalog.flags) values[flag.key] = state.values[flag.key] ?? flag.defaultEnabled;
   return { ...state, values };
 }
+
+/** The saved state file as read at start; `trusted` when its checksum proved it is what was written. */
+export interface Checkpoint {
+  state: FlagState;
+  trusted: boolean;
+}
+
+export interface FlagRecovery {
+  state: FlagState;
+  /** Entries to append so that the audit explains every value kept from the checkpoint. */
+  recovered: AuditEntry[];
+  /** Flags changed by entries newer than the checkpoint: they may not have reached the cluster. */
+  unsynced: string[];
+  /** Why the checkpoint was not used (the audit log was, alone). */
+  checkpointRejected?: string;
+  /** Entries the checkpoint had seen but the audit log no longer holds (lost from its end or middle). */
+  lost?: { after: number; upTo: number };
+  /** Whether the checkpoint on disk must be rewritten. */
+  rewrite: boolean;
+}
+
+export const RECOVERY_ACTOR: Actor = { id: 'switchyard', name: 'state recovery' };
+
+/**
+ * Start-up recovery of the flags. The audit log is the write-ahead log and the truth; the checkpoint
+ * (`flags.json`) only saves replaying it, and is used only where the audit agrees with it. Entries newer
+ * than the checkpoint are replayed (a crash before the state write). A checkpoint proven intact
+ * (`trusted`) that holds values the audit no longer explains (lines lost) keeps them, and `recovered`
+ * holds the entries that record them, so no value is ever served that no audit entry explains.
+ * `entries` must be valid and in increasing `seq` order.
+ */
+export function recoverFlagState(
+  catalog: FlagCatalog,
+  checkpoint: Checkpoint | undefined,
+  entries: readonly AuditEntry[],
+  at: string,
+): FlagRecovery {
+  const auditLast = entries.at(-1)?.seq ?? 0;
+  const fromAudit = reconcileWithCatalog(catalog, replayAudit(initialFlagState(catalog), entries));
+  if (!checkpoint) return { state: fromAudit, recovered: [], unsynced: [], rewrite: true };
+  const saved = reconcileWithCatalog(catalog, checkpoint.state);
+  if (saved.seq < auditLast) {
+    const prefix = entries.filter((entry) => entry.seq <= saved.seq);
+    const expected = reconcileWithCatalog(catalog, replayAudit(initialFlagState(catalog), prefix));
+    const newer = entries.filter((entry) => entry.seq > saved.seq);
+    const unsynced = [...new Set(newer.map((entry) => entry.flag))];
+    if (sameValues(expected.values, saved.values)) {
+      return { state: replayAudit(saved, newer), recovered: [], unsynced, rewrite: true };
+    }
+    return {
+      state: fromAudit,
+      recovered: [],
+      unsynced,
+      rewrite: true,
+      checkpointRejected: `its values at #${saved.seq} disagree with the audit log`,
+    };
+  }
+  const lost = saved.seq > auditLast ? { after: auditLast, upTo: saved.seq } : undefined;
+  if (sameValues(fromAudit.values, saved.values)) {
+    return {
+      state: { ...saved, seq: Math.max(saved.seq, auditLast) },
+      recovered: [],
+      unsynced: [],
+      rewrite: !checkpoint.trusted,
+      lost,
+    };
+  }
+  if (!checkpoint.trusted) {
+    return {
+      state: fromAudit,
+      recovered: [],
+      unsynced: [],
+      rewrite: true,
+      lost,
+      checkpointRejected: `it holds values at #${saved.seq} that the audit log does not explain, and has no valid checksum`,
+    };
+  }
+  const recovered: AuditEntry[] = [];
+  for (const flag of catalog.flags) {
+    const kept = saved.values[flag.key]!;
+    const audited = fromAudit.values[flag.key]!;
+    if (kept === audited) continue;
+    const last = saved.lastChange[flag.key];
+    recovered.push({
+      seq: saved.seq + recovered.length + 1,
+      at,
+      actor: RECOVERY_ACTOR,
+      via: 'system',
+      action: kept ? 'enable' : 'disable',
+      flag: flag.key,
+      before: audited,
+      after: kept,
+      reason: `audit entries lost; value kept from flags.json${
+        last ? ` (last changed by ${last.by.name ?? last.by.id} via ${last.via} at ${last.at})` : ''
+      }`,
+    });
+  }
+  return {
+    state: { ...saved, seq: saved.seq + recovered.length },
+    recovered,
+    unsynced: [],
+    rewrite: true,
+    lost,
+  };
+}
+
+function sameValues(a: FlagValues, b: FlagValues): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const key of keys) if (a[key] !== b[key]) return false;
+  return true;
+}

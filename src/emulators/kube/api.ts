@@ -1,3 +1,4 @@
+import { applyDefaults } from './defaults.js';
 import { isRecord } from './json.js';
 import type { PodLogs } from './logs.js';
 import { applyPatch } from './patch.js';
@@ -5,7 +6,7 @@ import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } 
 import { apiError, badRequest, KubeApiError, notFound } from './status.js';
 import type { ObjectStore, UpdateMode } from './store.js';
 import { apiVersionOf, type KubeObject, type Pod, type ResourceType } from './types.js';
-import { defaultDeployment, validate } from './validate.js';
+import { validate } from './validate.js';
 
 export interface ResourceRequest {
   method: string;
@@ -101,7 +102,7 @@ export class ResourceApi {
       throw badRequest('resourceVersion should not be set on objects to be created');
     object.metadata.namespace = namespace;
     if (type.hasStatus) delete object.status;
-    if (type.kind === 'Deployment') defaultDeployment(object);
+    applyDefaults(type.kind, object);
     validate(type, object);
     return this.store.create(object);
   }
@@ -138,7 +139,7 @@ export class ResourceApi {
   }
 
   private write(type: ResourceType, object: KubeObject, stored: KubeObject, mode: UpdateMode): KubeObject {
-    if (type.kind === 'Deployment' && mode === 'spec') defaultDeployment(object);
+    if (mode === 'spec') applyDefaults(type.kind, object);
     validate(type, object, stored);
     return this.store.update(object, mode);
   }

@@ -1,4 +1,5 @@
 import type { Logger } from '../../logger.js';
+import { applyDefaults } from './defaults.js';
 import { clone, deepEqual } from './json.js';
 import { isPodReady, type Kubelet, NODE_NAME } from './kubelet.js';
 import {
@@ -337,6 +338,7 @@ export class Controllers {
       },
       spec: { restartPolicy: 'Always', ...clone(template.spec), nodeName: NODE_NAME },
     };
+    applyDefaults('Pod', pod);
     pod.status = this.kubelet.pendingStatus(pod, now);
     this.store.create(pod);
   }

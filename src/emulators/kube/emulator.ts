@@ -1,18 +1,28 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createLogger, type Logger } from '../../logger.js';
 import { pathNotFound, ResourceApi } from './api.js';
 import { Controllers } from './controller.js';
+import { applyDefaults } from './defaults.js';
 import { discovery } from './discovery.js';
 import { Faults } from './faults.js';
 import { readBody, sendJson, sendText } from './http.js';
 import { kubeconfigYaml, writeKubeconfigFile } from './kubeconfig.js';
 import { Kubelet } from './kubelet.js';
 import { PodLogs } from './logs.js';
+import { authorize, type RbacPolicy } from './rbac.js';
 import { parsePath, rbacResource, verbOf } from './routes.js';
 import { KubeApiError } from './status.js';
 import { ObjectStore } from './store.js';
+import { toTable, wantsTable } from './table.js';
+import { type ServingCertificate, selfSignedCertificate } from './tls.js';
 import {
   type Deployment,
   type Kind,
@@ -21,7 +31,7 @@ import {
   REVISION_ANNOTATION,
   resourceTypeOfKind,
 } from './types.js';
-import { defaultDeployment, validate } from './validate.js';
+import { validate } from './validate.js';
 import { serveWatch } from './watch.js';
 
 export const DEFAULT_NAMESPACE = 'messaging-system';
@@ -39,6 +49,18 @@ export interface KubeEmulatorOptions {
   token?: string;
   /** The user named in Forbidden messages. */
   user?: string;
+  /**
+   * Serve HTTPS with a self-signed certificate made at start (the kubeconfig carries it as the CA), as
+   * a real API server does; kubectl sends its bearer token only over TLS. Default true; false serves
+   * plain HTTP (the kubeconfig then skips TLS verification).
+   */
+  tls?: boolean;
+  /**
+   * Enforce this Role (see `rbacFromManifest`) on every request with the token, as the API server's
+   * RBAC authorizer does: anything it does not grant is answered 403 Forbidden with a Status body.
+   * Without it, the token may do anything (a cluster admin).
+   */
+  rbac?: RbacPolicy;
 }
 
 /** One API request, as the emulator saw it: enough to check which calls (and RBAC verbs) a client made. */
@@ -60,10 +82,11 @@ export interface RequestRecord {
 }
 
 /**
- * A Kubernetes API server over plain HTTP on loopback, for `@kubernetes/client-node` through a
- * kubeconfig: Deployments, ReplicaSets, Pods (and logs), ConfigMaps and Leases, with resourceVersion
- * conflicts, JSON / merge / strategic merge patches, label selectors, watches, and a Deployment
- * controller that rolls out revisions like the real one.
+ * A Kubernetes API server over HTTPS (a self-signed certificate) on loopback, for
+ * `@kubernetes/client-node` and real kubectl through a kubeconfig: Deployments, ReplicaSets, Pods
+ * (and logs), ConfigMaps and Leases, with resourceVersion conflicts, JSON / merge / strategic merge
+ * patches, label selectors, watches, the API server's defaulting, Table output for `kubectl get`,
+ * optional RBAC from a Role, and a Deployment controller that rolls out revisions like the real one.
  */
 export class KubeEmulator {
   /** Delay added before every request is handled. */
@@ -82,13 +105,18 @@ export class KubeEmulator {
   private readonly watches = new Set<() => void>();
   private server?: Server;
   private baseUrl?: string;
+  private readonly tls: boolean;
+  private readonly rbac?: RbacPolicy;
+  private certificate?: ServingCertificate;
   private tick?: NodeJS.Timeout;
   private passScheduled = false;
 
   constructor(options: KubeEmulatorOptions = {}) {
     this.logger = options.logger ?? createLogger('warn');
     this.token = options.token ?? DEFAULT_TOKEN;
-    this.user = options.user ?? DEFAULT_USER;
+    this.user = options.user ?? options.rbac?.user ?? DEFAULT_USER;
+    this.rbac = options.rbac;
+    this.tls = options.tls ?? true;
     const kubelet = new Kubelet(this.store, options.podReadyAfterMs ?? 300);
     this.controllers = new Controllers(this.store, kubelet, this.logger);
     this.api = new ResourceApi(this.store, this.logs);
@@ -100,19 +128,24 @@ export class KubeEmulator {
   /** Listens on loopback (a free port by default); resolves to the base URL. */
   async start(port = 0, host = '127.0.0.1'): Promise<string> {
     if (this.server) throw new Error('kube emulator already started');
-    const server = createServer((req, res) => {
+    const listener = (req: IncomingMessage, res: ServerResponse) => {
       this.handle(req, res).catch((error: unknown) => {
         this.logger.error({ err: error }, 'kube emulator: request failed');
         if (!res.headersSent) res.writeHead(500).end();
       });
-    });
+    };
+    if (this.tls) this.certificate ??= selfSignedCertificate(host);
+    const server: Server = this.certificate
+      ? createHttpsServer({ key: this.certificate.keyPem, cert: this.certificate.certPem }, listener)
+      : createHttpServer(listener);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => resolve());
     });
     this.server = server;
     const { port: bound } = server.address() as AddressInfo;
-    this.baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
+    const scheme = this.certificate ? 'https' : 'http';
+    this.baseUrl = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${bound}`;
     this.tick ??= setInterval(() => this.runPass(), TICK_MS).unref();
     return this.baseUrl;
   }
@@ -133,8 +166,18 @@ export class KubeEmulator {
     return this.baseUrl;
   }
 
+  /** PEM of the CA a client must trust (the self-signed serving certificate); undefined over HTTP. */
+  get caPem(): string | undefined {
+    return this.certificate?.certPem;
+  }
+
   kubeConfigYaml(namespace = DEFAULT_NAMESPACE): string {
-    return kubeconfigYaml({ server: this.url, token: this.token, namespace });
+    return kubeconfigYaml({
+      server: this.url,
+      token: this.token,
+      namespace,
+      ...(this.certificate ? { caPem: this.certificate.certPem } : {}),
+    });
   }
 
   /** Writes a kubeconfig for this emulator (for `KubeConfig.loadFromFile`); returns the path. */
@@ -182,7 +225,7 @@ export class KubeEmulator {
     const copy = structuredClone(object) as KubeObject;
     copy.metadata.namespace ??= DEFAULT_NAMESPACE;
     delete copy.metadata.resourceVersion;
-    if (type.kind === 'Deployment') defaultDeployment(copy);
+    applyDefaults(type.kind, copy);
     const stored = copy.metadata.name
       ? this.store.get(type.kind, copy.metadata.namespace, copy.metadata.name)
       : undefined;
@@ -304,6 +347,7 @@ export class KubeEmulator {
       if (target.type === 'unknown') throw pathNotFound();
       if (target.type === 'discovery')
         return sendJson(res, 200, discovery(target.path, req.headers.host ?? ''));
+      if (this.rbac) authorize(this.rbac, verb, target, record.resource!);
       this.faults.check(verb, target, record.resource!, this.user);
       const query = url.searchParams;
       if (verb === 'watch') {
@@ -326,7 +370,10 @@ export class KubeEmulator {
         contentType: req.headers['content-type'] ?? 'application/json',
       });
       if ('text' in reply) sendText(res, reply.status, reply.text);
-      else sendJson(res, reply.status, reply.json);
+      else if (method === 'GET' && !target.subresource && wantsTable(req.headers.accept)) {
+        const table = toTable(target.resource.kind, reply.json as KubeObject, query.get('includeObject'));
+        sendJson(res, reply.status, table);
+      } else sendJson(res, reply.status, reply.json);
     } catch (error) {
       const failure =
         error instanceof KubeApiError

@@ -116,3 +116,25 @@ export function matchesFields(object: KubeObject, requirements: FieldRequirement
     return (actual === value) === equal;
   });
 }
+
+/** `metav1.FormatLabelSelector`: `a=b,c in (x,y),!d`, sorted by key; `<none>` when empty. */
+export function labelSelectorText(selector: LabelSelector | undefined): string {
+  const requirements = requirementsOf(selector).sort((a, b) => a.key.localeCompare(b.key));
+  if (requirements.length === 0) return '<none>';
+  return requirements
+    .map(({ key, operator, values }) => {
+      switch (operator) {
+        case '=':
+        case '!=':
+          return `${key}${operator}${values[0] ?? ''}`;
+        case 'in':
+        case 'notin':
+          return `${key} ${operator} (${[...values].sort().join(',')})`;
+        case 'exists':
+          return key;
+        default:
+          return `!${key}`;
+      }
+    })
+    .join(',');
+}

@@ -101,21 +101,3 @@ function validateContainers(podSpec: unknown, path: string, causes: Cause[]): vo
     }
   });
 }
-
-/** The defaults the API server fills into a Deployment (apps/v1 `SetDefaults_Deployment`). */
-export function defaultDeployment(object: KubeObject): void {
-  if (!isRecord(object.spec)) return;
-  const spec = object.spec;
-  spec.replicas ??= 1;
-  spec.revisionHistoryLimit ??= 10;
-  spec.progressDeadlineSeconds ??= 600;
-  if (!isRecord(spec.strategy)) spec.strategy = { type: 'RollingUpdate' };
-  const strategy = spec.strategy as Record<string, unknown>;
-  strategy.type ??= 'RollingUpdate';
-  if (strategy.type === 'RollingUpdate') {
-    const rolling = isRecord(strategy.rollingUpdate) ? strategy.rollingUpdate : {};
-    rolling.maxUnavailable ??= '25%';
-    rolling.maxSurge ??= '25%';
-    strategy.rollingUpdate = rolling;
-  }
-}

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { flagsCommand } from '../../../commands/flags.js';
-import { dispatch } from '../../../src/commanding/dispatch.js';
 import type { CommandContext } from '../../../src/commanding/spec.js';
 import { parseCommandLine, tokenize } from '../../../src/commanding/tokenize.js';
+import { dispatch } from '../../../src/interactions/router.js';
 import { createLogger } from '../../../src/logger.js';
 import { memoryServices } from '../../support/memory-flags.js';
 

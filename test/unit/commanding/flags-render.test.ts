@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { flagsCommand } from '../../../commands/flags.js';
 import { renderConfirmation, renderMessage } from '../../../src/adapters/slack/render.js';
-import { dispatch } from '../../../src/commanding/dispatch.js';
 import type { Reply } from '../../../src/commanding/reply.js';
 import type { CommandContext } from '../../../src/commanding/spec.js';
 import { blockKitViolations } from '../../../src/emulators/slack/block-kit-limits.js';
+import { dispatch } from '../../../src/interactions/router.js';
 import { createLogger } from '../../../src/logger.js';
 import { expectGolden } from '../../support/golden.js';
 import { memoryServices } from '../../support/memory-flags.js';

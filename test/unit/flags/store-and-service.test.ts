@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileFlagStore } from '../../../src/adapters/storage/file-flag-store.js';
@@ -41,9 +41,20 @@ describe('FileFlagStore', () => {
 
   it('fills flags added to the catalog with their defaults', async () => {
     const dir = tempDir();
+    const entry: AuditEntry = {
+      seq: 1,
+      at: new Date().toISOString(),
+      actor: { id: 'U0X' },
+      via: 'slack',
+      action: 'enable',
+      flag: 'retry_logic',
+      before: false,
+      after: true,
+    };
+    writeFileSync(join(dir, 'audit.jsonl'), `${JSON.stringify(entry)}\n`);
     writeFileSync(
       join(dir, 'flags.json'),
-      JSON.stringify({ values: { retry_logic: true, removed_flag: true }, lastChange: {}, seq: 0 }),
+      JSON.stringify({ values: { retry_logic: true, removed_flag: true }, lastChange: {}, seq: 1 }),
     );
     const state = await new FileFlagStore(dir, catalog).load();
     expect(state.values.retry_logic).toBe(true);
@@ -86,5 +97,32 @@ describe('FlagService', () => {
     await expect(service.set('retry_logic', true, meta)).rejects.toThrow('cluster said no');
     expect((await new FileFlagStore(dir, catalog).load()).values.retry_logic).toBe(false);
     expect(await service.history(undefined, 10)).toEqual([]);
+  });
+});
+
+describe('FileFlagStore start-up', () => {
+  it('refuses to start only when the audit log exists but cannot be read, naming the file and the fix', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'audit.jsonl'));
+    await expect(new FileFlagStore(dir, catalog).load()).rejects.toThrow(
+      /cannot read the flag audit log .*audit\.jsonl \(.*\): it cannot be rebuilt.*move the file away/,
+    );
+  });
+
+  it('never reuses the numbers of audit entries that were lost from the end of the log', async () => {
+    const dir = tempDir();
+    const service = new FlagService(catalog, new FileFlagStore(dir, catalog));
+    await service.set('retry_logic', true, meta);
+    await service.set('adaptive_timing', true, meta);
+    const lines = readFileSync(join(dir, 'audit.jsonl'), 'utf8').split('\n');
+    writeFileSync(join(dir, 'audit.jsonl'), `${lines[0]}\n`);
+    const again = new FlagService(catalog, new FileFlagStore(dir, catalog));
+    expect((await again.snapshot()).values.adaptive_timing).toBe(true);
+    await again.set('dashboard', false, meta);
+    const seqs = readFileSync(join(dir, 'audit.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line).seq);
+    expect(seqs).toEqual([1, 3, 4]);
   });
 });

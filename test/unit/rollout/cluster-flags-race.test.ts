@@ -22,18 +22,24 @@ function gate() {
   return { opened, open };
 }
 
-/** The flag store in memory; `hold` delays every commit (a slow disk) until the gate opens. */
+/**
+ * The flag store in memory; `hold` delays every commit after the cluster took the change (a slow
+ * state write) until the gate opens.
+ */
 class MemoryFlagStore implements FlagStore {
   state: FlagState = initialFlagState(catalog);
   readonly entries: AuditEntry[] = [];
   hold?: Promise<void>;
   commitsStarted = 0;
+  applied = 0;
 
   async load() {
     return this.state;
   }
-  async commit(state: FlagState, entries: readonly AuditEntry[]) {
+  async commit(state: FlagState, entries: readonly AuditEntry[], applyExternally?: () => Promise<void>) {
     this.commitsStarted++;
+    await applyExternally?.();
+    this.applied++;
     await this.hold;
     this.entries.push(...entries);
     this.state = state;
@@ -112,9 +118,9 @@ describe('the drift check against bot writes in flight', () => {
     const slowDisk = gate();
     store.hold = slowDisk.opened;
 
-    // The bot turns adaptive_timing on: the ConfigMap takes it, the audit commit is slow.
+    // The bot turns adaptive_timing on: audited, the ConfigMap takes it, the state write is slow.
     const on = service.set('adaptive_timing', true, meta);
-    await until(() => store.commitsStarted === 1);
+    await until(() => store.applied === 1);
     expect(cluster.map.data.MESSAGING_ADAPTIVE_TIMING).toBe('true');
     // Someone turns it off again right behind (queued on the flag lock), and someone edits
     // another key by hand.
@@ -145,7 +151,7 @@ describe('the drift check against bot writes in flight', () => {
     const slowDisk = gate();
     store.hold = slowDisk.opened;
     const on = service.set('adaptive_timing', true, meta);
-    await until(() => store.commitsStarted === 1);
+    await until(() => store.applied === 1);
     const readsBefore = cluster.reads;
     const check = sink.check();
     await new Promise((r) => setTimeout(r, 20));

@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { AuditEntry, FlagState } from '../../core/flags/state.js';
+
+/**
+ * What each state file must look like to be used at start. The document schemas check the fields the
+ * bot relies on and let others through, so a newer field never makes a file "damaged".
+ */
+const actor = z.object({ id: z.string().min(1), name: z.string().optional() });
+const via = z.enum(['slack', 'api', 'cluster', 'system']);
+
+export const auditEntrySchema = z.object({
+  seq: z.number().int().positive(),
+  at: z.string().min(1),
+  actor,
+  via,
+  action: z.enum(['enable', 'disable', 'disable-all', 'drift', 'phase']),
+  flag: z.string().min(1),
+  before: z.boolean(),
+  after: z.boolean(),
+  reason: z.string().optional(),
+  correlationId: z.string().optional(),
+}) satisfies z.ZodType<AuditEntry>;
+
+export const flagStateFileSchema = z.object({
+  values: z.record(z.string(), z.boolean()),
+  lastChange: z.record(
+    z.string(),
+    z.object({ by: actor, at: z.string(), via, reason: z.string().optional() }),
+  ),
+  seq: z.number().int().nonnegative(),
+  checksum: z.string().optional(),
+});
+
+/** sha256 of the state's content: proves a `flags.json` is exactly what the bot wrote. */
+export function stateChecksum(state: FlagState): string {
+  const body = JSON.stringify({ values: state.values, lastChange: state.lastChange, seq: state.seq });
+  return createHash('sha256').update(body).digest('hex');
+}
+
+const recordOf = (entry: z.ZodType) => z.record(z.string(), entry);
+
+export const pendingActionsSchema = recordOf(
+  z.looseObject({
+    id: z.string(),
+    command: z.string(),
+    subcommand: z.string(),
+    requestedBy: z.string(),
+    requestedAt: z.number(),
+    expiresAt: z.number(),
+  }),
+);
+
+export const phaseRequestsSchema = recordOf(
+  z.looseObject({
+    id: z.string(),
+    from: z.looseObject({ number: z.number(), name: z.string() }),
+    to: z.looseObject({ number: z.number(), name: z.string() }),
+    toEnable: z.array(z.string()),
+    requester: z.string(),
+    required: z.number(),
+    requestedAt: z.string(),
+    expiresAt: z.string(),
+    approvals: z.array(z.string()),
+    status: z.string(),
+    channel: z.string(),
+    ts: z.string(),
+  }),
+);
+
+export const runbookRunsSchema = recordOf(
+  z.looseObject({
+    run: z.looseObject({
+      id: z.string(),
+      runbook: z.string(),
+      startedBy: z.string(),
+      startedAt: z.string(),
+      steps: z.array(z.looseObject({ status: z.string() })),
+    }),
+    channel: z.string(),
+    ts: z.string(),
+    stepTs: z.array(z.string()),
+  }),
+);
+
+/** The first problem zod found, as `path: message`. */
+export function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid';
+  const path = issue.path.map(String).join('.');
+  return path ? `${path}: ${issue.message}` : issue.message;
+}
+
+/** Slack requests already accepted: [key, accepted at (ms)], pruned after the replay window. */
+export const replayRecordsSchema = z.object({ seen: z.array(z.tuple([z.string(), z.number()])) });

@@ -1,0 +1,77 @@
+import type { DocumentStore } from '../ports/document-store.js';
+import { StoreHealth } from '../services/store-health.js';
+
+/** The file's shape: `[key, first seen at (ms)]`, oldest first. A list, so no key becomes a property. */
+export interface ReplayRecords {
+  seen: [string, number][];
+}
+
+/**
+ * A signature is valid for 5 minutes either side of its timestamp, so a request accepted now can
+ * be replayed for up to 10 minutes: keep each record that long.
+ */
+export const REPLAY_KEEP_MS = 10 * 60_000;
+/** Bounds the file under a flood; past this the oldest records go first (and a warning is logged). */
+export const REPLAY_MAX_RECORDS = 20_000;
+
+export type ReplayVerdict = { first: true } | { first: false; key: string };
+
+/**
+ * Remembers every accepted Slack request by its keys (signature, trigger_id, action_ts, event_id),
+ * durably, so the same request sent again — a Slack retry, or a replay by someone who captured
+ * it — is answered without acting again, also after a restart.
+ */
+export class ReplayGuard {
+  private overflowed = 0;
+  private readonly health: StoreHealth<ReplayRecords>;
+
+  constructor(
+    private readonly store: DocumentStore<ReplayRecords>,
+    private readonly now: () => number = Date.now,
+    private readonly maxRecords = REPLAY_MAX_RECORDS,
+  ) {
+    this.health = new StoreHealth('replay records', store);
+  }
+
+  /** For `/readyz`: throws while the records cannot be read or written. */
+  checkReady(): Promise<void> {
+    return this.health.check();
+  }
+
+  /** Records the keys; says whether none of them was seen inside the window. Written before acting. */
+  accept(keys: readonly string[]): Promise<ReplayVerdict> {
+    return this.health.watch(this.record(keys), 'write');
+  }
+
+  private record(keys: readonly string[]): Promise<ReplayVerdict> {
+    return this.store.update<ReplayVerdict>((current) => {
+      const at = this.now();
+      const live = current.seen.filter(([, seenAt]) => at - seenAt < REPLAY_KEEP_MS);
+      const known = new Set(live.map(([key]) => key));
+      const repeated = keys.find((key) => known.has(key));
+      if (repeated !== undefined) return { next: current, result: { first: false, key: repeated } };
+      const seen = [...live, ...keys.map((key): [string, number] => [key, at])];
+      this.overflowed = Math.max(0, seen.length - this.maxRecords);
+      return { next: { seen: seen.slice(this.overflowed) }, result: { first: true } };
+    });
+  }
+
+  /** How many records the last accept dropped inside their window (for a warning). */
+  get dropped(): number {
+    return this.overflowed;
+  }
+}
+
+/** The keys that identify one Slack request, from its signature and its body. */
+export function replayKeys(signature: string | undefined, body: Record<string, unknown>): string[] {
+  const keys: string[] = [];
+  if (signature) keys.push(`signature:${signature}`);
+  if (typeof body.event_id === 'string') keys.push(`event:${body.event_id}`);
+  if (typeof body.trigger_id === 'string') keys.push(`trigger:${body.trigger_id}`);
+  const user = (body.user as { id?: unknown } | undefined)?.id;
+  const actions = Array.isArray(body.actions) ? (body.actions as { action_ts?: unknown }[]) : [];
+  for (const action of actions) {
+    if (typeof action.action_ts === 'string') keys.push(`action:${String(user)}:${action.action_ts}`);
+  }
+  return keys;
+}
