@@ -19,7 +19,8 @@ let state: SandboxState | undefined;
 let me = new URLSearchParams(location.hash.slice(1)).get('as') ?? 'U0LOCAL';
 let view = 'channel';
 let hint: { text: string; error: boolean } = { text: '', error: false };
-let busy = false;
+/** Requests the bot is still handling; typing and clicking stay possible meanwhile, as in Slack. */
+let pending = 0;
 let draft = '';
 let alertChoice = '';
 let customAlert = '';
@@ -37,7 +38,7 @@ const names: Names = {
 };
 
 async function call(path: string, body: unknown): Promise<Exchange> {
-  busy = true;
+  pending++;
   render();
   try {
     const response = await fetch(`/sandbox/api/${path}`, {
@@ -52,7 +53,7 @@ async function call(path: string, body: unknown): Promise<Exchange> {
     hint = { text: `The bot did not answer: ${(error as Error).message}`, error: true };
     return { ok: false, replies: [], posts: [] };
   } finally {
-    busy = false;
+    pending--;
     render();
   }
 }
@@ -366,7 +367,6 @@ function renderComposer(): HTMLElement {
   send.className = 'btn primary';
   send.type = 'submit';
   send.textContent = 'Send';
-  send.disabled = busy;
   form.append(input, datalist, send);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -382,7 +382,7 @@ function renderComposer(): HTMLElement {
   });
   const hintLine = el('div', `hint${hint.error ? ' error' : ''}`);
   hintLine.id = 'hint';
-  hintLine.textContent = busy ? 'The bot is working…' : hint.text;
+  hintLine.textContent = hint.text || (pending > 0 ? 'The bot is working…' : '');
   composer.append(form, hintLine);
   return composer;
 }
