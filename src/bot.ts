@@ -12,9 +12,15 @@ import type { ClusterSources } from './adapters/kubernetes/kube-config.js';
 import { startClusterWiring } from './adapters/kubernetes/wiring.js';
 import { createMetrics, type Metrics, setFlagGauges } from './adapters/metrics.js';
 import { PrometheusClient } from './adapters/prometheus/prometheus-client.js';
-import { type Alerting, startAlerting } from './adapters/slack/alert-wiring.js';
+import {
+  type Alerting,
+  openSlackOutbox,
+  slackClientOptions,
+  startAlerting,
+} from './adapters/slack/alert-wiring.js';
 import { announceFlagChanges } from './adapters/slack/announcer.js';
 import { toBoltLogger } from './adapters/slack/bolt-logger.js';
+import { OutboxChat } from './adapters/slack/outbox-chat.js';
 import { SignedRequestReceiver } from './adapters/slack/receiver.js';
 import { registerSlackHandlers } from './adapters/slack/slack-app.js';
 import { SlackWebChat } from './adapters/slack/web-chat.js';
@@ -112,11 +118,15 @@ export async function startBot(
     token: env.SLACK_BOT_TOKEN,
     ...(receiver ? { receiver } : { socketMode: true, appToken: env.SLACK_APP_TOKEN }),
     logger: toBoltLogger(log),
-    clientOptions: env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {},
+    // The one Slack client: Bolt builds it from these options; the outbox sends through it.
+    clientOptions: slackClientOptions(env.SLACK_API_URL),
     deferInitialization: true,
   });
   await app.init();
-  const chat = new SlackWebChat(app.client, metrics, log);
+  const web = new SlackWebChat(app.client, metrics, log);
+  // Every post goes through the durable outbox, opened before anything can post.
+  const outbound = await openSlackOutbox({ config, web, metrics, log, quarantine });
+  const chat = new OutboxChat(outbound.outbox, () => web.ping());
   flags.onChange((event) => inFlight.track(announceFlagChanges(chat, config.channel, log)(event)));
 
   const access = new AccessControl(
@@ -124,7 +134,7 @@ export async function startBot(
       operators: [...file.access.operators, ...(overrides.extraOperators ?? [])],
       approvers: file.access.approvers,
     },
-    chat,
+    web,
   );
   const confirmationStore = new FileDocumentStore<PendingActions>(
     join(env.STATE_DIR, 'confirmations.json'),
@@ -204,8 +214,10 @@ export async function startBot(
     ...phaseApprovalInteractions(services.phases),
     ...homeInteractions(),
   ]);
-  const alerting = await startAlerting({ config, app, slack: slackDeps, metrics, log, quarantine });
-  inFlight.track(quarantine.attach(async (text) => void (await chat.post(config.channel, { text }))));
+  const alerting = await startAlerting({ config, app, slack: slackDeps, outbound, metrics, log });
+  inFlight.track(
+    quarantine.attach(async (text) => void (await chat.post(config.channel, { kind: 'note', text }))),
+  );
 
   const settled = async () => {
     while (inFlight.size > 0 || alerting.outbox.depth > 0) {
@@ -251,7 +263,7 @@ export async function startBot(
       await app.start();
     } catch (error) {
       await cluster.stop();
-      await alerting.stop();
+      await alerting.stop(0);
       throw error;
     }
   }

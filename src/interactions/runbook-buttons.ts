@@ -3,7 +3,7 @@ import { mention } from '../commanding/blocks.js';
 import { message, type Reply } from '../commanding/reply.js';
 import type { CommandContext, CommandSpec } from '../commanding/spec.js';
 import type { RunbookStep } from '../core/runbooks/runbook.js';
-import { RUNBOOK_ACTIONS } from '../services/runbook-messages.js';
+import { RUNBOOK_ACTIONS } from '../messages/action-ids.js';
 import type { ClickAnswer, RunbookService } from '../services/runbook-service.js';
 import { type Borrowed, mustBorrow } from './delegate.js';
 import { type Answer, type InteractionSpec, interaction, pairValue } from './spec.js';

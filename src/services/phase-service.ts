@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { mention } from '../commanding/blocks.js';
 import type { Actor } from '../core/flags/state.js';
 import { planPhaseAdvance } from '../core/phases/advance.js';
 import { applyVote, quorum } from '../core/phases/approvals.js';
@@ -19,7 +18,6 @@ import type { PrometheusQuery } from '../ports/prometheus.js';
 import type { AccessControl } from './access.js';
 import type { ClusterServices } from './cluster-services.js';
 import type { FlagService } from './flag-service.js';
-import { renderPhaseRequest } from './phase-messages.js';
 import type { PhaseRequest, PhaseRequests } from './phase-request.js';
 import { permalink } from './runbook-service.js';
 
@@ -114,7 +112,7 @@ export class PhaseService {
       return { kind: 'busy', request: claimed.request, link: permalink(claimed.request) };
     const { request } = claimed;
     try {
-      const posted = await this.deps.chat.post(this.deps.channel, renderPhaseRequest(request));
+      const posted = await this.deps.chat.post(this.deps.channel, { kind: 'phase-request', request });
       const saved = await this.save(request.id, (stored) => ({
         ...stored,
         channel: posted.channel,
@@ -170,11 +168,10 @@ export class PhaseService {
       },
     );
     if (!changed) return;
-    await this.deps.chat.update(
-      changed.request.channel,
-      changed.request.ts,
-      renderPhaseRequest(changed.request),
-    );
+    await this.deps.chat.update(changed.request.channel, changed.request.ts, {
+      kind: 'phase-request',
+      request: changed.request,
+    });
     if (changed.check) await this.advance(changed.request.id);
   }
 
@@ -226,7 +223,7 @@ export class PhaseService {
       await this.settle(
         id,
         'advanced',
-        `:rocket: Advanced to Phase ${request.to.number} — ${request.to.name}: turned on ${turnedOn}. Approved by ${request.approvals.map(mention).join(', ')}.`,
+        `:rocket: Advanced to Phase ${request.to.number} — ${request.to.name}: turned on ${turnedOn}.`,
         gates,
       );
     } catch (error) {
@@ -293,8 +290,12 @@ export class PhaseService {
       settledAt: this.deps.now().toISOString(),
     }));
     if (!settled) return;
-    await this.deps.chat.update(settled.channel, settled.ts, renderPhaseRequest(settled));
-    await this.deps.chat.post(settled.channel, { text: outcome, threadTs: settled.ts });
+    await this.deps.chat.update(settled.channel, settled.ts, { kind: 'phase-request', request: settled });
+    await this.deps.chat.post(settled.channel, {
+      kind: 'phase-outcome',
+      request: settled,
+      threadTs: settled.ts,
+    });
   }
 
   private expired(request: PhaseRequest): boolean {
@@ -314,7 +315,8 @@ export class PhaseService {
       return { next, result: updated };
     });
     for (const request of expired) {
-      if (request.ts) await this.deps.chat.update(request.channel, request.ts, renderPhaseRequest(request));
+      if (request.ts)
+        await this.deps.chat.update(request.channel, request.ts, { kind: 'phase-request', request });
     }
   }
 

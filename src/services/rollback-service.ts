@@ -1,4 +1,5 @@
 import { rollbackPatch } from '../core/rollout/patch.js';
+import type { RolloutResult } from '../core/rollout/result.js';
 import { imagesOf, newReplicaSetOf, revisionOf } from '../core/rollout/revisions.js';
 import { rolloutStatus } from '../core/rollout/status.js';
 import { chooseRollbackTarget } from '../core/rollout/target.js';
@@ -6,8 +7,6 @@ import type { DeploymentView } from '../core/rollout/types.js';
 import type { Logger } from '../logger.js';
 import type { Chat } from '../ports/chat.js';
 import type { Cluster } from '../ports/cluster.js';
-import type { RolloutResult } from './rollback-messages.js';
-import { announcement, progressMessage } from './rollback-messages.js';
 import { DEFAULT_WATCH_TIMING, type WatchTiming, watchRollout } from './rollback-watch.js';
 
 export interface RevisionSummary {
@@ -150,20 +149,21 @@ export class RollbackService {
 
   private async postThread(name: string, revision: number, requestedBy: string, reason?: string) {
     try {
-      const top = await this.deps.chat.post(
-        this.deps.channel,
-        announcement({ deployment: name, revision, requestedBy, reason }),
-      );
-      const waiting = progressMessage(
-        name,
-        {
+      const top = await this.deps.chat.post(this.deps.channel, {
+        kind: 'rollback-started',
+        headline: { deployment: name, revision, requestedBy, reason },
+      });
+      const progress = await this.deps.chat.post(top.channel, {
+        kind: 'rollback-progress',
+        deployment: name,
+        status: {
           state: 'waiting',
           message: 'Waiting for the rollout to start…',
           progress: { desired: 0, total: 0, updated: 0, ready: 0, available: 0 },
         },
-        0,
-      );
-      const progress = await this.deps.chat.post(top.channel, { ...waiting, threadTs: top.ts });
+        elapsedMs: 0,
+        threadTs: top.ts,
+      });
       return { channel: top.channel, threadTs: top.ts, progressTs: progress.ts };
     } catch (error) {
       this.deps.log.error({ err: error }, 'could not post the rollback thread');

@@ -1,11 +1,11 @@
 import { formatDuration } from '../core/duration.js';
+import type { RolloutResult } from '../core/rollout/result.js';
 import { newReplicaSetOf } from '../core/rollout/revisions.js';
 import { type RolloutStatus, rolloutStatus } from '../core/rollout/status.js';
 import { POD_TEMPLATE_HASH_LABEL, type PodView } from '../core/rollout/types.js';
 import type { Logger } from '../logger.js';
 import type { Chat } from '../ports/chat.js';
 import type { Cluster } from '../ports/cluster.js';
-import { progressMessage, type RolloutResult, resultMessage } from './rollback-messages.js';
 
 export interface WatchTiming {
   /** How often the Deployment is read. */
@@ -56,13 +56,18 @@ export async function watchRollout(
   let message = '';
   const show = async (force: boolean) => {
     if (!status || !target.channel || !target.progressTs) return;
-    const rendered = progressMessage(target.deployment, status, deps.now() - started);
     const key = `${status.state}|${status.message}|${JSON.stringify(status.progress)}`;
     if (!force && (key === lastShown || deps.now() - lastUpdate < timing.updateEveryMs)) return;
     lastShown = key;
     lastUpdate = deps.now();
     try {
-      await deps.chat.update(target.channel, target.progressTs, { ...rendered, threadTs: target.threadTs });
+      await deps.chat.update(target.channel, target.progressTs, {
+        kind: 'rollback-progress',
+        deployment: target.deployment,
+        status,
+        elapsedMs: deps.now() - started,
+        threadTs: target.threadTs,
+      });
     } catch (error) {
       deps.log.warn({ err: error }, 'could not update the rollout progress message');
     }
@@ -117,7 +122,7 @@ export async function watchRollout(
   const result = await collectResult(deps, target, outcome, message, timing.logLines);
   if (target.channel && target.threadTs) {
     try {
-      await deps.chat.post(target.channel, { ...resultMessage(result), threadTs: target.threadTs });
+      await deps.chat.post(target.channel, { kind: 'rollback-result', result, threadTs: target.threadTs });
     } catch (error) {
       deps.log.error({ err: error }, 'could not post the rollout result');
     }

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { mention } from '../commanding/blocks.js';
 import {
   currentStep,
   isComplete,
@@ -13,9 +12,8 @@ import type { Chat } from '../ports/chat.js';
 import type { DocumentStore } from '../ports/document-store.js';
 import type { PrometheusQuery, QueryResult } from '../ports/prometheus.js';
 import type { ClusterServices } from './cluster-services.js';
-import { formatQueryResult, renderRunHeader, renderStep } from './runbook-messages.js';
 
-export type { PrometheusQuery, QueryResult };
+export type { PrometheusQuery, QueryResult } from '../ports/prometheus.js';
 
 /** A run and where it lives in Slack: the top-level message and one thread message per step. */
 export interface StoredRun {
@@ -82,12 +80,20 @@ export class RunbookService {
     }
     const { run } = claimed.stored;
     try {
-      const top = await this.deps.chat.post(this.deps.channel, renderRunHeader(runbook, run, at));
+      const top = await this.deps.chat.post(this.deps.channel, {
+        kind: 'runbook-header',
+        runbook,
+        run,
+        now: at,
+      });
       await this.save(run.id, (stored) => ({ ...stored, channel: top.channel, ts: top.ts }));
       const stepTs: string[] = [];
-      for (const [index, step] of runbook.steps.entries()) {
+      for (const index of runbook.steps.keys()) {
         const posted = await this.deps.chat.post(top.channel, {
-          ...renderStep(runbook, run, index, step),
+          kind: 'runbook-step',
+          runbook,
+          run,
+          index,
           threadTs: top.ts,
         });
         stepTs.push(posted.ts);
@@ -115,7 +121,8 @@ export class RunbookService {
     if (!stored || !runbook) return 'I no longer know this runbook run. Start it again with `/runbook run`.';
     if (currentStep(stored.run) !== index) {
       const settled = stored.run.steps[index];
-      const who = settled?.by ? ` by ${mention(settled.by)}` : '';
+      // An ID the bot recorded from a signed click: a Slack user, shown to the clicker only.
+      const who = settled?.by ? ` by <@${settled.by}>` : '';
       return isComplete(stored.run)
         ? 'This run is already complete; nothing was changed.'
         : `This step is not the current one (it is ${settled?.status ?? 'unknown'}${who}); nothing was changed.`;
@@ -219,22 +226,42 @@ export class RunbookService {
     return undefined;
   }
 
-  /** Updates the messages of the steps whose state changed, and the top-level message. */
+  /**
+   * Updates the messages of the steps whose state changed, and the top-level message: handed over
+   * together, in the run's thread, so they are recorded at once and reach Slack in step order.
+   */
   private async refresh(before: StoredRun, after: StoredRun): Promise<void> {
     const runbook = this.find(after.run.runbook);
     if (!runbook) return;
-    for (const [index, step] of runbook.steps.entries()) {
+    const updates: Promise<void>[] = [];
+    const threadTs = after.ts || undefined;
+    for (const index of runbook.steps.keys()) {
       const ts = after.stepTs[index];
       if (!ts || JSON.stringify(before.run.steps[index]) === JSON.stringify(after.run.steps[index])) continue;
-      await this.deps.chat.update(after.channel, ts, renderStep(runbook, after.run, index, step));
-    }
-    if (after.ts) {
-      await this.deps.chat.update(
-        after.channel,
-        after.ts,
-        renderRunHeader(runbook, after.run, this.deps.now().toISOString()),
+      updates.push(
+        this.deps.chat.update(after.channel, ts, {
+          kind: 'runbook-step',
+          runbook,
+          run: after.run,
+          index,
+          threadTs,
+        }),
       );
     }
+    if (after.ts) {
+      const now = this.deps.now().toISOString();
+      updates.push(
+        this.deps.chat.update(after.channel, after.ts, {
+          kind: 'runbook-header',
+          runbook,
+          run: after.run,
+          now,
+        }),
+      );
+    }
+    const results = await Promise.allSettled(updates);
+    const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   private async save(id: string, change: (stored: StoredRun) => StoredRun): Promise<void> {
@@ -250,4 +277,19 @@ export class RunbookService {
 /** A link to a message (Slack redirects it to the workspace). */
 export function permalink(stored: Pick<StoredRun, 'channel' | 'ts'>): string {
   return `https://slack.com/archives/${stored.channel}/p${stored.ts.replace('.', '')}`;
+}
+
+/** A query result as lines: `no data`, a scalar, or one line per series (the first 10). Plain text. */
+export function formatQueryResult(result: QueryResult): string {
+  if (result.kind === 'scalar') return `Result: \`${result.value}\``;
+  if (result.samples.length === 0) return 'Result: no data (the query returned no series)';
+  const lines = result.samples.slice(0, 10).map((sample) => {
+    const labels = Object.entries(sample.labels)
+      .map(([key, value]) => `${key}="${value}"`)
+      .join(', ');
+    const series = labels ? `{${labels}}` : '{}';
+    return `• \`${series.length > 200 ? `${series.slice(0, 199)}…` : series}\` = \`${sample.value}\``;
+  });
+  const more = result.samples.length > 10 ? `\n…and ${result.samples.length - 10} more series` : '';
+  return `Result:\n${lines.join('\n')}${more}`;
 }

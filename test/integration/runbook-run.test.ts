@@ -130,6 +130,7 @@ describe('/runbook run over signed requests', () => {
     steps = await eventually(() => {
       const now = stepsOf(top);
       expect(now[0]!.text).toContain('(done)');
+      expect(now[1]!.text).toContain('(current)'); // step messages are updated one after the other
       return now;
     });
     const checked = JSON.stringify(steps[0]!.blocks);
@@ -158,6 +159,7 @@ describe('/runbook run over signed requests', () => {
     steps = await eventually(() => {
       const now = stepsOf(top);
       expect(now[1]!.text).toContain('(done)');
+      expect(now[2]!.text).toContain('(current)');
       return now;
     });
     expect(JSON.stringify(steps[1]!.blocks)).toContain('opened for');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { webApi } from '@slack/bolt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SlackWebChat } from '../../src/adapters/slack/web-chat.js';
+import { type OutgoingMessage, SlackWebChat } from '../../src/adapters/slack/web-chat.js';
 import { type RunningBot, startBot } from '../../src/bot.js';
 import { loadConfig } from '../../src/config/load.js';
 import { SlackEmulator } from '../../src/emulators/slack/emulator.js';
@@ -164,7 +164,7 @@ describe('SlackWebChat against the strict emulator', () => {
   afterAll(() => slack.stop());
   afterEach(() => slack.reset());
 
-  const tooLong = (words: string) => ({
+  const tooLong = (words: string): OutgoingMessage => ({
     text: `Rollout report: ${words}`,
     blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'x'.repeat(3001) } }],
   });
@@ -189,7 +189,7 @@ describe('SlackWebChat against the strict emulator', () => {
   });
 
   it('replaces an updated message with plain text (blocks cleared) when the update is refused', async () => {
-    const ok = {
+    const ok: OutgoingMessage = {
       text: 'Rollout started',
       blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'started' } }],
     };
@@ -203,7 +203,11 @@ describe('SlackWebChat against the strict emulator', () => {
   });
 
   it("trims the fallback to Slack's 40,000-char text limit, so Slack takes it", async () => {
-    const huge = { text: 'y'.repeat(45_000), blocks: [{ type: 'divider' }, { type: 'unknown-block' }] };
+    // An unknown block type on purpose: Slack's types would not let it through.
+    const huge = {
+      text: 'y'.repeat(45_000),
+      blocks: [{ type: 'divider' }, { type: 'unknown-block' }],
+    } as OutgoingMessage;
     await chat.post(CHANNEL, huge);
     const [message] = slack.messages(CHANNEL);
     expect([...(message?.text ?? '')].length).toBeLessThanOrEqual(40_000);

@@ -48,7 +48,7 @@ export async function startClusterWiring(deps: ClusterWiringDeps): Promise<Clust
   const cluster = new KubeCluster(loaded.kubeConfig, namespace);
   const configMap = config.env.FLAGS_CONFIGMAP;
   const notify = async (text: string) => {
-    await chat.post(config.channel, { text });
+    await chat.post(config.channel, { kind: 'note', text });
   };
   const clusterFlags = new ClusterFlags(
     cluster,

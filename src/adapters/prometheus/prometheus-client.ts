@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { PrometheusQuery, QueryResult } from '../../services/runbook-service.js';
+import type { PrometheusQuery, QueryResult } from '../../ports/prometheus.js';
 
 const sampleValue = z.tuple([z.number(), z.string()]);
 

@@ -1,54 +1,59 @@
 import type { GroupStore } from '../../alerting/group-record.js';
 import type { Logger } from '../../logger.js';
-import type { Chat } from '../../ports/chat.js';
-import { type AlertMessageOptions, renderAlertMessage } from './alert-message.js';
-import type { SlackJob } from './alert-notifier.js';
+import { type AlertMessageOptions, renderAlertMessage } from '../../messages/alert-message.js';
+import { renderNotice } from '../../messages/render.js';
+import type { SlackJob } from './outbox-chat.js';
+import type { SlackWebChat } from './web-chat.js';
 
-export interface AlertJobDeps {
-  chat: Chat;
+export interface SlackJobDeps {
+  web: Pick<SlackWebChat, 'post' | 'update'>;
   store: GroupStore;
   channel: string;
-  message: AlertMessageOptions;
+  /** Read when a message is rendered: whether a cluster is configured is known only after start-up. */
+  message: () => AlertMessageOptions;
   log: Logger;
 }
 
 /**
- * Runs one outbox job. A group's message is rendered from the group's state when the job runs (so a
- * backlog sends the latest state once); posted the first time, its `ts` is recorded, and updated after.
+ * Runs one outbox job, rendering through the messages layer as late as possible. A group's message is
+ * rendered from the group's state when the job runs (so a backlog sends the latest state once);
+ * posted the first time, its `ts` is recorded, and updated after. A post resolves with where it landed.
  */
-export function alertJobExecutor(deps: AlertJobDeps) {
-  return async (job: SlackJob): Promise<void> => {
+export function slackJobExecutor(deps: SlackJobDeps) {
+  return async (job: SlackJob): Promise<{ channel: string; ts: string } | undefined> => {
     switch (job.kind) {
       case 'group-message': {
         const record = deps.store.get(job.groupId);
-        if (!record) return;
-        const message = renderAlertMessage(record, deps.message);
+        if (!record) return undefined;
+        const message = renderAlertMessage(record, deps.message());
         if (record.message) {
-          await deps.chat.update(record.message.channel, record.message.ts, message);
-          return;
+          await deps.web.update(record.message.channel, record.message.ts, message);
+          return record.message;
         }
-        const posted = await deps.chat.post(deps.channel, message);
+        const posted = await deps.web.post(deps.channel, message);
         await deps.store.update(job.groupId, (current) => ({
           next: current && { ...current, message: { channel: posted.channel, ts: posted.ts } },
           result: undefined,
         }));
-        return;
+        return posted;
       }
       case 'thread': {
         const parent = deps.store.get(job.groupId)?.message;
         if (!parent) {
           deps.log.warn({ group: job.groupId }, 'alert note without a posted group message; dropped');
-          return;
+          return undefined;
         }
-        await deps.chat.post(parent.channel, { text: job.text, threadTs: parent.ts });
-        return;
+        return deps.web.post(parent.channel, { text: job.text, threadTs: parent.ts });
       }
       case 'dm':
-        await deps.chat.post(job.user, { text: job.text });
-        return;
+        return deps.web.post(job.user, { text: job.text });
       case 'post':
-        await deps.chat.post(job.channel, { text: job.text });
-        return;
+        return deps.web.post(job.channel, renderNotice({ kind: 'note', text: job.text }));
+      case 'notice':
+        return deps.web.post(job.channel, { ...renderNotice(job.notice), threadTs: job.threadTs });
+      case 'notice-update':
+        await deps.web.update(job.channel, job.ts, renderNotice(job.notice));
+        return { channel: job.channel, ts: job.ts };
     }
   };
 }

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { GroupRecord } from '../../alerting/group-record.js';
-import type { Actor, AlertNotifier } from '../../alerting/ports.js';
 import type { DueEscalation } from '../../core/alerts/escalation.js';
 import type { GroupChange } from '../../core/alerts/group.js';
 import {
@@ -10,18 +9,18 @@ import {
   escalationNote,
   silencedNote,
   unsilencedNote,
-} from './alert-notes.js';
+} from '../../messages/alert-notes.js';
+import type { Actor, AlertNotifier } from '../../ports/alerting.js';
 import type { Outbox } from './outbox.js';
+import { PRIORITY, type SlackJob } from './outbox-chat.js';
 import type { OutboxJob } from './outbox-journal.js';
 
-/** What the outbox carries for alerting (and announcements). */
-export type SlackJob =
-  | { kind: 'group-message'; groupId: string }
-  | { kind: 'thread'; groupId: string; text: string }
-  | { kind: 'dm'; user: string; text: string }
-  | { kind: 'post'; channel: string; text: string };
+export type { SlackJob } from './outbox-chat.js';
 
-/** Alert news as outbox jobs, all keyed by group so they reach Slack in order. */
+/**
+ * Alert news as outbox jobs, all keyed by group so they reach Slack in order. A new group's message
+ * and escalation pings are urgent; a refresh after a restart comes last.
+ */
 export class SlackAlertNotifier implements AlertNotifier {
   constructor(
     private readonly outbox: Pick<Outbox<SlackJob>, 'enqueue'>,
@@ -54,13 +53,14 @@ export class SlackAlertNotifier implements AlertNotifier {
       jobs.push({
         ...threadJob(record, escalationNote(tier)),
         id: `${tier.key}#thread`,
+        priority: PRIORITY.urgent,
         fence: tier.key,
       });
       for (const user of tier.notify.filter((id) => /^[UW]/.test(id))) {
         jobs.push({
           id: `${tier.key}#dm:${user}`,
           key: keyOf(record),
-          priority: 0,
+          priority: PRIORITY.urgent,
           fence: tier.key,
           payload: { kind: 'dm', user, text: escalationDm(record, tier, this.options.channel) },
         });
@@ -70,17 +70,19 @@ export class SlackAlertNotifier implements AlertNotifier {
   }
 
   refresh(record: GroupRecord): Promise<void> {
-    return this.outbox.enqueue([messageJob(record)]);
+    // A group whose message was never posted (a crash came first) is still new news.
+    return this.outbox.enqueue([messageJob(record, record.message ? PRIORITY.refresh : PRIORITY.urgent)]);
   }
 }
 
 const keyOf = (record: GroupRecord) => `group:${record.id}`;
 
-function messageJob(record: GroupRecord): OutboxJob<SlackJob> {
+/** A group never posted yet is new (urgent: a sev1's message carries the on-call ping); else an update. */
+function messageJob(record: GroupRecord, priority?: number): OutboxJob<SlackJob> {
   return {
     id: randomUUID(),
     key: keyOf(record),
-    priority: 1,
+    priority: priority ?? (record.message ? PRIORITY.update : PRIORITY.urgent),
     coalesce: `message:${record.id}`,
     payload: { kind: 'group-message', groupId: record.id },
   };
@@ -90,7 +92,7 @@ function threadJob(record: GroupRecord, text: string): OutboxJob<SlackJob> {
   return {
     id: randomUUID(),
     key: keyOf(record),
-    priority: 0,
+    priority: PRIORITY.post,
     payload: { kind: 'thread', groupId: record.id, text },
   };
 }

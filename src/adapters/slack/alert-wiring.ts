@@ -1,25 +1,95 @@
 import { join } from 'node:path';
-import { type App, webApi } from '@slack/bolt';
-import { AlertService } from '../../alerting/alert-service.js';
-import { startEscalationTimer } from '../../alerting/escalation-timer.js';
+import type { App } from '@slack/bolt';
 import { FileGroupStore } from '../../alerting/file-group-store.js';
 import type { AppConfig } from '../../config/load.js';
 import { sweepInterval } from '../../core/alerts/retention.js';
 import type { Logger } from '../../logger.js';
+import type { AlertMessageOptions } from '../../messages/alert-message.js';
+import { AlertService } from '../../services/alert-service.js';
 import { AlertmanagerSilences } from '../alertmanager/silences-client.js';
 import { alertmanagerWebhookRoute } from '../alertmanager/webhook-route.js';
+import { startEscalationTimer } from '../escalation-timer.js';
 import type { Route } from '../http/server.js';
 import type { Metrics } from '../metrics.js';
 import type { Quarantine } from '../storage/quarantine.js';
 import { registerAlertActions, rollbackAvailable } from './alert-actions.js';
-import { alertJobExecutor } from './alert-jobs.js';
-import { SlackAlertNotifier, type SlackJob } from './alert-notifier.js';
-import { toBoltLogger } from './bolt-logger.js';
+import { slackJobExecutor } from './alert-jobs.js';
+import { SlackAlertNotifier } from './alert-notifier.js';
 import { Outbox } from './outbox.js';
+import type { SlackJob } from './outbox-chat.js';
 import { classifySlackError } from './outbox-errors.js';
 import { OutboxJournal } from './outbox-journal.js';
 import type { SlackAppDeps } from './slack-app.js';
-import { SlackWebChat } from './web-chat.js';
+import type { SlackWebChat } from './web-chat.js';
+
+/**
+ * How the one Slack client is built (Bolt builds it from these): no retries and no waiting of its
+ * own, 429 rejected, so the outbox decides when to try again.
+ */
+export function slackClientOptions(apiUrl: string | undefined) {
+  return {
+    ...(apiUrl ? { slackApiUrl: apiUrl } : {}),
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+  };
+}
+
+export interface SlackOutbox {
+  outbox: Outbox<SlackJob>;
+  groups: FileGroupStore;
+  /** Fencing keys the journal held at start (escalations already queued before a restart). */
+  fences: string[];
+  /** Set once the cluster wiring is known (the alert message's Roll back button depends on it). */
+  setAlertMessage(options: AlertMessageOptions): void;
+}
+
+/**
+ * The one durable outbox for everything the bot says in Slack, with the alert group store its jobs
+ * read. Opened (journal replayed) and started before anything can post, so nothing queued is lost.
+ */
+export async function openSlackOutbox(deps: {
+  config: AppConfig;
+  web: SlackWebChat;
+  metrics: Metrics;
+  log: Logger;
+  /** Where damaged group files and journal lines go (issue 9). */
+  quarantine?: Quarantine;
+}): Promise<SlackOutbox> {
+  const { config, metrics } = deps;
+  const { env, file } = config;
+  const log = deps.log.child({ component: 'outbox' });
+  const groups = new FileGroupStore(join(env.STATE_DIR, 'alerts', 'groups'), deps.quarantine);
+  await groups.load();
+  let message: AlertMessageOptions = {
+    oncall: file.escalation.oncall,
+    silences: env.ALERTMANAGER_URL !== undefined,
+    rollback: false,
+  };
+  const outbox = new Outbox<SlackJob>({
+    // The path predates announcements going through it; kept so a journal left by an older version is replayed.
+    journal: new OutboxJournal(join(env.STATE_DIR, 'alerts', 'outbox.jsonl'), deps.quarantine),
+    execute: slackJobExecutor({
+      web: deps.web,
+      store: groups,
+      channel: config.channel,
+      message: () => message,
+      log,
+    }),
+    classify: classifySlackError,
+    log,
+    onDepth: (depth) => metrics.slackQueueDepth.set(depth),
+  });
+  const fences = await outbox.open();
+  outbox.start();
+  return {
+    outbox,
+    groups,
+    fences,
+    setAlertMessage(options) {
+      message = options;
+    },
+  };
+}
 
 export interface Alerting {
   routes: Route[];
@@ -30,44 +100,26 @@ export interface Alerting {
 }
 
 /**
- * Builds the alerting module: group store and outbox under STATE_DIR/alerts, the Slack client the
- * outbox owns (no retries of its own, 429 rejected, so the outbox decides), the webhook route, the
- * buttons and the escalation timer. Replays what a crash left pending before it starts.
+ * Builds the alerting module over the shared outbox: the webhook route, the buttons and the
+ * escalation timer. Refreshes the messages of recent groups (at the lowest priority) before it starts.
  */
 export async function startAlerting(deps: {
   config: AppConfig;
   app: App;
   slack: SlackAppDeps;
+  outbound: SlackOutbox;
   metrics: Metrics;
   log: Logger;
-  /** Where damaged group files and journal lines go (issue 9). */
-  quarantine?: Quarantine;
 }): Promise<Alerting> {
-  const { config, metrics } = deps;
+  const { config, metrics, outbound } = deps;
   const { env, file } = config;
+  const { outbox, groups: store } = outbound;
   const log = deps.log.child({ component: 'alerting' });
-  const client = new webApi.WebClient(env.SLACK_BOT_TOKEN, {
-    ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
-    retryConfig: { retries: 0 },
-    rejectRateLimitedCalls: true,
-    logger: toBoltLogger(log),
-  });
-  const chat = new SlackWebChat(client, metrics, log);
-  const store = new FileGroupStore(join(env.STATE_DIR, 'alerts', 'groups'), deps.quarantine);
-  await store.load();
   const rollback = rollbackAvailable(deps.slack);
-  const outbox: Outbox<SlackJob> = new Outbox<SlackJob>({
-    journal: new OutboxJournal(join(env.STATE_DIR, 'alerts', 'outbox.jsonl'), deps.quarantine),
-    execute: alertJobExecutor({
-      chat,
-      store,
-      channel: config.channel,
-      message: { oncall: file.escalation.oncall, silences: env.ALERTMANAGER_URL !== undefined, rollback },
-      log,
-    }),
-    classify: classifySlackError,
-    log,
-    onDepth: (depth) => metrics.slackQueueDepth.set(depth),
+  outbound.setAlertMessage({
+    oncall: file.escalation.oncall,
+    silences: env.ALERTMANAGER_URL !== undefined,
+    rollback,
   });
   const service = new AlertService({
     store,
@@ -84,11 +136,9 @@ export async function startAlerting(deps: {
     // Nothing is forgotten while Slack posts are queued: a queued job must still find its group.
     holdRetention: () => outbox.depth > 0,
   });
-  const fences = await outbox.open();
   const forgotten = await service.forgetExpired();
   if (forgotten > 0) log.info({ forgotten }, 'resolved alert groups past retention: forgotten');
-  await service.recover(fences);
-  outbox.start();
+  await service.recover(outbound.fences);
   const timer = startEscalationTimer(() => service.escalate(), log, {
     run: () => service.forgetExpired(),
     everyMs: sweepInterval(file.alerts.retention),

@@ -4,7 +4,8 @@ import type { OutboxJob, OutboxJournal } from './outbox-journal.js';
 
 export interface OutboxOptions<P> {
   journal: OutboxJournal<P>;
-  execute: (payload: P) => Promise<void>;
+  /** Runs one job; what it resolves with is handed to whoever awaits `deliver`. */
+  execute: (payload: P) => Promise<unknown>;
   classify: (error: unknown) => OutboxFailure;
   log: Logger;
   /** Called with the number of pending jobs whenever it changes. */
@@ -35,6 +36,11 @@ export class Outbox<P> {
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private idleWaiters: Array<() => void> = [];
+  /** Callers awaiting a job's result (`deliver`): only in this process; a replayed job has none. */
+  private readonly deliveries = new Map<
+    string,
+    { resolve: (result: unknown) => void; reject: (error: unknown) => void }
+  >();
   private readonly now: () => number;
 
   constructor(private readonly options: OutboxOptions<P>) {
@@ -69,6 +75,24 @@ export class Outbox<P> {
     return this.pending.length;
   }
 
+  /**
+   * Journals the job, queues it, and resolves with what `execute` returned once it is sent (a thread
+   * parent's `ts`, say); rejects with Slack's error when it is dropped. Should the process die first,
+   * the job is still sent after the restart; only the answer is lost.
+   */
+  async deliver<R>(job: OutboxJob<P>): Promise<R> {
+    const delivered = new Promise<R>((resolve, reject) => {
+      this.deliveries.set(job.id, { resolve: resolve as (result: unknown) => void, reject });
+    });
+    try {
+      await this.enqueue([job]);
+    } catch (error) {
+      this.deliveries.delete(job.id);
+      throw error;
+    }
+    return delivered;
+  }
+
   /** Journals the jobs (durable when this resolves), then queues them. Duplicate ids are ignored. */
   async enqueue(jobs: readonly OutboxJob<P>[]): Promise<void> {
     const fresh = jobs.filter((job) => !this.isRedundant(job));
@@ -90,12 +114,18 @@ export class Outbox<P> {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /**
+   * A job already queued under the same id, or a pending one it coalesces with. The pending one then
+   * takes the higher priority of the two: a change to a group must not wait behind a mere refresh.
+   */
   private isRedundant(job: OutboxJob<P>): boolean {
-    return this.pending.some(
-      (other) =>
-        other.id === job.id ||
-        (job.coalesce !== undefined && other.coalesce === job.coalesce && other !== this.running),
+    const other = this.pending.find(
+      (pending) =>
+        pending.id === job.id ||
+        (job.coalesce !== undefined && pending.coalesce === job.coalesce && pending !== this.running),
     );
+    if (other && other.id !== job.id && job.priority > other.priority) other.priority = job.priority;
+    return other !== undefined;
   }
 
   private async run(): Promise<void> {
@@ -110,18 +140,25 @@ export class Outbox<P> {
     }
   }
 
-  /** The first job of each key is a candidate; of the ready ones, the highest priority, then the oldest. */
+  /**
+   * The first job of each key is a candidate, ranked by the highest priority queued under its key (an
+   * escalation queued behind a group's refresh lifts the refresh, which must go first to keep the
+   * order); of the ready ones, the highest, then the oldest.
+   */
   private pick(now: number): OutboxJob<P> | undefined {
     if (now < this.pausedUntil) return undefined;
-    const seen = new Set<string>();
-    let best: OutboxJob<P> | undefined;
+    const keys = new Map<string, { first: OutboxJob<P>; priority: number }>();
     for (const job of this.pending) {
-      if (seen.has(job.key)) continue;
-      seen.add(job.key);
-      if ((this.keyBlockedUntil.get(job.key) ?? 0) > now) continue;
-      if (!best || job.priority > best.priority) best = job;
+      const seen = keys.get(job.key);
+      if (!seen) keys.set(job.key, { first: job, priority: job.priority });
+      else if (job.priority > seen.priority) seen.priority = job.priority;
     }
-    return best;
+    let best: { first: OutboxJob<P>; priority: number } | undefined;
+    for (const [key, candidate] of keys) {
+      if ((this.keyBlockedUntil.get(key) ?? 0) > now) continue;
+      if (!best || candidate.priority > best.priority) best = candidate;
+    }
+    return best?.first;
   }
 
   private nextWakeAt(now: number): number {
@@ -132,40 +169,54 @@ export class Outbox<P> {
   }
 
   private async attempt(job: OutboxJob<P>): Promise<void> {
+    // `running` stays set until the job is finished, so nothing coalesces into a job already sent.
     this.running = job;
     try {
-      await this.options.execute(job.payload);
+      const result = await this.options.execute(job.payload);
       await this.finish(job);
+      this.settle(job.id, (delivery) => delivery.resolve(result));
     } catch (error) {
-      const failure = this.options.classify(error);
-      if (failure.kind === 'drop') {
-        this.options.log.error(
-          { err: error, job: job.id, reason: failure.reason },
-          'outbox: dropping a Slack post',
-        );
-        await this.finish(job, failure.reason);
-      } else if (failure.kind === 'rate-limited') {
-        this.pausedUntil = this.now() + failure.retryAfterMs;
-        this.options.log.warn(
-          { retryAfterMs: failure.retryAfterMs },
-          'outbox: rate limited by Slack; pausing',
-        );
-      } else {
-        const attempt = (this.attempts.get(job.key) ?? 0) + 1;
-        this.attempts.set(job.key, attempt);
-        const backoff = Math.min(
-          this.options.maxBackoffMs ?? 30_000,
-          (this.options.baseBackoffMs ?? 250) * 2 ** (attempt - 1),
-        );
-        this.keyBlockedUntil.set(job.key, this.now() + backoff);
-        this.options.log.warn(
-          { err: error, job: job.id, attempt, backoff },
-          'outbox: Slack call failed; will retry',
-        );
-      }
+      await this.failed(job, error);
     } finally {
       this.running = undefined;
     }
+  }
+
+  private async failed(job: OutboxJob<P>, error: unknown): Promise<void> {
+    const failure = this.options.classify(error);
+    if (failure.kind === 'drop') {
+      this.options.log.error(
+        { err: error, job: job.id, reason: failure.reason },
+        'outbox: dropping a Slack post',
+      );
+      await this.finish(job, failure.reason);
+      this.settle(job.id, (delivery) => delivery.reject(error));
+    } else if (failure.kind === 'rate-limited') {
+      this.pausedUntil = this.now() + failure.retryAfterMs;
+      this.options.log.warn({ retryAfterMs: failure.retryAfterMs }, 'outbox: rate limited by Slack; pausing');
+    } else {
+      const attempt = (this.attempts.get(job.key) ?? 0) + 1;
+      this.attempts.set(job.key, attempt);
+      const backoff = Math.min(
+        this.options.maxBackoffMs ?? 30_000,
+        (this.options.baseBackoffMs ?? 250) * 2 ** (attempt - 1),
+      );
+      this.keyBlockedUntil.set(job.key, this.now() + backoff);
+      this.options.log.warn(
+        { err: error, job: job.id, attempt, backoff },
+        'outbox: Slack call failed; will retry',
+      );
+    }
+  }
+
+  private settle(
+    id: string,
+    how: (delivery: { resolve: (result: unknown) => void; reject: (error: unknown) => void }) => void,
+  ): void {
+    const delivery = this.deliveries.get(id);
+    if (!delivery) return;
+    this.deliveries.delete(id);
+    how(delivery);
   }
 
   private async finish(job: OutboxJob<P>, dropped?: string): Promise<void> {

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../logger.js';
-import type { ChatMessage } from '../../ports/chat.js';
+import type { RenderedMessage } from '../../messages/blocks.js';
+
+/** A rendered message as the Web API takes it (`web-chat.ts`). */
+type ChatMessage = RenderedMessage & { threadTs?: string };
 
 /** Slack's answers for a message it will not show as formatted; resending the same message cannot help. */
 const REFUSALS = new Set(['invalid_blocks', 'msg_too_long', 'invalid_attachments']);

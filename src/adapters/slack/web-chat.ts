@@ -1,21 +1,28 @@
 import type { webApi } from '@slack/bolt';
 import type { Logger } from '../../logger.js';
-import type { Chat, ChatMessage } from '../../ports/chat.js';
+import type { RenderedMessage } from '../../messages/blocks.js';
 import type { Directory } from '../../ports/directory.js';
 import type { Metrics } from '../metrics.js';
 import { sendWithFallback } from './refused-message.js';
 
 type WebClient = InstanceType<typeof webApi.WebClient>;
 
-/** The Chat and Directory ports over Slack's Web API (the client retries 429 and 5xx itself). */
-export class SlackWebChat implements Chat, Directory {
+/** A rendered message, optionally in a thread. */
+export type OutgoingMessage = RenderedMessage & { threadTs?: string };
+
+/**
+ * Slack's Web API as the outbox uses it (the client neither retries nor waits out 429s: the outbox
+ * does), and the Directory port. Nothing else calls chat.postMessage or chat.update. A message Slack
+ * refuses as formatted is sent again as plain text.
+ */
+export class SlackWebChat implements Directory {
   constructor(
     private readonly client: WebClient,
     private readonly metrics: Metrics | undefined,
     private readonly log: Logger,
   ) {}
 
-  async post(channel: string, message: ChatMessage) {
+  async post(channel: string, message: OutgoingMessage) {
     const context = { log: this.log, method: 'chat.postMessage', channel };
     const result = await sendWithFallback(
       message,
@@ -24,8 +31,8 @@ export class SlackWebChat implements Chat, Directory {
           this.client.chat.postMessage({
             channel,
             text: sent.text,
-            blocks: sent.blocks?.length ? (sent.blocks as never) : undefined,
-            thread_ts: sent.threadTs,
+            ...(sent.blocks?.length ? { blocks: sent.blocks } : {}),
+            ...(sent.threadTs ? { thread_ts: sent.threadTs } : {}),
           }),
         ),
       context,
@@ -33,13 +40,18 @@ export class SlackWebChat implements Chat, Directory {
     return { channel: result.channel ?? channel, ts: result.ts ?? '' };
   }
 
-  async update(channel: string, ts: string, message: ChatMessage) {
+  async update(channel: string, ts: string, message: RenderedMessage) {
     const context = { log: this.log, method: 'chat.update', channel };
     await sendWithFallback(
       message,
       (sent) =>
         this.call('chat.update', () =>
-          this.client.chat.update({ channel, ts, text: sent.text, blocks: sent.blocks as never }),
+          this.client.chat.update({
+            channel,
+            ts,
+            text: sent.text,
+            ...(sent.blocks && { blocks: sent.blocks }),
+          }),
         ),
       context,
     );

@@ -2,11 +2,11 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AlertService, matchersOf } from '../../../src/alerting/alert-service.js';
 import { FileGroupStore } from '../../../src/alerting/file-group-store.js';
 import { groupIdOf } from '../../../src/alerting/group-record.js';
-import type { AlertNotifier, SilenceApi } from '../../../src/alerting/ports.js';
 import { escalationKey } from '../../../src/core/alerts/escalation.js';
+import type { AlertNotifier, SilenceApi } from '../../../src/ports/alerting.js';
+import { AlertService, matchersOf } from '../../../src/services/alert-service.js';
 import { firing, GROUP_KEY, notification, resolved, SECOND_MS, T0 } from './fixtures.js';
 
 function setup(

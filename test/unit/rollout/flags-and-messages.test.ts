@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { flagDrift, readFlagData, writeFlagData } from '../../../src/core/rollout/flags.js';
-import { codeSections } from '../../../src/services/rollback-messages.js';
+import { codeSections } from '../../../src/messages/rollback.js';
 
 const KEYS = [
   { key: 'adaptive_timing', envVar: 'MESSAGING_ADAPTIVE_TIMING' },

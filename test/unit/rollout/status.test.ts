@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { progressBar, rolloutStatus } from '../../../src/core/rollout/status.js';
-import { progressMessage } from '../../../src/services/rollback-messages.js';
+import { progressMessage } from '../../../src/messages/rollback.js';
 import { deployment } from './arbitraries.js';
 
 describe('rolloutStatus (kubectl rollout status)', () => {

@@ -12,7 +12,8 @@ import {
 } from '../../../src/core/runbooks/run.js';
 import { findRunbook } from '../../../src/core/runbooks/runbook.js';
 import { SEED_RUNBOOKS } from '../../../src/core/runbooks/seed.js';
-import { formatQueryResult, renderRunHeader, renderStep } from '../../../src/services/runbook-messages.js';
+import { renderRunHeader, renderStep } from '../../../src/messages/runbook.js';
+import { formatQueryResult } from '../../../src/services/runbook-service.js';
 
 const T0 = '2026-01-01T00:00:00.000Z';
 const T1 = '2026-01-01T00:01:00.000Z';

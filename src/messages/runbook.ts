@@ -1,19 +1,12 @@
-import { actions, button, clip, context, header, mention, section, slackDate } from '../commanding/blocks.js';
-import type { Block } from '../commanding/reply.js';
+import type { Button, KnownBlock } from '@slack/types';
 import { formatDuration } from '../core/duration.js';
 import { currentStep, type RunbookRun, type StepStatus, summarize } from '../core/runbooks/run.js';
 import { describeStep, type Runbook, type RunbookStep } from '../core/runbooks/runbook.js';
-import type { ChatMessage } from '../ports/chat.js';
-import type { QueryResult } from '../ports/prometheus.js';
+import { RUNBOOK_ACTIONS } from './action-ids.js';
+import { actions, button, context, header, type RenderedMessage, section } from './blocks.js';
+import { escapeText, mention, plain, slackDate } from './text.js';
 
-/** The buttons of a runbook step; each click's value is `<run id>:<step index>`. */
-export const RUNBOOK_ACTIONS = {
-  check: 'switchyard.runbook.check',
-  doIt: 'switchyard.runbook.do',
-  status: 'switchyard.runbook.status',
-  done: 'switchyard.runbook.done',
-  skip: 'switchyard.runbook.skip',
-} as const;
+export { RUNBOOK_ACTIONS } from './action-ids.js';
 
 const ICON: Record<StepStatus, string> = {
   pending: ':white_circle:',
@@ -24,17 +17,17 @@ const ICON: Record<StepStatus, string> = {
 };
 
 /** The top-level message: which runbook, who started it, where it stands; a summary once complete. */
-export function renderRunHeader(runbook: Runbook, run: RunbookRun, now: string): ChatMessage {
+export function renderRunHeader(runbook: Runbook, run: RunbookRun, now: string): RenderedMessage {
   const started = `Started by ${mention(run.startedBy)} ${slackDate(run.startedAt)}.`;
   const current = currentStep(run);
   if (current !== undefined) {
     const step = runbook.steps[current];
-    const where = `Step ${current + 1} of ${runbook.steps.length}: ${step?.title ?? '?'}`;
+    const where = `Step ${current + 1} of ${runbook.steps.length}: ${escapeText(step?.title ?? '?')}`;
     return {
-      text: `Runbook ${runbook.title}: in progress (${where})`,
+      text: `Runbook ${escapeText(runbook.title)}: in progress (${where})`,
       blocks: [
         header(`Runbook: ${runbook.title}`),
-        section(`${runbook.summary}\n*In progress* — ${where}. The steps are in the thread.`),
+        section(`${escapeText(runbook.summary)}\n*In progress* — ${where}. The steps are in the thread.`),
         context(started, 'Operators only: each step has its buttons; `/runbook show` lists the steps.'),
       ],
     };
@@ -43,11 +36,11 @@ export function renderRunHeader(runbook: Runbook, run: RunbookRun, now: string):
   const lines = runbook.steps.map((step, index) => {
     const state = run.steps[index];
     const who = state?.by ? ` — ${mention(state.by)}` : '';
-    return `${ICON[state?.status ?? 'pending']} ${index + 1}. ${step.title} (${state?.status ?? 'pending'}${who})`;
+    return `${ICON[state?.status ?? 'pending']} ${index + 1}. ${escapeText(step.title)} (${state?.status ?? 'pending'}${who})`;
   });
   const counts = `${summary.done} done, ${summary.skipped} skipped${summary.failed ? `, ${summary.failed} failed` : ''}`;
   return {
-    text: `Runbook ${runbook.title}: complete (${counts}) in ${formatDuration(summary.durationMs)}`,
+    text: `Runbook ${escapeText(runbook.title)}: complete (${counts}) in ${formatDuration(summary.durationMs)}`,
     blocks: [
       header(`Runbook: ${runbook.title}`),
       section(`:checkered_flag: *Complete* — ${counts}, in ${formatDuration(summary.durationMs)}.`),
@@ -58,11 +51,16 @@ export function renderRunHeader(runbook: Runbook, run: RunbookRun, now: string):
 }
 
 /** One step's thread message: what it is, where it stands, and the buttons while it is current. */
-export function renderStep(runbook: Runbook, run: RunbookRun, index: number, step: RunbookStep): ChatMessage {
+export function renderStep(
+  runbook: Runbook,
+  run: RunbookRun,
+  index: number,
+  step: RunbookStep,
+): RenderedMessage {
   const state = run.steps[index] ?? { status: 'pending' as const };
-  const title = `${ICON[state.status]} *${index + 1}/${runbook.steps.length}* ${describeStep(step)}`;
-  const blocks: Block[] = [section(title)];
-  if (state.note) blocks.push(section(clip(state.note, 2900)));
+  const title = `${ICON[state.status]} *${index + 1}/${runbook.steps.length}* ${escapeText(describeStep(step))}`;
+  const blocks: KnownBlock[] = [section(title)];
+  if (state.note) blocks.push(section(plain(state.note, 2900)));
   if (state.by && state.at) {
     const what = state.status === 'skipped' ? 'Skipped' : state.status === 'failed' ? 'Failed' : 'Done';
     blocks.push(context(`${what} by ${mention(state.by)} ${slackDate(state.at)}`));
@@ -76,10 +74,10 @@ export function renderStep(runbook: Runbook, run: RunbookRun, index: number, ste
       ]),
     );
   }
-  return { text: `${index + 1}/${runbook.steps.length} ${step.title} (${state.status})`, blocks };
+  return { text: `${index + 1}/${runbook.steps.length} ${escapeText(step.title)} (${state.status})`, blocks };
 }
 
-function primaryButton(step: RunbookStep, value: string): Block {
+function primaryButton(step: RunbookStep, value: string): Button {
   switch (step.kind) {
     case 'check':
       return button({ text: 'Run check', actionId: RUNBOOK_ACTIONS.check, value, style: 'primary' });
@@ -92,18 +90,4 @@ function primaryButton(step: RunbookStep, value: string): Block {
     case 'manual':
       return button({ text: 'Done', actionId: RUNBOOK_ACTIONS.done, value, style: 'primary' });
   }
-}
-
-/** A query result as lines: `no data`, a scalar, or one line per series (the first 10). */
-export function formatQueryResult(result: QueryResult): string {
-  if (result.kind === 'scalar') return `Result: \`${result.value}\``;
-  if (result.samples.length === 0) return 'Result: no data (the query returned no series)';
-  const lines = result.samples.slice(0, 10).map((sample) => {
-    const labels = Object.entries(sample.labels)
-      .map(([key, value]) => `${key}="${value}"`)
-      .join(', ');
-    return `• \`${clip(labels ? `{${labels}}` : '{}', 200)}\` = \`${sample.value}\``;
-  });
-  const more = result.samples.length > 10 ? `\n…and ${result.samples.length - 10} more series` : '';
-  return `Result:\n${lines.join('\n')}${more}`;
 }

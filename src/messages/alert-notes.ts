@@ -1,10 +1,16 @@
-import type { GroupRecord } from '../../alerting/group-record.js';
-import { clip, slackDate } from '../../commanding/blocks.js';
-import type { DueEscalation } from '../../core/alerts/escalation.js';
-import type { GroupChange } from '../../core/alerts/group.js';
-import type { Alert } from '../../core/alerts/types.js';
-import { formatDuration } from '../../core/duration.js';
-import { escapeMrkdwn, ping } from './alert-text.js';
+import type { GroupRecord } from '../alerting/group-record.js';
+import type { DueEscalation } from '../core/alerts/escalation.js';
+import type { GroupChange } from '../core/alerts/group.js';
+import type { Alert } from '../core/alerts/types.js';
+import { formatDuration } from '../core/duration.js';
+import {
+  channelRef,
+  clip,
+  escapeText as escapeMrkdwn,
+  inlineCode,
+  mention as ping,
+  slackDate,
+} from './text.js';
 
 /** Most alerts named in one thread note; the rest are counted. */
 const MAX_LISTED = 10;
@@ -70,7 +76,7 @@ export function acknowledgedNote(by: string): string {
 }
 
 export function silencedNote(by: string, until: number, silenceId: string): string {
-  return `:mute: Silenced by ${ping(by)} until ${slackDate(until)} (Alertmanager silence \`${silenceId}\`).`;
+  return `:mute: Silenced by ${ping(by)} until ${slackDate(until)} (Alertmanager silence ${inlineCode(silenceId)}).`;
 }
 
 export function unsilencedNote(by: string): string {
@@ -84,6 +90,6 @@ export function escalationNote(due: DueEscalation): string {
 
 export function escalationDm(record: GroupRecord, due: DueEscalation, channel: string): string {
   const title = record.state.groupLabels.alertname ?? record.state.commonLabels.alertname ?? 'an alert';
-  const where = /^[CG][A-Z0-9]+$/.test(channel) ? `<#${channel}>` : channel;
+  const where = channelRef(channel);
   return `:rotating_light: You are paged (escalation tier ${due.tierIndex + 1}): sev1 *${escapeMrkdwn(title)}* has been firing unacknowledged since ${slackDate(record.state.openedAt)}. Please acknowledge it in ${where}.`;
 }

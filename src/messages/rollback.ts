@@ -1,28 +1,26 @@
-import { clip, context, mention, section } from '../commanding/blocks.js';
-import type { Block } from '../commanding/reply.js';
+import type { KnownBlock } from '@slack/types';
 import { formatDuration } from '../core/duration.js';
+import type { RollbackHeadline, RolloutResult } from '../core/rollout/result.js';
 import { progressBar, type RolloutStatus } from '../core/rollout/status.js';
 import type { PodView } from '../core/rollout/types.js';
-import type { ChatMessage } from '../ports/chat.js';
+import { context, type RenderedMessage, section } from './blocks.js';
+import { clip, escapeText, inlineCode, mention, plain } from './text.js';
 
 /** Slack's limits: section text, blocks per message. */
 const SECTION_MAX = 3000;
 const BLOCKS_MAX = 50;
 
-export interface RollbackHeadline {
-  deployment: string;
-  revision: number;
-  requestedBy: string;
-  reason?: string;
-}
-
-export function announcement(h: RollbackHeadline): ChatMessage {
-  const why = h.reason ? `, “${clip(h.reason, 300)}”` : ', no reason given';
-  const text = `:rewind: Rolling back \`${h.deployment}\` to revision ${h.revision} — requested by ${mention(h.requestedBy)}${why}`;
+export function announcement(h: RollbackHeadline): RenderedMessage {
+  const why = h.reason ? `, “${plain(h.reason, 300)}”` : ', no reason given';
+  const text = `:rewind: Rolling back ${inlineCode(h.deployment)} to revision ${h.revision} — requested by ${mention(h.requestedBy)}${why}`;
   return { text, blocks: [section(text)] };
 }
 
-export function progressMessage(deployment: string, status: RolloutStatus, elapsedMs: number): ChatMessage {
+export function progressMessage(
+  deployment: string,
+  status: RolloutStatus,
+  elapsedMs: number,
+): RenderedMessage {
   const p = status.progress;
   const icon =
     status.state === 'done'
@@ -35,21 +33,12 @@ export function progressMessage(deployment: string, status: RolloutStatus, elaps
   const oldPods = Math.max(0, p.total - p.updated);
   const done = Math.max(0, Math.min(p.updated, p.available - oldPods));
   const lines = [
-    `${icon} \`${deployment}\` ${progressBar(done, p.desired)} ${done}/${p.desired} new pods available`,
+    `${icon} ${inlineCode(deployment)} ${progressBar(done, p.desired)} ${done}/${p.desired} new pods available`,
     `updated ${p.updated}/${p.desired} · ready ${p.ready}/${p.desired} · available ${p.available}/${p.desired} · total pods ${p.total}`,
-    `_${status.message}_ (${formatDuration(elapsedMs)})`,
+    `_${escapeText(status.message)}_ (${formatDuration(elapsedMs)})`,
   ];
   const text = lines.join('\n');
   return { text, blocks: [section(text)] };
-}
-
-export interface RolloutResult {
-  deployment: string;
-  revision: number;
-  outcome: 'succeeded' | 'failed' | 'timed-out' | 'stopped' | 'lost';
-  message: string;
-  pods: PodView[];
-  logs?: { pod: string; container: string; text: string } | { pod: string; error: string };
 }
 
 const OUTCOME = {
@@ -61,22 +50,22 @@ const OUTCOME = {
 } as const;
 
 /** The final word in the thread: the outcome, the pods, and the last log lines of a new pod. */
-export function resultMessage(r: RolloutResult): ChatMessage {
-  const head = `${OUTCOME[r.outcome]} \`${r.deployment}\` to revision ${r.revision}: ${r.message}`;
+export function resultMessage(r: RolloutResult): RenderedMessage {
+  const head = `${OUTCOME[r.outcome]} ${inlineCode(r.deployment)} to revision ${r.revision}: ${escapeText(r.message)}`;
   const podLines = r.pods.map(podLine);
-  const blocks: Block[] = [
+  const blocks: KnownBlock[] = [
     section(head),
     section(podLines.length > 0 ? `*Pods*\n${podLines.join('\n')}` : '*Pods*: none'),
   ];
   if (r.logs && 'text' in r.logs) {
     blocks.push(
       context(
-        `Last ${r.logs.text.split('\n').filter(Boolean).length} log lines of \`${r.logs.pod}\` (${r.logs.container})`,
+        `Last ${r.logs.text.split('\n').filter(Boolean).length} log lines of ${inlineCode(r.logs.pod)} (${escapeText(r.logs.container)})`,
       ),
     );
     blocks.push(...codeSections(r.logs.text, SECTION_MAX).map(section));
   } else if (r.logs) {
-    blocks.push(context(`No logs from \`${r.logs.pod}\`: ${clip(r.logs.error, 500)}`));
+    blocks.push(context(`No logs from ${inlineCode(r.logs.pod)}: ${plain(r.logs.error, 500)}`));
   }
   const text = `${head}\n${podLines.join('\n')}`;
   return { text: clip(text, 3000), blocks: blocks.slice(0, BLOCKS_MAX) };
@@ -86,7 +75,7 @@ function podLine(pod: PodView): string {
   const restarts = pod.containers.reduce((sum, c) => sum + c.restartCount, 0);
   const states = pod.containers.map((c) => c.state).join(', ');
   const images = pod.containers.map((c) => c.image).join(', ');
-  return `${pod.ready ? ':large_green_circle:' : ':red_circle:'} \`${pod.name}\` ${pod.phase}${pod.ready ? ' ready' : ' not ready'} · restarts ${restarts} · ${states} · ${images}`;
+  return `${pod.ready ? ':large_green_circle:' : ':red_circle:'} ${inlineCode(pod.name)} ${escapeText(pod.phase)}${pod.ready ? ' ready' : ' not ready'} · restarts ${restarts} · ${escapeText(states)} · ${escapeText(images)}`;
 }
 
 /**
@@ -96,7 +85,7 @@ function podLine(pod: PodView): string {
 export function codeSections(text: string, max: number): string[] {
   const fence = '```';
   const room = max - 2 * fence.length - 2;
-  const lines = escapeMrkdwn(text)
+  const lines = escapeText(text)
     .replace(/```/g, '`\u200b``')
     .split('\n')
     .filter((line, index, all) => line !== '' || index < all.length - 1)
@@ -115,8 +104,4 @@ export function codeSections(text: string, max: number): string[] {
   }
   if (current.length > 0) chunks.push(current.join('\n'));
   return chunks.map((chunk) => `${fence}\n${chunk}\n${fence}`);
-}
-
-function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }

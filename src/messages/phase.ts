@@ -1,6 +1,6 @@
-import { clip, context, header, mention, section } from '../commanding/blocks.js';
-import type { ChatMessage } from '../ports/chat.js';
-import type { PhaseRequest } from './phase-request.js';
+import type { PhaseRequest } from '../core/phases/request.js';
+import { context, header, type RenderedMessage, section } from './blocks.js';
+import { clip, escapeText, inlineCode, mention, plain } from './text.js';
 
 const STATUS_LINE: Record<PhaseRequest['status'], string> = {
   open: ':hourglass_flowing_sand: Waiting for approvals.',
@@ -12,25 +12,25 @@ const STATUS_LINE: Record<PhaseRequest['status'], string> = {
 };
 
 /** The approval request, top-level in the channel; updated in place as approvals and gates come in. */
-export function renderPhaseRequest(request: PhaseRequest): ChatMessage {
+export function renderPhaseRequest(request: PhaseRequest): RenderedMessage {
   const title = `Phase advance: Phase ${request.from.number} — ${request.from.name} → Phase ${request.to.number} — ${request.to.name}`;
-  const flags = request.toEnable.map((key) => `\`${key}\``).join(', ') || 'nothing new (its flags are on)';
+  const flags = request.toEnable.map(inlineCode).join(', ') || 'nothing new (its flags are on)';
   const approved = request.approvals.length > 0 ? request.approvals.map(mention).join(', ') : 'nobody yet';
   const lines = [
-    `*${title}*`,
-    `Requested by ${mention(request.requester)}${request.reason ? `: “${clip(request.reason, 300)}”` : '.'}`,
+    `*${escapeText(title)}*`,
+    `Requested by ${mention(request.requester)}${request.reason ? `: “${plain(request.reason, 300)}”` : '.'}`,
     `Turns on: ${flags}`,
-    `Gate checks: ${request.gateSummary.join('; ')}`,
+    `Gate checks: ${escapeText(request.gateSummary.join('; '))}`,
     `Needs ${request.required} approval${request.required === 1 ? '' : 's'} from approvers; react with :white_check_mark:. The requester's own does not count.`,
     `Approved by (${request.approvals.length}/${request.required}): ${approved}`,
     STATUS_LINE[request.status],
     ...(request.gates ?? []).map(
-      (gate) => `${gate.passed ? ':white_check_mark:' : ':x:'} ${gate.name}: ${gate.detail}`,
+      (gate) => `${gate.passed ? ':white_check_mark:' : ':x:'} ${escapeText(`${gate.name}: ${gate.detail}`)}`,
     ),
-    ...(request.outcome ? [request.outcome] : []),
+    ...(request.outcome ? [escapeText(request.outcome)] : []),
   ];
   return {
-    text: lines.join('\n').replace(/\*/g, ''),
+    text: clip(lines.join('\n').replace(/\*/g, ''), 3_000),
     blocks: [
       header(clip(title, 150)),
       section(lines.slice(1, 6).join('\n')),
@@ -38,4 +38,14 @@ export function renderPhaseRequest(request: PhaseRequest): ChatMessage {
       context(`Expires ${request.expiresAt.replace('T', ' ').slice(0, 16)} UTC. One request at a time.`),
     ],
   };
+}
+
+/** The outcome, in the request's thread; an advance names who approved it. */
+export function renderPhaseOutcome(request: PhaseRequest): RenderedMessage {
+  const outcome = escapeText(request.outcome ?? STATUS_LINE[request.status]);
+  const approvers =
+    request.status === 'advanced' && request.approvals.length > 0
+      ? ` Approved by ${request.approvals.map(mention).join(', ')}.`
+      : '';
+  return { text: clip(`${outcome}${approvers}`, 3_000) };
 }

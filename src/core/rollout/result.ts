@@ -1,0 +1,19 @@
+import type { PodView } from './types.js';
+
+/** What a rollback is, said when it starts. */
+export interface RollbackHeadline {
+  deployment: string;
+  revision: number;
+  requestedBy: string;
+  reason?: string;
+}
+
+/** How a watched rollout ended: the outcome, the pods, and the last log lines of a new pod. */
+export interface RolloutResult {
+  deployment: string;
+  revision: number;
+  outcome: 'succeeded' | 'failed' | 'timed-out' | 'stopped' | 'lost';
+  message: string;
+  pods: PodView[];
+  logs?: { pod: string; container: string; text: string } | { pod: string; error: string };
+}

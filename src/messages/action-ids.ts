@@ -1,0 +1,26 @@
+/** The action IDs of the bot's buttons and menus: the messages layer puts them in, interactions match them. */
+
+export const ALERT_ACTIONS = {
+  acknowledge: 'switchyard.alert.acknowledge',
+  silence: 'switchyard.alert.silence',
+  unsilence: 'switchyard.alert.unsilence',
+  runbook: 'switchyard.alert.runbook',
+  killSwitch: 'switchyard.alert.kill-switch',
+  rollback: 'switchyard.alert.rollback',
+} as const;
+
+/** The Silence menu's choices (option value `<groupId>:<duration>`). */
+export const SILENCE_CHOICES = [
+  { label: '1 hour', value: '1h' },
+  { label: '4 hours', value: '4h' },
+  { label: '24 hours', value: '24h' },
+] as const;
+
+/** The buttons of a runbook step; each click's value is `<run id>:<step index>`. */
+export const RUNBOOK_ACTIONS = {
+  check: 'switchyard.runbook.check',
+  doIt: 'switchyard.runbook.do',
+  status: 'switchyard.runbook.status',
+  done: 'switchyard.runbook.done',
+  skip: 'switchyard.runbook.skip',
+} as const;

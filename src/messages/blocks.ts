@@ -1,0 +1,64 @@
+import type {
+  ActionsBlock,
+  ActionsBlockElement,
+  Button,
+  ContextBlock,
+  DividerBlock,
+  HeaderBlock,
+  KnownBlock,
+  SectionBlock,
+} from '@slack/types';
+import { clip, plain } from './text.js';
+
+export type { KnownBlock } from '@slack/types';
+
+/** A message as Slack takes it: the fallback text (notifications) and Block Kit. */
+export interface RenderedMessage {
+  text: string;
+  blocks?: KnownBlock[];
+}
+
+/**
+ * Small Block Kit builders typed with Slack's own types. mrkdwn arguments (`section`, `context`) are
+ * escaped by the caller through `text.ts`; plain-text ones (`header`, button labels) are escaped
+ * here, whatever their source. All keep within Slack's limits.
+ */
+export const section = (text: string): SectionBlock => ({
+  type: 'section',
+  text: { type: 'mrkdwn', text: clip(text, 3000) },
+});
+
+export const header = (text: string): HeaderBlock => ({
+  type: 'header',
+  text: { type: 'plain_text', text: plain(text, 150) },
+});
+
+export const context = (...texts: string[]): ContextBlock => ({
+  type: 'context',
+  elements: texts.slice(0, 10).map((text) => ({ type: 'mrkdwn', text: clip(text, 3000) })),
+});
+
+export const divider = (): DividerBlock => ({ type: 'divider' });
+
+export interface ButtonSpec {
+  text: string;
+  actionId: string;
+  value?: string;
+  style?: 'primary' | 'danger';
+  url?: string;
+}
+
+export const button = (spec: ButtonSpec): Button => ({
+  type: 'button',
+  text: { type: 'plain_text', text: plain(spec.text, 75), emoji: true },
+  action_id: spec.actionId,
+  ...(spec.value !== undefined ? { value: spec.value } : {}),
+  ...(spec.style ? { style: spec.style } : {}),
+  ...(spec.url ? { url: spec.url } : {}),
+});
+
+export const actions = (blockId: string, elements: ActionsBlockElement[]): ActionsBlock => ({
+  type: 'actions',
+  block_id: blockId,
+  elements: elements.slice(0, 25),
+});

@@ -1,0 +1,44 @@
+import type { Actor, ChangeChannel } from '../core/flags/state.js';
+import type { Notice } from '../ports/chat.js';
+import type { RenderedMessage } from './blocks.js';
+import { clip, inlineCode, mention, plain } from './text.js';
+
+const VIA = {
+  slack: 'in Slack',
+  api: 'through the flag API',
+  cluster: 'in the cluster',
+  system: 'by Switchyard',
+} as const;
+
+/**
+ * Who made a change, as a reader wants it: a Slack user by mention, otherwise where it came from.
+ * An API caller's name comes from a request header: shown escaped, in code, never as a mention.
+ */
+export function actorLabel(actor: Actor, via: ChangeChannel): string {
+  if (via === 'api') return actor.name ? `API client ${plain(actor.name, 100)}` : 'the flag API';
+  if (via === 'cluster') return 'a hand edit in the cluster';
+  if (via === 'system') return 'Switchyard';
+  return mention(actor.id);
+}
+
+/** Every flag change is said in the incident channel, with who and why, wherever it came from. */
+export function renderFlagsChanged(notice: Extract<Notice, { kind: 'flags-changed' }>): RenderedMessage {
+  const who = actorLabel(notice.actor, notice.via);
+  const what = notice.changes
+    .map((change) => `${inlineCode(change.key)} ${change.to ? 'on' : 'off'}`)
+    .join(', ');
+  const names = notice.changes.map((change) => inlineCode(change.key)).join(', ');
+  const via = VIA[notice.via];
+  const lead = {
+    'disable-all': `:octagonal_sign: *Kill switch* pulled by ${who} ${via}: turned off ${names}.`,
+    // A phase change goes either way: say which, from what actually changed.
+    phase: notice.changes.every((change) => change.to)
+      ? `:rocket: ${who} advanced the rollout a phase ${via}: turned on ${names}.`
+      : `:rewind: ${who} rolled the rollout back a phase ${via}: turned off ${names}.`,
+    drift: `:mag: Flags changed outside Switchyard (${via}): ${what}. Recorded in the audit log; not reverted.`,
+    enable: `:gear: ${who} changed flags ${via}: ${what}.`,
+    disable: `:gear: ${who} changed flags ${via}: ${what}.`,
+  }[notice.action];
+  const why = notice.reason ? `\nReason: “${plain(notice.reason, 1_000)}”` : '\nNo reason given.';
+  return { text: clip(`${lead}${why}`, 3_000) };
+}
