@@ -125,14 +125,19 @@ describe('the sandbox page in Chromium', () => {
     await be('U0APPROVER1');
     await request.locator('[data-reaction="white_check_mark"]').click();
     // Two ✅ on the message, one approval: the requester's own did not count.
-    await request.getByText('Approved by (1/2)').waitFor(WAIT);
+    await request
+      .getByText('Approved by (1/2)')
+      .waitFor(WAIT)
+      .catch(async (error) => {
+        await page.screenshot({ path: '.tmp/sandbox-failure.png' });
+        throw error;
+      });
     expect(await request.locator('[data-reaction="white_check_mark"]').textContent()).toContain('2');
     await be('U0APPROVER2');
     await request.locator('[data-reaction="white_check_mark"]').click();
     await request.getByText('Advanced to Phase 1').first().waitFor(WAIT);
     await message('advanced the rollout a phase').waitFor(WAIT);
     expect(await page.locator('#messages').textContent()).not.toContain('rolled the rollout back a phase');
-    await request.scrollIntoViewIfNeeded();
     await page.screenshot({ path: 'docs/sandbox-phase-approval.png' });
 
     // The kill switch from the alert: refused to someone who is not an operator…
@@ -158,7 +163,6 @@ describe('the sandbox page in Chromium', () => {
     expect(await progress.count()).toBe(1);
     await expect.poll(() => progress.locator('.edited').count()).toBe(1);
     await expect.poll(() => progress.textContent()).toContain('successfully rolled out');
-    await rollback.scrollIntoViewIfNeeded();
     await page.screenshot({ path: 'docs/sandbox-rollback.png' });
   }, 600_000);
 
