@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { actorLabel, clip, context, header, section, slackDate } from '../src/commanding/blocks.js';
+import {
+  actorLabel,
+  context,
+  header,
+  inlineCode,
+  plain,
+  section,
+  slackDate,
+} from '../src/commanding/blocks.js';
 import { confirm, message, UserError } from '../src/commanding/reply.js';
 import { type CommandContext, type CommandSpec, subcommand } from '../src/commanding/spec.js';
 import { FLAG_GROUPS, type FlagDefinition, type FlagGroup } from '../src/core/flags/catalog.js';
@@ -78,7 +86,7 @@ export const flagsCommand: CommandSpec = {
             ),
           ),
           context(
-            '`/flags get <flag>` for details · `/flags enable|disable <flag> [reason]` · `/flags disable-all` kill switch',
+            '`/flags get &lt;flag&gt;` for details · `/flags enable|disable &lt;flag&gt; [reason]` · `/flags disable-all` kill switch',
           ),
         ];
         const text = groups
@@ -113,7 +121,7 @@ export const flagsCommand: CommandSpec = {
             ? `Excludes: ${flag.conflictsWith.map((k) => `\`${k}\``).join(', ')}`
             : undefined,
           last
-            ? `Last change: ${slackDate(last.at)} by ${actorLabel(last.by, last.via)}${last.reason ? ` — “${clip(last.reason, 200)}”` : ''}`
+            ? `Last change: ${slackDate(last.at)} by ${actorLabel(last.by, last.via)}${last.reason ? ` — “${plain(last.reason, 200)}”` : ''}`
             : 'Never changed since the bot started keeping records.',
         ].filter(Boolean);
         return message(lines.join('\n').replace(/[*`]/g, ''), [section(lines.join('\n'))]);
@@ -194,20 +202,22 @@ function changeMeta(ctx: CommandContext, reason?: string) {
 function resolveFlag(ctx: CommandContext, name: string): FlagDefinition {
   const resolved = resolveFlagName(ctx.services.flags.catalog, name);
   if (resolved.ok) return resolved.flag;
-  const shown = clip(name, 60);
+  const shown = inlineCode(name.slice(0, 60));
   if (resolved.suggestion) {
     throw new UserError(
-      `There is no flag \`${shown}\`. Did you mean \`${resolved.suggestion.key}\`?`,
+      `There is no flag ${shown}. Did you mean \`${resolved.suggestion.key}\`?`,
       'See `/flags list` for all flags.',
     );
   }
-  throw new UserError(`There is no flag \`${shown}\`.`, 'See `/flags list` for all flags.');
+  throw new UserError(`There is no flag ${shown}.`, 'See `/flags list` for all flags.');
 }
 
 function parseGroup(name: string): FlagGroup {
   const group = FLAG_GROUPS.find((candidate) => candidate === name.toLowerCase());
   if (!group)
-    throw new UserError(`There is no flag group \`${clip(name, 40)}\`. Groups: ${FLAG_GROUPS.join(', ')}.`);
+    throw new UserError(
+      `There is no flag group ${inlineCode(name.slice(0, 40))}. Groups: ${FLAG_GROUPS.join(', ')}.`,
+    );
   return group;
 }
 
@@ -220,7 +230,7 @@ function flagLine(flag: FlagDefinition, state: FlagState): string {
 }
 
 function historyLine(entry: AuditEntry): string {
-  const why = entry.reason ? ` — “${clip(entry.reason, 120)}”` : '';
+  const why = entry.reason ? ` — “${plain(entry.reason, 120)}”` : '';
   return `${slackDate(entry.at)} · ${actorLabel(entry.actor, entry.via)}: \`${entry.flag}\` ${onOff(entry.before)} → ${onOff(entry.after)} (${entry.action})${why}`;
 }
 

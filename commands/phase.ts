@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { clip, context, header, mention, section } from '../src/commanding/blocks.js';
+import { context, header, mention, plain, section } from '../src/commanding/blocks.js';
 import { message, UserError } from '../src/commanding/reply.js';
 import { type CommandContext, type CommandSpec, subcommand } from '../src/commanding/spec.js';
 import { phasePosition, SEED_PHASES } from '../src/core/phases/plan.js';
@@ -92,5 +92,5 @@ function historyLine(request: PhaseRequest): string {
   const approvals =
     request.approvals.length > 0 ? `, approved by ${request.approvals.map(mention).join(', ')}` : '';
   const link = request.ts ? ` <${permalink(request)}|request>` : '';
-  return `• ${request.requestedAt.slice(0, 16).replace('T', ' ')} Phase ${request.from.number} → ${request.to.number}: ${request.status} — by ${mention(request.requester)}${request.reason ? ` (“${clip(request.reason, 80)}”)` : ''}${approvals}.${link}`;
+  return `• ${request.requestedAt.slice(0, 16).replace('T', ' ')} Phase ${request.from.number} → ${request.to.number}: ${request.status} — by ${mention(request.requester)}${request.reason ? ` (“${plain(request.reason, 80)}”)` : ''}${approvals}.${link}`;
 }

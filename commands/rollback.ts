@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { clip, context, header, section, slackDate } from '../src/commanding/blocks.js';
+import { context, escapeText, header, plain, section, slackDate } from '../src/commanding/blocks.js';
 import { confirm, message, UserError } from '../src/commanding/reply.js';
 import { type CommandContext, type CommandSpec, subcommand } from '../src/commanding/spec.js';
 import { formatDuration } from '../src/core/duration.js';
@@ -55,7 +55,7 @@ export const rollbackCommand: CommandSpec = {
           details: [
             `Now: ${revisionLine(plan.current, now)}`,
             `After: ${revisionLine(plan.target, now)}`,
-            args.reason ? `Reason: “${clip(args.reason, 200)}”` : 'No reason given.',
+            args.reason ? `Reason: “${plain(args.reason, 200)}”` : 'No reason given.',
           ],
           confirmLabel: `Roll back to revision ${plan.target.revision}`,
           args: {
@@ -108,7 +108,7 @@ export const rollbackCommand: CommandSpec = {
           args,
           blocks: [
             context(
-              'Baseline flags the phase lists (observability, concurrency control) stay on. Deployments are not touched: `/rollback deployment <name>` or `/rollback all` for those.',
+              'Baseline flags the phase lists (observability, concurrency control) stay on. Deployments are not touched: `/rollback deployment &lt;name&gt;` or `/rollback all` for those.',
             ),
           ],
         });
@@ -232,7 +232,7 @@ async function listDeployments(cluster: ClusterServices) {
     (row) =>
       `• \`${row.name}\` revision ${row.revision ?? '?'} · ${row.ready}/${row.desired} ready${row.paused ? ' · :double_vertical_bar: paused' : ''}${row.state === 'failed' ? ' · :x: rollout failed' : row.state === 'waiting' ? ' · rolling out' : ''} · ${row.images.map((image) => `\`${image}\``).join(', ')}`,
   );
-  const usage = '`/rollback deployment <name> [--to-revision N] [reason]`';
+  const usage = '`/rollback deployment &lt;name&gt; [--to-revision N] [reason]`';
   return message(`Deployments in ${cluster.namespace}:\n${lines.join('\n')}`, [
     header(`Deployments in ${cluster.namespace}`),
     section(lines.join('\n')),
@@ -320,7 +320,7 @@ async function clusterCall<T>(run: () => Promise<T>): Promise<T> {
         'Try again in a moment.',
       );
     }
-    throw new UserError(`The cluster answered: ${error.message}. Nothing was changed.`);
+    throw new UserError(`The cluster answered: ${escapeText(error.message)}. Nothing was changed.`);
   }
 }
 

@@ -23,7 +23,7 @@ export const runbookCommand: CommandSpec = {
         return message(lines.join('\n'), [
           header('Runbooks'),
           section(lines.join('\n')),
-          context('`/runbook show <name>` for the steps'),
+          context('`/runbook show &lt;name&gt;` for the steps'),
         ]);
       },
     }),

@@ -78,6 +78,8 @@ export interface BotOverrides {
   rolloutTiming?: Partial<WatchTiming>;
   /** Local mode adds its own routes (the sandbox) and observes the Slack route; nothing else does. */
   routes?: (routes: Route[], bot: Pick<RunningBot, 'settled'>) => Route[];
+  /** Clock (ms) of the time rules: confirmation and phase request expiry, escalation, retention. */
+  now?: () => number;
 }
 
 /** Builds every adapter from the config, wires them and starts listening. */
@@ -111,9 +113,12 @@ export async function startBot(
     }
   });
 
+  const now = overrides.now ?? Date.now;
   const signingSecret = env.SLACK_SIGNING_SECRET ?? '';
   const receiver =
-    config.slackMode === 'socket' ? undefined : new SignedRequestReceiver({ signingSecret, logger: log });
+    config.slackMode === 'socket'
+      ? undefined
+      : new SignedRequestReceiver({ signingSecret, logger: log, nowSeconds: () => Math.floor(now() / 1000) });
   const app = new App({
     token: env.SLACK_BOT_TOKEN,
     ...(receiver ? { receiver } : { socketMode: true, appToken: env.SLACK_APP_TOKEN }),
@@ -141,7 +146,7 @@ export async function startBot(
     () => ({}),
     { schema: pendingActionsSchema, quarantine, what: 'pending confirmations' },
   );
-  const confirmations = new Confirmations(confirmationStore);
+  const confirmations = new Confirmations(confirmationStore, undefined, now);
   const cluster = await startClusterWiring({
     config,
     flags,
@@ -188,7 +193,7 @@ export async function startBot(
     prometheus,
     cluster: cluster.services,
     deployments: file.rollback.deployments,
-    now: () => new Date(),
+    now: () => new Date(now()),
   });
   services.runbooks = new RunbookService({
     runbooks: services.runbookCatalog ?? SEED_RUNBOOKS,
@@ -214,7 +219,7 @@ export async function startBot(
     ...phaseApprovalInteractions(services.phases),
     ...homeInteractions(),
   ]);
-  const alerting = await startAlerting({ config, app, slack: slackDeps, outbound, metrics, log });
+  const alerting = await startAlerting({ config, app, slack: slackDeps, outbound, metrics, log, now });
   inFlight.track(
     quarantine.attach(async (text) => void (await chat.post(config.channel, { kind: 'note', text }))),
   );

@@ -1,3 +1,4 @@
+import { clip } from '../messages/text.js';
 import type { Block } from './reply.js';
 
 /** Small Block Kit builders, so command modules read as what they show. */
@@ -57,26 +58,6 @@ export const actions = (blockId: string, elements: Block[]): Block => ({
   elements: elements.slice(0, 25),
 });
 
-/** Slack shows this in each reader's own time zone. */
-export function slackDate(iso: string | number): string {
-  const date = new Date(iso);
-  const epoch = Math.floor(date.getTime() / 1000);
-  return `<!date^${epoch}^{date_short_pretty} {time}|${date.toISOString()}>`;
-}
-
-export function mention(userId: string): string {
-  if (userId.startsWith('S')) return `<!subteam^${userId}>`;
-  if (/^[UW][A-Z0-9]+$/.test(userId)) return `<@${userId}>`;
-  return userId;
-}
-
-export function clip(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
-
-/** Who made a change, as a reader wants it: a person by mention, otherwise where it came from. */
-export function actorLabel(actor: { id: string; name?: string }, via: string): string {
-  if (via === 'api') return actor.name ? `API client ${actor.name}` : 'the flag API';
-  if (via === 'cluster') return 'a hand edit in the cluster';
-  return mention(actor.id);
-}
+// Text helpers live in the messages layer, the one place that escapes outside text.
+export { actorLabel } from '../messages/flags.js';
+export { clip, escapeText, inlineCode, mention, plain, slackDate } from '../messages/text.js';

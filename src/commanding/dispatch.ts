@@ -1,4 +1,5 @@
 import { closest } from 'fastest-levenshtein';
+import { inlineCode } from './blocks.js';
 import type { Block, Reply } from './reply.js';
 import { message } from './reply.js';
 import type { CommandSpec, SubcommandSpec } from './spec.js';
@@ -41,7 +42,7 @@ export function resolveCommand(command: CommandSpec, text: string): Resolved {
       subcommand: 'unknown',
       outcome: 'usage',
       reply: message(
-        `:warning: \`${command.name} ${truncate(firstWord, 40)}\` is not a command I know. Did you mean \`${command.name} ${closest(firstWord, names)}\`? Try \`${command.name} help\`.`,
+        `:warning: ${inlineCode(`${command.name} ${truncate(firstWord, 40)}`)} is not a command I know. Did you mean \`${command.name} ${closest(firstWord, names)}\`? Try \`${command.name} help\`.`,
       ),
     };
   }
@@ -55,7 +56,7 @@ function parseArgs(command: CommandSpec, spec: SubcommandSpec<never>, text: stri
     return {
       ok: false,
       reply: message(
-        `:warning: I don't know what to do with \`${truncate(extra, 60)}\`.\nUsage: \`${command.name} ${spec.usage}\``,
+        `:warning: I don't know what to do with ${inlineCode(truncate(extra, 60))}.\nUsage: ${inlineCode(`${command.name} ${spec.usage}`)}`,
       ),
     };
   }
@@ -65,7 +66,9 @@ function parseArgs(command: CommandSpec, spec: SubcommandSpec<never>, text: stri
     const what = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
     return {
       ok: false,
-      reply: message(`:warning: ${what}${issue.message}\nUsage: \`${command.name} ${spec.usage}\``),
+      reply: message(
+        `:warning: ${what}${issue.message}\nUsage: ${inlineCode(`${command.name} ${spec.usage}`)}`,
+      ),
     };
   }
   return { ok: true, args: parsed.data };
@@ -99,7 +102,7 @@ function truncate(text: string, max: number): string {
 export function helpReply(command: CommandSpec): Reply {
   const lines = command.subcommands.map(
     (spec) =>
-      `• \`${command.name} ${spec.usage}\` — ${spec.summary}${spec.permission === 'anyone' ? '' : ` _(${spec.permission}s)_`}`,
+      `• ${inlineCode(`${command.name} ${spec.usage}`)} — ${spec.summary}${spec.permission === 'anyone' ? '' : ` _(${spec.permission}s)_`}`,
   );
   const blocks: Block[] = [
     { type: 'section', text: { type: 'mrkdwn', text: `*${command.name}* — ${command.summary}` } },

@@ -15,6 +15,7 @@ import {
   type TestBot,
 } from '../support/bot.js';
 import { eventually, sendJson } from '../support/http.js';
+import { ANSWER_TIMEOUT_MS } from '../support/slack.js';
 
 const CONFIG = `
 access:
@@ -77,7 +78,7 @@ async function click(actionId: string, message: EmulatedMessage, userId: string,
     ? await t.client.staticSelect({ actionId, value, userId, channelId: CHANNEL, messageTs: message.ts })
     : await t.client.blockAction({ actionId, value, userId, channelId: CHANNEL, messageTs: message.ts });
   expect(sent.status).toBe(200);
-  const response = await t.slack.waitForResponse((r) => r.url === sent.responseUrl, 10_000);
+  const response = await t.slack.waitForResponse((r) => r.url === sent.responseUrl, ANSWER_TIMEOUT_MS);
   return { text: String(response.body.text ?? ''), body: response.body };
 }
 
@@ -184,8 +185,10 @@ describe('a real Alertmanager', () => {
       userId: OPERATOR,
       channelId: CHANNEL,
     });
-    const announced = await t.slack.waitForCall('chat.postMessage', (c) =>
-      String(c.params.text).includes('Kill switch'),
+    const announced = await t.slack.waitForCall(
+      'chat.postMessage',
+      (c) => String(c.params.text).includes('Kill switch'),
+      ANSWER_TIMEOUT_MS,
     );
     expect(String(announced.params.text)).toContain('Reason: “alert AckMe”');
     // No /rollback command and no cluster yet: no Roll back button.

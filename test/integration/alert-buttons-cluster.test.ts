@@ -12,6 +12,7 @@ import {
 } from '../support/bot.js';
 import { eventually, sendJson, textOf } from '../support/http.js';
 import { releaseImage, startSeededCluster } from '../support/kube.js';
+import { ANSWER_TIMEOUT_MS } from '../support/slack.js';
 import { firing, notification } from '../unit/alerts/builders.js';
 
 const CONFIG = `
@@ -64,7 +65,9 @@ async function press(actionId: string, value: string, userId: string) {
     channelId: CHANNEL,
     responseUrl: t.slack.createResponseUrl(),
   });
-  return textOf((await t.slack.waitForResponse((r) => r.url === sent.responseUrl, 10_000)).body as never);
+  return textOf(
+    (await t.slack.waitForResponse((r) => r.url === sent.responseUrl, ANSWER_TIMEOUT_MS)).body as never,
+  );
 }
 
 describe('alert buttons with a cluster configured', () => {

@@ -12,11 +12,12 @@ import {
   type BotProcess,
   CHANNEL,
   OPERATOR,
+  PROCESS_TEST_TIMEOUT_MS,
   spawnBot,
   tempDir,
   testEnv,
 } from '../support/bot.js';
-import { sendJson } from '../support/http.js';
+import { eventually, sendJson } from '../support/http.js';
 import { firing, notification } from '../unit/alerts/builders.js';
 
 let slack: SlackEmulator;
@@ -59,7 +60,23 @@ async function kill(bot: BotProcess) {
 const post = (url: string, body: unknown) =>
   sendJson('POST', `${url}/alertmanager`, body, { authorization: `Bearer ${ALERT_TOKEN}` });
 const ok = (call: RecordedCall) => call.status === 200 && call.response.ok === true;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Barrier: the bot's outbox has sent everything queued so far (its queue-depth gauge reads 0). */
+async function outboxDrained(bot: BotProcess): Promise<void> {
+  await eventually(async () => {
+    const text = await (await fetch(`${bot.url}/metrics`)).text();
+    expect(text).toMatch(/^switchyard_slack_queue_depth 0$/m);
+  }, 20_000);
+}
+
+/**
+ * Waits until the wall clock reaches `at`. Only for a rule that must fall due while no bot runs (a
+ * separate process has no injectable clock); a busy machine only makes it later, never wrong. The due
+ * times themselves are tested with an injected clock in test/unit/alerting/alert-service.test.ts.
+ */
+async function wallClockReaches(at: number): Promise<void> {
+  while (Date.now() < at) await new Promise((resolve) => setTimeout(resolve, at - Date.now()));
+}
 const topLevelPosts = (alertname: string) =>
   slack
     .calls('chat.postMessage')
@@ -80,7 +97,7 @@ function group(alertname: string, startsAt = Date.now()) {
   });
 }
 
-describe('alerting across SIGKILL', () => {
+describe('alerting across SIGKILL', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it('posts an alert accepted just before a SIGKILL after the restart, exactly once', async () => {
     const start = setup('    - { after: 4h, notify: [U0TEAMLEAD] }\n');
     slack.failNext('chat.postMessage', { status: 429, retryAfter: 30 }); // the first life cannot post it
@@ -97,7 +114,7 @@ describe('alerting across SIGKILL', () => {
       (c) => ok(c) && String(c.params.text).includes('KilledAfter200'),
       15_000,
     );
-    await sleep(1_500);
+    await outboxDrained(second);
     expect(topLevelPosts('KilledAfter200')).toHaveLength(1);
     expect(slack.messages(CHANNEL).filter((m) => !m.thread_ts)).toHaveLength(1);
     await kill(second);
@@ -111,15 +128,16 @@ describe('alerting across SIGKILL', () => {
     const first = await start();
     const opened = Date.now();
     expect((await post(first.url, group('DownWhileDue', opened))).status).toBe(200);
-    await slack.waitForCall('chat.postMessage', (c) => ok(c) && c.params.channel === 'U0TEAMLEAD', 10_000);
-    await sleep(500);
+    await slack.waitForCall('chat.postMessage', (c) => ok(c) && c.params.channel === 'U0TEAMLEAD', 20_000);
+    await outboxDrained(first); // tier 1's thread note too
     await kill(first);
     expect(slack.calls('chat.postMessage').filter((c) => c.params.channel === 'U0ENGMGR')).toEqual([]);
-    await sleep(Math.max(0, opened + 6_500 - Date.now())); // tier 2 falls due while nobody runs
+    await wallClockReaches(opened + 6_500); // tier 2 falls due while nobody runs
 
     const second = await start();
-    await slack.waitForCall('chat.postMessage', (c) => ok(c) && c.params.channel === 'U0ENGMGR', 15_000);
-    await sleep(2_000);
+    await slack.waitForCall('chat.postMessage', (c) => ok(c) && c.params.channel === 'U0ENGMGR', 20_000);
+    // The tick that queued tier 2 would have queued a repeated tier 1 with it; both are sent by now.
+    await outboxDrained(second);
     const dms = (user: string) =>
       slack.calls('chat.postMessage').filter((c) => ok(c) && c.params.channel === user);
     expect(dms('U0TEAMLEAD')).toHaveLength(1);

@@ -25,7 +25,22 @@ afterAll(async () => {
 const post = (body: unknown) =>
   sendJson('POST', `${t.url}/alertmanager`, body, { authorization: `Bearer ${ALERT_TOKEN}` });
 const ok = (call: RecordedCall) => call.status === 200 && call.response.ok === true;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Barrier for "no tier fired": a fresh unacknowledged group, opened after the groups under test,
+ * reaches its tier 2. Every tier of those groups fell due at least a timer tick earlier, and the
+ * outbox has sent what those ticks queued, so a page that should not exist would be recorded now.
+ */
+async function escalationBarrier(alertname: string): Promise<void> {
+  const control = groupOf(alertname);
+  expect((await post(notification(control.alerts, control.overrides))).status).toBe(200);
+  await t.slack.waitForCall(
+    'chat.postMessage',
+    (c) => ok(c) && c.params.channel === 'U0ENGMGR' && String(c.params.text).includes(alertname),
+    20_000,
+  );
+  await t.bot.alerting.outbox.idle();
+}
 
 function groupOf(alertname: string) {
   const labels = { alertname };
@@ -37,22 +52,22 @@ function groupOf(alertname: string) {
 }
 
 describe('escalation of an unacknowledged sev1 group', () => {
-  it('pings each tier in the thread and by DM, in order, within a few seconds of its time', async () => {
+  it('pings each tier in the thread and by DM, in order, never before its time', async () => {
     const group = groupOf('EscalateMe');
     const opened = Date.parse(group.alerts[0]!.startsAt);
     expect((await post(notification(group.alerts, group.overrides))).status).toBe(200);
     const tier2 = await t.slack.waitForCall(
       'chat.postMessage',
       (c) => ok(c) && c.params.channel === 'U0ENGMGR',
-      8_000,
+      20_000,
     );
     const tier1 = t.slack.calls('chat.postMessage').find((c) => ok(c) && c.params.channel === 'U0TEAMLEAD')!;
     expect(tier1).toBeDefined();
     expect(tier1.seq).toBeLessThan(tier2.seq);
+    // Lower bounds only: how late a tier comes depends on the machine (exact due times are
+    // tested with an injected clock in test/unit/alerting/alert-service.test.ts).
     expect(tier1.at - opened).toBeGreaterThanOrEqual(1_000);
-    expect(tier1.at - opened).toBeLessThan(4_000);
     expect(tier2.at - opened).toBeGreaterThanOrEqual(2_000);
-    expect(tier2.at - opened).toBeLessThan(5_000);
     expect(String(tier1.params.text)).toMatch(
       /^:rotating_light: You are paged \(escalation tier 1\): sev1 \*EscalateMe\*/,
     );
@@ -66,14 +81,19 @@ describe('escalation of an unacknowledged sev1 group', () => {
     ]);
     // User groups are mentioned in the thread, not DMed.
     expect(t.slack.calls('chat.postMessage').filter((c) => c.params.channel === 'S0MANAGERS')).toEqual([]);
-    await sleep(1_500);
+    await escalationBarrier('ControlOne');
     expect(
-      t.slack.calls('chat.postMessage').filter((c) => ok(c) && c.params.channel === 'U0TEAMLEAD'),
+      t.slack
+        .calls('chat.postMessage')
+        .filter(
+          (c) => ok(c) && c.params.channel === 'U0TEAMLEAD' && String(c.params.text).includes('EscalateMe*'),
+        ),
     ).toHaveLength(1);
     expect(t.bot.metrics.registry.getSingleMetric('switchyard_escalations_sent_total')).toBeDefined();
     const metrics = await t.bot.metrics.registry.metrics();
-    expect(metrics).toContain('switchyard_escalations_sent_total{tier="1"} 1');
-    expect(metrics).toContain('switchyard_escalations_sent_total{tier="2"} 1');
+    // Two groups escalated by now: this one and the barrier's.
+    expect(metrics).toContain('switchyard_escalations_sent_total{tier="1"} 2');
+    expect(metrics).toContain('switchyard_escalations_sent_total{tier="2"} 2');
   });
 
   it('fires no tier once the group is acknowledged', async () => {
@@ -94,8 +114,11 @@ describe('escalation of an unacknowledged sev1 group', () => {
       channelId: CHANNEL,
       messageTs: message!.ts,
     });
-    await sleep(3_000);
-    const later = t.slack.calls('chat.postMessage').slice(before);
+    await escalationBarrier('ControlTwo');
+    const later = t.slack
+      .calls('chat.postMessage')
+      .slice(before)
+      .filter((c) => c.params.thread_ts === message!.ts || String(c.params.text).includes('AckedAtOnce'));
     expect(later.map((c) => String(c.params.text))).toEqual([
       `:eyes: Acknowledged by <@${OPERATOR}>. Escalation stopped.`,
     ]);
@@ -106,8 +129,7 @@ describe('escalation of an unacknowledged sev1 group', () => {
     expect((await post(notification(group.alerts, group.overrides))).status).toBe(200);
     const done = { ...group.alerts[0]!, status: 'resolved' as const, endsAt: new Date().toISOString() };
     expect((await post(notification([done], group.overrides))).status).toBe(200);
-    await sleep(2_500);
-    await t.bot.alerting.outbox.idle();
+    await escalationBarrier('ControlThree');
     const texts = t.slack.calls('chat.postMessage').map((c) => String(c.params.text));
     expect(texts.filter((text) => text.includes('GoneQuickly') && text.includes('paged'))).toEqual([]);
     const [message] = t.slack

@@ -33,14 +33,12 @@ describe('the Slack outbox', () => {
     expect(
       (await post(notification([resolved(a, now), resolved(b, now)], overrides('RateLimited')))).status,
     ).toBe(200);
-    const started = Date.now();
     await t.bot.alerting.outbox.idle();
 
     const posts = t.slack.calls('chat.postMessage');
     expect(posts.slice(0, 4).map((c) => c.status)).toEqual([429, 429, 429, 200]);
     // Each 429 was waited out before the next try (Retry-After: 1 s).
     for (let i = 1; i < 4; i++) expect(posts[i]!.at - posts[i - 1]!.at).toBeGreaterThanOrEqual(950);
-    expect(Date.now() - started).toBeLessThan(10_000);
     const top = t.slack.messages(CHANNEL).filter((m) => !m.thread_ts);
     expect(top).toHaveLength(1);
     expect(top[0]!.text).toContain(':white_check_mark:'); // the final state, resolved

@@ -1,6 +1,6 @@
 /**
- * Retention of resolved alert groups (`alerts.retention`, here 2s): the bot as in production, real
- * HTTP, the Slack emulator. A resolved group is forgotten (its file deleted) once its retention has
+ * Retention of resolved alert groups (`alerts.retention`, here 1h, on a clock the test moves): the
+ * bot as in production, real HTTP, the Slack emulator. A resolved group is forgotten (its file deleted) once its retention has
  * run out; a firing one never is; the same group firing again afterwards opens a new message.
  */
 import { existsSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { groupIdOf } from '../../src/alerting/group-record.js';
 import { ALERT_TOKEN, CHANNEL, startTestBot, type TestBot } from '../support/bot.js';
-import { sendJson } from '../support/http.js';
+import { eventually, sendJson } from '../support/http.js';
 import { firing, notification, resolved } from '../unit/alerts/builders.js';
 
 const CONFIG = `
@@ -19,7 +19,7 @@ escalation:
   tiers:
     - { after: 4h, notify: [U0TEAMLEAD] }
 alerts:
-  retention: 2s
+  retention: 1h
 `;
 
 const bots: TestBot[] = [];
@@ -27,7 +27,15 @@ afterEach(async () => {
   for (const bot of bots.splice(0)) await bot.stop();
 });
 
-async function start(options: { stateDir?: string; configYaml?: string } = {}) {
+const HOUR = 3_600_000;
+
+/** The bot's clock: the wall clock plus an offset the test moves forward. */
+function testClock() {
+  const clock = { offset: 0, now: () => Date.now() + clock.offset };
+  return clock;
+}
+
+async function start(options: { stateDir?: string; now?: () => number } = {}) {
   const bot = await startTestBot({ configYaml: CONFIG, ...options });
   bots.push(bot);
   return bot;
@@ -38,19 +46,11 @@ const post = (t: TestBot, body: unknown) =>
 const fileOf = (t: TestBot, groupKey: string) =>
   join(t.stateDir, 'alerts', 'groups', `${groupIdOf(groupKey)}.json`);
 const topLevel = (t: TestBot) => t.slack.messages(CHANNEL).filter((m) => !m.thread_ts);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
-    await sleep(50);
-  }
-}
 
 describe('alerts.retention', () => {
   it('forgets a resolved group after its retention, keeps a firing one, and opens a new message when it fires again', async () => {
-    const t = await start();
+    const clock = testClock();
+    const t = await start({ now: clock.now });
     const groupKey = '{}/{team="messaging"}:{alertname="MessagingSystemDown"}';
     const stillFiringKey = '{}/{team="messaging"}:{alertname="StillFiring"}';
     const labels = { groupLabels: { alertname: 'StillFiring' }, commonLabels: { alertname: 'StillFiring' } };
@@ -66,7 +66,11 @@ describe('alerts.retention', () => {
     const [first] = topLevel(t).filter((m) => m.text?.includes('MessagingSystemDown'));
     expect(first?.text).toContain(':white_check_mark:'); // the message showed the resolution first
 
-    await waitUntil(() => !existsSync(fileOf(t, groupKey)), 8_000);
+    // Still kept within the retention: the sweep ran on the timer's first tick, at the real time.
+    expect(existsSync(fileOf(t, groupKey))).toBe(true);
+    clock.offset = 2 * HOUR;
+    // The escalation timer's next tick (each second) sweeps: wait for the file to go.
+    await eventually(() => expect(existsSync(fileOf(t, groupKey))).toBe(false), 20_000);
     expect(t.bot.alerting.service.get(groupIdOf(groupKey))).toBeUndefined();
     // Firing for longer than the retention: never forgotten.
     expect(existsSync(fileOf(t, stillFiringKey))).toBe(true);
@@ -88,7 +92,7 @@ describe('alerts.retention', () => {
   it('forgets at start what expired while the bot was down', async () => {
     const groupKey = '{}:{alertname="ResolvedWhileDown"}';
     const labels = { groupLabels: { alertname: 'ResolvedWhileDown' } };
-    const first = await start({ configYaml: CONFIG.replace('retention: 2s', 'retention: 1h') });
+    const first = await start();
     const alert = firing('fp-1', Date.now() - 60_000, { alertname: 'ResolvedWhileDown' });
     await post(first, notification([alert], { groupKey, ...labels }));
     await post(first, notification([resolved(alert, Date.now())], { groupKey, ...labels }));
@@ -97,8 +101,8 @@ describe('alerts.retention', () => {
     bots.splice(bots.indexOf(first), 1);
     expect(existsSync(fileOf(first, groupKey))).toBe(true);
 
-    await sleep(2_100);
-    const second = await start({ stateDir: first.stateDir });
+    // Two hours later by the bot's clock: the retention (1h) ran out while it was down.
+    const second = await start({ stateDir: first.stateDir, now: () => Date.now() + 2 * HOUR });
     expect(existsSync(fileOf(second, groupKey))).toBe(false);
     expect(second.bot.alerting.service.get(groupIdOf(groupKey))).toBeUndefined();
   });

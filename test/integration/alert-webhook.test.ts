@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ALERT_TOKEN, CHANNEL, startTestBot, type TestBot } from '../support/bot.js';
 import { sendJson } from '../support/http.js';
+import { ANSWER_TIMEOUT_MS } from '../support/slack.js';
 import { firing, notification, resolved, T0 } from '../unit/alerts/builders.js';
 
 const CONFIG = `
@@ -71,7 +72,8 @@ describe('POST /alertmanager', () => {
     expect(String(notJson.body.error)).toMatch(/not valid JSON/);
 
     expect(groupFiles()).toHaveLength(before);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Barrier: the outbox is where an accepted notification would be queued for Slack.
+    await t.bot.alerting.outbox.idle();
     expect(t.slack.calls('chat.postMessage')).toEqual([]);
   });
 
@@ -91,7 +93,7 @@ describe('alert group messages', () => {
     const first = await post(notification([a1], { groupKey }));
     expect(first.status).toBe(200);
     expect((await post(notification([a1], { groupKey }))).status).toBe(200); // a resend
-    const posted = await t.slack.waitForCall('chat.postMessage', (c) => c.status === 200);
+    const posted = await t.slack.waitForCall('chat.postMessage', (c) => c.status === 200, ANSWER_TIMEOUT_MS);
     expect(posted.params.channel).toBe(CHANNEL);
     expect(String(posted.params.text)).toContain('<!subteam^S0ONCALL>'); // sev1 pages on-call at once
     expect(String(posted.params.text)).toContain('SEV1 firing (1): MessagingSystemDown');

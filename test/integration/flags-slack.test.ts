@@ -12,7 +12,7 @@ import {
   type TestBot,
 } from '../support/bot.js';
 import { getJson, sendJson, textOf } from '../support/http.js';
-import { confirmId } from '../support/slack.js';
+import { ANSWER_TIMEOUT_MS, confirmId } from '../support/slack.js';
 
 let t: TestBot;
 
@@ -78,8 +78,10 @@ describe('/flags over signed Slack requests', () => {
     expect(textOf(enabled.body as never)).toContain('Done');
     expect((await flag('adaptive_timing')).enabled).toBe(true);
     expect((await flag('MESSAGING_ADAPTIVE_TIMING')).updatedBy).toBe(OPERATOR);
-    const announcement = await t.slack.waitForCall('chat.postMessage', (call) =>
-      String(call.params.text).includes('adaptive_timing'),
+    const announcement = await t.slack.waitForCall(
+      'chat.postMessage',
+      (call) => String(call.params.text).includes('adaptive_timing'),
+      ANSWER_TIMEOUT_MS,
     );
     expect(announcement.params.channel).toBe(CHANNEL);
     expect(String(announcement.params.text)).toContain(`<@${OPERATOR}>`);
@@ -167,7 +169,7 @@ describe('/flags over signed Slack requests', () => {
       responseUrl: t.slack.createResponseUrl(),
     });
     expect(denied.status).toBe(200);
-    const deniedReply = await t.slack.waitForResponse((r) => r.url === denied.responseUrl);
+    const deniedReply = await t.slack.waitForResponse((r) => r.url === denied.responseUrl, ANSWER_TIMEOUT_MS);
     expect(textOf(deniedReply.body as never)).toContain('Only operators may do this');
     expect((await flag('retry_logic')).enabled).toBe(true);
 
@@ -177,7 +179,7 @@ describe('/flags over signed Slack requests', () => {
       userId: OPERATOR,
       responseUrl: t.slack.createResponseUrl(),
     });
-    const firstReply = await t.slack.waitForResponse((r) => r.url === first.responseUrl);
+    const firstReply = await t.slack.waitForResponse((r) => r.url === first.responseUrl, ANSWER_TIMEOUT_MS);
     expect(textOf(firstReply.body as never)).toContain('Kill switch');
     const second = await t.client.blockAction({
       actionId: 'switchyard.confirm',
@@ -185,7 +187,7 @@ describe('/flags over signed Slack requests', () => {
       userId: OPERATOR,
       responseUrl: t.slack.createResponseUrl(),
     });
-    const secondReply = await t.slack.waitForResponse((r) => r.url === second.responseUrl);
+    const secondReply = await t.slack.waitForResponse((r) => r.url === second.responseUrl, ANSWER_TIMEOUT_MS);
     expect(textOf(secondReply.body as never)).toContain('did not do it again');
 
     const all = (await getJson(`${t.url}/api/v1/features`)).body.flags as Array<{
@@ -213,8 +215,10 @@ describe('/flags over signed Slack requests', () => {
           entry.reason === 'error rate spiking',
       ),
     ).toBe(true);
-    const announcement = await t.slack.waitForCall('chat.postMessage', (call) =>
-      String(call.params.text).includes('Kill switch'),
+    const announcement = await t.slack.waitForCall(
+      'chat.postMessage',
+      (call) => String(call.params.text).includes('Kill switch'),
+      ANSWER_TIMEOUT_MS,
     );
     expect(String(announcement.params.text)).toContain('error rate spiking');
     expect(
@@ -242,7 +246,7 @@ describe('/flags over signed Slack requests', () => {
       userId: OPERATOR,
       responseUrl: t.slack.createResponseUrl(),
     });
-    await t.slack.waitForResponse((r) => r.url === click.responseUrl);
+    await t.slack.waitForResponse((r) => r.url === click.responseUrl, ANSWER_TIMEOUT_MS);
     expect((await flag('circuit_breaker')).enabled).toBe(false);
     await put('circuit_breaker', true);
   });

@@ -9,7 +9,7 @@ import {
 } from '../../src/emulators/kube/index.js';
 import { API_TOKEN, CHANNEL, DEFAULT_CONFIG, OPERATOR, startTestBot, type TestBot } from '../support/bot.js';
 import { eventually, getJson, sendJson, textOf } from '../support/http.js';
-import { confirmId } from '../support/slack.js';
+import { ANSWER_TIMEOUT_MS, confirmId } from '../support/slack.js';
 
 const NS = 'messaging-system';
 const CONFIG = `${DEFAULT_CONFIG}
@@ -102,7 +102,7 @@ describe('flags in the cluster ConfigMap', () => {
       userId: OPERATOR,
       responseUrl: t.slack.createResponseUrl(),
     });
-    const reply = await t.slack.waitForResponse((r) => r.url === click.responseUrl);
+    const reply = await t.slack.waitForResponse((r) => r.url === click.responseUrl, ANSWER_TIMEOUT_MS);
     expect(textOf(reply.body as never)).toContain('Kill switch');
     expect(configMapWrites().map((r) => [r.verb, r.name, r.status])).toEqual([
       ['update', FLAGS_CONFIGMAP_NAME, 200],
@@ -162,8 +162,10 @@ describe('flags in the cluster ConfigMap', () => {
       ['intelligent_ordering', false, true, 'drift', 'cluster', 'cluster'],
       ['dashboard', true, false, 'drift', 'cluster', 'cluster'],
     ]);
-    const notice = await t.slack.waitForCall('chat.postMessage', (call) =>
-      String(call.params.text).includes('Flags changed outside Switchyard'),
+    const notice = await t.slack.waitForCall(
+      'chat.postMessage',
+      (call) => String(call.params.text).includes('Flags changed outside Switchyard'),
+      ANSWER_TIMEOUT_MS,
     );
     expect(notice.params.channel).toBe(CHANNEL);
     expect(String(notice.params.text)).toContain('`intelligent_ordering` on');
@@ -211,7 +213,15 @@ describe('flags in the cluster ConfigMap', () => {
       }, 15_000);
       // A few more checks, with the bot writing again meanwhile.
       await t.client.slashCommand({ command: '/flags', text: 'enable adaptive_timing', userId: OPERATOR });
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      // Barrier: three reads of the map after the bot's last write mean at least two whole drift
+      // checks ran after it (checks never overlap), so any false drift would be in the audit now.
+      const afterLastWrite = kube.requests.length;
+      await eventually(() => {
+        const reads = kube.requests
+          .slice(afterLastWrite)
+          .filter((r) => r.resource === 'configmaps' && r.verb === 'get');
+        if (reads.length < 3) throw new Error(`only ${reads.length} drift checks since the last write`);
+      }, 15_000);
     } finally {
       kube.latencyMs = 0;
     }
@@ -281,8 +291,10 @@ describe('the flag ConfigMap at start', () => {
         expect(audit(bot).map((e) => [e.flag, e.after, e.action, e.via])).toEqual([
           ['retry_logic', true, 'drift', 'cluster'],
         ]);
-        await bot.slack.waitForCall('chat.postMessage', (call) =>
-          String(call.params.text).includes('`MESSAGING_ALERTING: "maybe"`, which is neither'),
+        await bot.slack.waitForCall(
+          'chat.postMessage',
+          (call) => String(call.params.text).includes('`MESSAGING_ALERTING: "maybe"`, which is neither'),
+          ANSWER_TIMEOUT_MS,
         );
       } finally {
         await bot.stop();

@@ -1,7 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { spawnBot, tempDir } from '../support/bot.js';
+import { PROCESS_TEST_TIMEOUT_MS, spawnBot, tempDir } from '../support/bot.js';
 import { eventually } from '../support/http.js';
 
 const run = promisify(execFile);
@@ -11,7 +11,7 @@ const CLEAN_ENV = Object.fromEntries(
   ),
 ) as Record<string, string>;
 
-describe('local mode (npm start with no configuration)', () => {
+describe('local mode (npm start with no configuration)', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it('starts against the embedded Slack emulator and the CLI drives it as an operator', async () => {
     const stateDir = tempDir();
     const env = { ...CLEAN_ENV, STATE_DIR: stateDir, PORT: '0' };
@@ -46,7 +46,7 @@ describe('local mode (npm start with no configuration)', () => {
       bot.child.kill('SIGTERM');
       await bot.exited;
     }
-  }, 120_000);
+  });
 
   it('runs from the README command `npm start` (the compiled build), and stops cleanly on SIGTERM', async () => {
     const stateDir = tempDir();
@@ -71,7 +71,7 @@ describe('local mode (npm start with no configuration)', () => {
           if (!match) throw new Error(`not started yet:\n${output}`);
           return match[1]!;
         },
-        90_000,
+        PROCESS_TEST_TIMEOUT_MS,
         200,
       );
       const health = await fetch(`${url}/healthz`);
@@ -84,7 +84,7 @@ describe('local mode (npm start with no configuration)', () => {
       await exited;
     }
     expect(output).toContain('"msg":"stopped"');
-  }, 120_000);
+  });
 
   it('stops with one line naming a bad variable', async () => {
     const failed = await run(process.execPath, ['--import', 'tsx', 'src/main.ts'], {

@@ -135,4 +135,34 @@ describe(`what the bot posts, end to end (seed ${SEED})`, () => {
       { seed: SEED, numRuns: RUNS, endOnFailure: true },
     );
   });
+
+  it('replies to the person (ack and response_url) show outside text escaped too', async () => {
+    const hostileText = HOSTILE.filter((part) => part !== '\n').join(' ');
+    const actor = hostileText.replace(/[^\x20-\x7e]/g, ' ');
+    expect(
+      (await api('PUT', '/api/v1/features/retry_logic', { enabled: true, reason: hostileText }, actor))
+        .status,
+    ).toBe(200);
+    await settled('retry_logic', 1);
+    const lines = [
+      ['/flags', 'get retry_logic'],
+      ['/flags', 'history retry_logic'],
+      ['/flags', `get ${hostileText}`],
+      ['/flags', `list ${hostileText}`],
+      ['/flags', `${hostileText}`],
+      ['/flags', `disable-all ${hostileText}`],
+      ['/phase', `nonsense ${hostileText}`],
+      ['/rollback', `deployment messaging-core ${hostileText}`],
+    ] as const;
+    for (const [command, text] of lines) {
+      const sent = await t.client.slashCommand({ command, text, userId: OPERATOR, channelId: CHANNEL });
+      expect(sent.status).toBe(200);
+      const interim = /Working on it/.test(JSON.stringify(sent.body ?? ''));
+      const body = interim
+        ? (await t.slack.waitForResponse((r) => r.url === sent.responseUrl, 30_000)).body
+        : sent.body;
+      const found = stringsOf(body).flatMap((s) => foreignTokens(s, KNOWN));
+      expect(found, `${command} ${text}: ${JSON.stringify(body)}`).toEqual([]);
+    }
+  });
 });

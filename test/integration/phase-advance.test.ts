@@ -86,7 +86,8 @@ async function flags(bot: TestBot): Promise<Record<string, boolean>> {
   return Object.fromEntries(all.map((flag) => [flag.name, flag.enabled]));
 }
 
-const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
+/** Barrier: the bot has handled `count` reactions in all (ignored ones included). */
+const reactionsHandled = (bot: TestBot, count: number) => bot.logs.waitFor('phase reaction handled', count);
 
 describe('/phase advance', () => {
   it('counts distinct approvers only, then runs the gates and turns phase 1 on', async () => {
@@ -111,7 +112,7 @@ describe('/phase advance', () => {
     // Not counted: the requester (an approver through S0LEADS) and an outsider.
     await react(bot, ts, OPERATOR);
     await react(bot, ts, OUTSIDER);
-    await settle();
+    await reactionsHandled(bot, 2);
     expect(requestText(bot, ts)).toContain('Approved by (0/2): nobody yet');
 
     await react(bot, ts, LEAD1);
@@ -119,7 +120,7 @@ describe('/phase advance', () => {
     // Slack retries the same event, and a duplicate comes in: still one approval.
     await react(bot, ts, LEAD1, true, 1);
     await react(bot, ts, LEAD1);
-    await settle();
+    await reactionsHandled(bot, 5);
     expect(requestText(bot, ts)).toContain(`Approved by (1/2): <@${LEAD1}>`);
     expect((await flags(bot)).adaptive_timing).toBe(false);
 

@@ -3,7 +3,7 @@ import type { KubeEmulator } from '../../src/emulators/kube/index.js';
 import { API_TOKEN, OPERATOR, OUTSIDER, startTestBot, type TestBot } from '../support/bot.js';
 import { eventually, getJson, sendJson, textOf } from '../support/http.js';
 import { releaseImage, startSeededCluster } from '../support/kube.js';
-import { clickConfirm } from '../support/slack.js';
+import { ANSWER_TIMEOUT_MS, clickConfirm } from '../support/slack.js';
 
 const NS = 'messaging-system';
 let kube: KubeEmulator;
@@ -69,8 +69,10 @@ describe('/rollback phase', () => {
     expect(await enabled('retry_logic')).toBe(true);
     const status = await t.client.slashCommand({ command: '/phase', text: 'status', userId: OUTSIDER });
     expect(textOf(status.body as never)).toContain('Phase 1 — Foundation');
-    const announcement = await t.slack.waitForCall('chat.postMessage', (call) =>
-      String(call.params.text).includes('rolled the rollout back a phase'),
+    const announcement = await t.slack.waitForCall(
+      'chat.postMessage',
+      (call) => String(call.params.text).includes('rolled the rollout back a phase'),
+      ANSWER_TIMEOUT_MS,
     );
     expect(String(announcement.params.text)).toContain('ordering regressions');
     expect(kube.get('ConfigMap', NS, 'messaging-feature-flags')!.data!.MESSAGING_INTELLIGENT_ORDERING).toBe(

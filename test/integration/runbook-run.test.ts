@@ -14,7 +14,7 @@ import {
   tempDir,
 } from '../support/bot.js';
 import { eventually, sendJson, textOf } from '../support/http.js';
-import { clickConfirm } from '../support/slack.js';
+import { ANSWER_TIMEOUT_MS, clickConfirm } from '../support/slack.js';
 
 let prometheus: PrometheusHandle;
 let slack: SlackEmulator;
@@ -72,7 +72,7 @@ async function click(actionId: string, message: EmulatedMessage, userId: string)
 }
 
 async function answerTo(responseUrl: string) {
-  return (await slack.waitForResponse((r) => r.url === responseUrl, 10_000)).body;
+  return (await slack.waitForResponse((r) => r.url === responseUrl, ANSWER_TIMEOUT_MS)).body;
 }
 
 const FLOW = 'Feature flag issues';
@@ -127,10 +127,11 @@ describe('/runbook run over signed requests', () => {
     );
     expect(stepsOf(top)[0]!.text).toContain('(current)');
     await click('check', steps[0]!, OPERATOR);
+    // Each step is its own message, updated one after the other: wait for both.
     steps = await eventually(() => {
       const now = stepsOf(top);
       expect(now[0]!.text).toContain('(done)');
-      expect(now[1]!.text).toContain('(current)'); // step messages are updated one after the other
+      expect(now[1]!.text).toContain('(current)');
       return now;
     });
     const checked = JSON.stringify(steps[0]!.blocks);
@@ -160,15 +161,21 @@ describe('/runbook run over signed requests', () => {
       const now = stepsOf(top);
       expect(now[1]!.text).toContain('(done)');
       expect(now[2]!.text).toContain('(current)');
+      expect(JSON.stringify(now[1]!.blocks)).toContain('opened for');
       return now;
     });
-    expect(JSON.stringify(steps[1]!.blocks)).toContain('opened for');
     expect(await clickConfirm(slack, t.client, confirmation, OPERATOR)).toContain('Kill switch');
 
     // A restart in the middle: a new bot on the same state dir continues the run.
     await t.bot.stop();
     t = await startTestBot({ slack, stateDir, env: { PROMETHEUS_URL: prometheus.url } });
 
+    // The kill switch step's confirmation moves the run on: wait until step 3 offers its buttons.
+    steps = await eventually(() => {
+      const now = stepsOf(top);
+      expect(JSON.stringify(now[2]!.blocks)).toContain('switchyard.runbook.skip');
+      return now;
+    });
     await click('skip', steps[2]!, OPERATOR);
     steps = await eventually(() => {
       const now = stepsOf(top);

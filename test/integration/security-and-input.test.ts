@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signSlackRequest } from '../../src/emulators/slack/signed-client.js';
 import { API_TOKEN, OPERATOR, SIGNING_SECRET, startTestBot, type TestBot } from '../support/bot.js';
-import { getJson, sendJson, textOf } from '../support/http.js';
+import { eventually, getJson, sendJson, textOf } from '../support/http.js';
+import { ANSWER_TIMEOUT_MS } from '../support/slack.js';
 
 let t: TestBot;
 beforeAll(async () => {
@@ -235,12 +236,14 @@ describe('metrics and readiness', () => {
       { enabled: false, reason: 'x' },
       { authorization: `Bearer ${API_TOKEN}` },
     );
-    await t.slack.waitForCall('chat.postMessage', (call) => call.failure !== undefined);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const text = await (await fetch(`${t.url}/metrics`)).text();
-    expect(text).toMatch(
-      /switchyard_slack_api_errors_total\{method="chat.postMessage",error="channel_not_found"\} 1/,
-    );
+    await t.slack.waitForCall('chat.postMessage', (call) => call.failure !== undefined, ANSWER_TIMEOUT_MS);
+    // The bot counts the error once the client has seen the failed answer: wait for the metric.
+    await eventually(async () => {
+      const text = await (await fetch(`${t.url}/metrics`)).text();
+      expect(text).toMatch(
+        /switchyard_slack_api_errors_total\{method="chat.postMessage",error="channel_not_found"\} 1/,
+      );
+    }, 20_000);
   });
 
   it('is ready, and turns 503 when the state directory cannot be written', async () => {

@@ -107,8 +107,7 @@ describe('Socket Mode emulation (protocol)', () => {
         pongs.subscribe(listener);
       });
       ping(client.ws, Buffer.from('are you there'));
-      const timeout = new Promise<string>((resolve) => setTimeout(() => resolve('no pong in 2 s'), 2_000));
-      expect(await Promise.race([pong, timeout])).toBe('are you there');
+      expect(await pong).toBe('are you there');
 
       // 70 kB each way: exercises the 64-bit frame length in both directions.
       const big = randomBytes(35_000).toString('hex');

@@ -30,7 +30,16 @@ export function textOf(message: { text?: string; blocks?: unknown[] } | undefine
   return `${message.text ?? ''}\n${JSON.stringify(message.blocks ?? [])}`;
 }
 
-export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 5_000, stepMs = 50): Promise<T> {
+/**
+ * Polls until `check` stops throwing, and returns its value: waits for an event the test cannot
+ * subscribe to. `timeoutMs` only bounds a hang (it fails the test with the last error), so it is
+ * generous: a starved machine makes events late, never wrong.
+ */
+export async function eventually<T>(
+  check: () => T | Promise<T>,
+  timeoutMs = 20_000,
+  stepMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {

@@ -110,6 +110,8 @@ export async function startAlerting(deps: {
   outbound: SlackOutbox;
   metrics: Metrics;
   log: Logger;
+  /** Clock of the escalation and retention rules (tests inject one). */
+  now?: () => number;
 }): Promise<Alerting> {
   const { config, metrics, outbound } = deps;
   const { env, file } = config;
@@ -135,14 +137,17 @@ export async function startAlerting(deps: {
     retentionMs: file.alerts.retention,
     // Nothing is forgotten while Slack posts are queued: a queued job must still find its group.
     holdRetention: () => outbox.depth > 0,
+    now: deps.now,
   });
   const forgotten = await service.forgetExpired();
   if (forgotten > 0) log.info({ forgotten }, 'resolved alert groups past retention: forgotten');
   await service.recover(outbound.fences);
-  const timer = startEscalationTimer(() => service.escalate(), log, {
-    run: () => service.forgetExpired(),
-    everyMs: sweepInterval(file.alerts.retention),
-  });
+  const timer = startEscalationTimer(
+    () => service.escalate(),
+    log,
+    { run: () => service.forgetExpired(), everyMs: sweepInterval(file.alerts.retention) },
+    deps.now,
+  );
   registerAlertActions(deps.app, { slack: deps.slack, alerts: service, rollback });
 
   return {

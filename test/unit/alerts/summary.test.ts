@@ -87,9 +87,8 @@ describe('summariseGroup', () => {
       alert.annotations.description = `Alert ${index}: ${'x'.repeat(20_000)}`;
       return alert;
     });
-    const started = performance.now();
+    // Sizes, not a stopwatch: a time bound fails on a busy machine (speed is for `npm run bench:*`).
     const summary = summariseGroup(stateOf(alerts, 12));
-    expect(performance.now() - started).toBeLessThan(500);
     expect(summary.lines).toHaveLength(20);
     expect(summary.hiddenCount).toBe(280);
     expect(summary.notReceivedCount).toBe(12);

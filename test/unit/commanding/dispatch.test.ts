@@ -99,7 +99,9 @@ describe('dispatch', () => {
     const { ctx } = context();
     const result = await dispatch(flagsCommand, 'get', ctx);
     expect(result.outcome).toBe('usage');
-    expect(result.reply.kind === 'message' && result.reply.text).toContain('Usage: `/flags get <flag>`');
+    expect(result.reply.kind === 'message' && result.reply.text).toContain(
+      'Usage: `/flags get &lt;flag&gt;`',
+    );
     const extra = await dispatch(flagsCommand, 'get retry_logic now please', ctx);
     expect(extra.reply.kind === 'message' && extra.reply.text).toContain(
       "I don't know what to do with `now please`",

@@ -92,8 +92,15 @@ function unused(): never {
   throw new Error('not used by the flag sink');
 }
 
+/**
+ * Lets everything already runnable run: pending promise callbacks, then one turn of the event loop.
+ * Everything here is in memory, so this is a barrier, not a guess at how long something takes.
+ */
+const settled = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Turns the event loop until `condition` holds (in-memory work only: it gets there in a few turns). */
 async function until(condition: () => boolean) {
-  for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 2));
+  for (let i = 0; i < 1_000 && !condition(); i++) await settled();
   expect(condition()).toBe(true);
 }
 
@@ -128,8 +135,9 @@ describe('the drift check against bot writes in flight', () => {
     cluster.edit({ MESSAGING_DASHBOARD: 'false' });
 
     // The drift check runs now, with the bot's own write in the ConfigMap and not yet in its state.
+    // The check queues on the flag lock as it is called; let it get as far as it can meanwhile.
     const check = sink.check();
-    await new Promise((r) => setTimeout(r, 20));
+    await settled();
     slowDisk.open();
     await Promise.all([on, off, check]);
     await sink.check();
@@ -154,7 +162,7 @@ describe('the drift check against bot writes in flight', () => {
     await until(() => store.applied === 1);
     const readsBefore = cluster.reads;
     const check = sink.check();
-    await new Promise((r) => setTimeout(r, 20));
+    await settled();
     // The check waits for the change to finish before it looks at the ConfigMap.
     expect(cluster.reads).toBe(readsBefore);
     slowDisk.open();
@@ -179,16 +187,18 @@ describe('the drift check against bot writes in flight', () => {
     const { store, cluster, service, sink } = setup(50);
     const hung = gate();
     const read = cluster.readConfigMap.bind(cluster);
+    let hungReadStarted = false;
     cluster.readConfigMap = async (name: string) => {
+      hungReadStarted = true;
       await hung.opened;
       return read(name);
     };
     const check = sink.check();
-    await new Promise((r) => setTimeout(r, 5));
+    await until(() => hungReadStarted);
     cluster.readConfigMap = read;
-    const started = Date.now();
+    // The hung read never answers before this resolves: without the read timeout, set() would
+    // wait for the lock forever and the test would time out.
     await service.set('adaptive_timing', true, meta);
-    expect(Date.now() - started).toBeLessThan(2_000);
     await check;
     hung.open();
     expect(store.entries.map((e) => e.action)).toEqual(['enable']);
