@@ -9,11 +9,13 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# `npm ci` runs the `prepare` script (scripts/build.mjs), which skips the build while src/ is absent.
+COPY scripts/build.mjs ./scripts/build.mjs
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY commands ./commands
-# tsconfig.build.json: rootDir ".", outDir "dist" → src/main.ts becomes dist/src/main.js
+# One bundled module, where tsconfig.build.json would put it too: src/main.ts → dist/src/main.js
 RUN npm run build && npm prune --omit=dev
 
 # ---- runtime: dist/, production node_modules, package.json ("type": "module") ----

@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v prometheus-alertmanager >/dev/null 2>&1 || command -v alertmanager >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+# The sandbox page's browser test drives Debian's Chromium; the emoji font makes its screenshots readable.
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing+=(fonts-noto-color-emoji)
 # The kubectl differential tests need a real kubectl: any release on PATH will do (they pass with
 # Debian's kubectl 1.20 and with 1.32); without one, Debian's kubernetes-client provides it.
 command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)

@@ -62,6 +62,8 @@ export interface RunningBot {
   services: Services;
   metrics: Metrics;
   alerting: Alerting;
+  /** Resolves once the bot has no work left: replies after acks, announcements, queued Slack posts. */
+  settled(): Promise<void>;
   /** Stops taking requests, finishes in-flight work, then closes. */
   stop(): Promise<void>;
 }
@@ -74,6 +76,8 @@ export interface BotOverrides {
   clusterSources?: ClusterSources;
   /** Rollout watch pacing (tests make it quicker). */
   rolloutTiming?: Partial<WatchTiming>;
+  /** Local mode adds its own routes (the sandbox) and observes the Slack route; nothing else does. */
+  routes?: (routes: Route[], bot: Pick<RunningBot, 'settled'>) => Route[];
   /** Clock (ms) of the time rules: confirmation and phase request expiry, escalation, retention. */
   now?: () => number;
 }
@@ -220,7 +224,13 @@ export async function startBot(
     quarantine.attach(async (text) => void (await chat.post(config.channel, { kind: 'note', text }))),
   );
 
-  const routes: Route[] = [
+  const settled = async () => {
+    while (inFlight.size > 0 || alerting.outbox.depth > 0) {
+      await inFlight.idle();
+      await alerting.outbox.idle();
+    }
+  };
+  const baseRoutes: Route[] = [
     ...(receiver
       ? [{ method: 'POST', path: '/slack/events', handler: receiver.handle.bind(receiver) } satisfies Route]
       : []),
@@ -251,6 +261,7 @@ export async function startBot(
     },
     { method: 'GET', path: '/', handler: (_req, res) => sendJson(res, 200, { service: 'switchyard' }) },
   ];
+  const routes = overrides.routes ? overrides.routes(baseRoutes, { settled }) : baseRoutes;
   if (config.slackMode === 'socket') {
     // Connect before listening, so a bad app token stops start-up without leaving work running.
     try {
@@ -270,6 +281,7 @@ export async function startBot(
     services,
     metrics,
     alerting,
+    settled,
     async stop() {
       shuttingDown = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

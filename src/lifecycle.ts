@@ -13,6 +13,11 @@ export class InFlight {
     return this.pending.size;
   }
 
+  /** Resolves once nothing is tracked, including work that tracked work started meanwhile. */
+  async idle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
   /** Resolves when everything tracked has settled, or after `timeoutMs`. */
   async drain(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;

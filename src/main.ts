@@ -1,6 +1,5 @@
 import { startBot } from './bot.js';
 import { ConfigError, loadConfig } from './config/load.js';
-import { LOCAL_USER, localSessionPath, startLocalSlack } from './local-mode.js';
 import { createLogger } from './logger.js';
 
 async function main(): Promise<void> {
@@ -15,12 +14,15 @@ async function main(): Promise<void> {
     throw error;
   }
   const log = createLogger(config.env.LOG_LEVEL);
-  const local = config.slackMode === 'local' ? await startLocalSlack(config, log) : undefined;
+  // Loaded only in local mode: Slack mode never loads the emulators or the sandbox.
+  const localMode = config.slackMode === 'local' ? await import('./local-mode.js') : undefined;
+  const local = localMode ? await localMode.startLocalSlack(config, log) : undefined;
   let bot: Awaited<ReturnType<typeof startBot>>;
   try {
     bot = await startBot(local?.config ?? config, log, {
-      extraOperators: local ? [LOCAL_USER] : [],
+      extraOperators: localMode ? [localMode.LOCAL_USER] : [],
       host: local ? '127.0.0.1' : undefined,
+      routes: local?.routes,
     });
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -29,11 +31,24 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  if (local) {
-    await local.saveSession(bot.url);
+  if (local && localMode) {
+    await local.saveSession(bot.url, bot.settled);
+    if (local.generatedWebhookToken) {
+      // A throwaway token for a loopback-only webhook, made for this run: printing it is the point.
+      log.info(
+        { webhook: `${bot.url}/alertmanager` },
+        `local mode: the Alertmanager webhook takes "Authorization: Bearer ${local.webhookToken}" (made for this run; set ALERTMANAGER_WEBHOOK_TOKEN to choose one; npm run cli -- alert fire MessagingSystemDown uses it)`,
+      );
+    }
     log.info(
-      { url: bot.url, slackEmulator: local.emulator.url, session: localSessionPath(config.env.STATE_DIR) },
-      `Switchyard is running locally on ${bot.url} against an embedded Slack emulator. Try: npm run cli -- "/flags list"`,
+      {
+        url: bot.url,
+        sandbox: `${bot.url}/sandbox`,
+        slackEmulator: local.emulator.url,
+        session: localMode.localSessionPath(config.env.STATE_DIR),
+        demoPrometheus: local.demoPrometheus,
+      },
+      localMode.readyLine(bot.url, config.env.STATE_DIR),
     );
   } else {
     log.info(
@@ -48,8 +63,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal }, 'shutting down: finishing in-flight work');
     await bot.stop();
-    await local?.emulator.stop();
-    await local?.cluster?.stop();
+    await local?.stop();
     log.info('stopped');
     process.exit(0);
   };

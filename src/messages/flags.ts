@@ -31,7 +31,10 @@ export function renderFlagsChanged(notice: Extract<Notice, { kind: 'flags-change
   const via = VIA[notice.via];
   const lead = {
     'disable-all': `:octagonal_sign: *Kill switch* pulled by ${who} ${via}: turned off ${names}.`,
-    phase: `:rewind: ${who} rolled the rollout back a phase ${via}: turned off ${names}.`,
+    // A phase change goes either way: say which, from what actually changed.
+    phase: notice.changes.every((change) => change.to)
+      ? `:rocket: ${who} advanced the rollout a phase ${via}: turned on ${names}.`
+      : `:rewind: ${who} rolled the rollout back a phase ${via}: turned off ${names}.`,
     drift: `:mag: Flags changed outside Switchyard (${via}): ${what}. Recorded in the audit log; not reverted.`,
     enable: `:gear: ${who} changed flags ${via}: ${what}.`,
     disable: `:gear: ${who} changed flags ${via}: ${what}.`,

@@ -15,9 +15,15 @@ describe('local mode (npm start with no configuration)', { timeout: PROCESS_TEST
   it('starts against the embedded Slack emulator and the CLI drives it as an operator', async () => {
     const stateDir = tempDir();
     const env = { ...CLEAN_ENV, STATE_DIR: stateDir, PORT: '0' };
-    const bot = await spawnBot(env);
+    const bot = await spawnBot(env, 120_000);
     try {
-      expect(bot.logs.join('\n')).toContain('running locally');
+      // One plain sentence: the sandbox URL and the CLI hint, with the STATE_DIR it needs.
+      const ready = bot.logs
+        .map((line) => (line.startsWith('{') ? (JSON.parse(line) as { msg?: string }).msg : undefined))
+        .find((msg) => msg?.startsWith('Switchyard is running locally'));
+      expect(ready).toBe(
+        `Switchyard is running locally: open ${bot.url}/sandbox in a browser, or try STATE_DIR=${stateDir} npm run cli -- "/flags list" in another terminal.`,
+      );
       const cli = (line: string[]) =>
         run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...line], { env });
       const list = await cli(['/flags list']);
@@ -61,7 +67,7 @@ describe('local mode (npm start with no configuration)', { timeout: PROCESS_TEST
     try {
       const url = await eventually(
         () => {
-          const match = /"url":"(http:\/\/127\.0\.0\.1:\d+)","slackEmulator"/.exec(output);
+          const match = /"url":"(http:\/\/127\.0\.0\.1:\d+)","sandbox"/.exec(output);
           if (!match) throw new Error(`not started yet:\n${output}`);
           return match[1]!;
         },

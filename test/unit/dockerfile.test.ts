@@ -87,6 +87,34 @@ describe('Dockerfile', () => {
     expect(commands.indexOf('npm run build')).toBeLessThan(commands.indexOf('npm prune'));
   });
 
+  it('copies the files `npm ci` (prepare) and `npm run build` run before the RUN that needs them', () => {
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+    for (const [script, trigger] of [
+      ['prepare', /\bnpm ci\b/],
+      ['build', /\bnpm run build\b/],
+    ] as const) {
+      const files = [...(scripts[script] ?? '').matchAll(/\bnode\s+(\S+)/g)].map((m) => m[1]!);
+      expect(files.length, `package.json "${script}" runs a script file`).toBeGreaterThan(0);
+      const runIndex = build.findIndex((i) => i.keyword === 'RUN' && trigger.test(i.args));
+      expect(runIndex, `${trigger}`).toBeGreaterThan(0);
+      const copiedBefore = build
+        .slice(0, runIndex)
+        .filter((i) => i.keyword === 'COPY' && !i.args.startsWith('--from='))
+        .flatMap((i) =>
+          i.args
+            .split(/\s+/)
+            .slice(0, -1)
+            .map((source) => source.replace(/^\.\//, '')),
+        );
+      for (const file of files) {
+        expect(
+          copiedBefore.some((source) => file === source || file.startsWith(`${source}/`)),
+          `${file} (run by "${script}") is copied before ${trigger}`,
+        ).toBe(true);
+      }
+    }
+  });
+
   it('ships only dist/, production node_modules and package.json in the runtime stage', () => {
     const copies = find(runtime, 'COPY').map((i) => i.args);
     expect(copies.every((args) => args.startsWith('--from=build '))).toBe(true);

@@ -152,7 +152,12 @@ const MAX_BODY_BYTES = 5 * 1024 * 1024;
 const JSON_FIELDS = ['blocks', 'attachments', 'metadata', 'view'];
 
 export class SlackEmulator {
-  readonly events = new EventEmitter<{ call: [RecordedCall]; response: [RecordedResponse] }>();
+  readonly events = new EventEmitter<{
+    call: [RecordedCall];
+    response: [RecordedResponse];
+    /** A message was posted or changed (updated, reacted to, deleted): the sandbox page's live feed. */
+    message: [EmulatedMessage];
+  }>();
   /** Block Kit violations of every recorded message body, each prefixed with the method. */
   readonly violations: string[] = [];
   /** The same, kept through `reset()` until `takeViolations()`: what the shared test guard reports. */
@@ -306,6 +311,38 @@ export class SlackEmulator {
     this.failures.clear();
     this.buckets.clear();
     this.responseUrls.clear();
+  }
+
+  /**
+   * A person's reaction, as Slack stores it when someone clicks an emoji (the app is told separately,
+   * by a `reaction_added` event). Returns Slack's error code, or undefined when it was stored.
+   */
+  addReaction(channel: string, ts: string, name: string, user: string): string | undefined {
+    const message = this.find(channel, ts);
+    if (!message) return 'message_not_found';
+    const reactions = message.reactions ?? [];
+    const reaction = reactions.find((r) => r.name === name);
+    if (reaction?.users.includes(user)) return 'already_reacted';
+    if (reaction) {
+      reaction.users.push(user);
+      reaction.count++;
+    } else reactions.push({ name, users: [user], count: 1 });
+    message.reactions = reactions;
+    this.touch(message);
+    return undefined;
+  }
+
+  /** The reverse of addReaction; Slack's `no_reaction` when there was none by that user. */
+  removeReaction(channel: string, ts: string, name: string, user: string): string | undefined {
+    const message = this.find(channel, ts);
+    if (!message) return 'message_not_found';
+    const reaction = message.reactions?.find((r) => r.name === name);
+    if (!reaction?.users.includes(user)) return 'no_reaction';
+    reaction.users = reaction.users.filter((u) => u !== user);
+    reaction.count--;
+    message.reactions = message.reactions?.filter((r) => r.count > 0);
+    this.touch(message);
+    return undefined;
   }
 
   createResponseUrl(context: ResponseUrlContext = {}): string {
@@ -751,6 +788,7 @@ export class SlackEmulator {
       user: this.botUserId,
     };
     this.store.push(message);
+    this.events.emit('message', structuredClone(message));
     return message;
   }
 
@@ -761,6 +799,7 @@ export class SlackEmulator {
 
   private touch(message: EmulatedMessage): void {
     message.seq = ++this.seq;
+    this.events.emit('message', structuredClone(message));
   }
 
   /** Slack-shaped message for API answers. */
