@@ -5,11 +5,11 @@ import {
   deploymentOf,
   SILENCE_CHOICES,
 } from '../adapters/slack/alert-message.js';
-import type { ActionOutcome, AlertService } from '../alerting/alert-service.js';
 import { clip } from '../commanding/blocks.js';
 import { message, type Reply } from '../commanding/reply.js';
 import type { CommandSpec } from '../commanding/spec.js';
 import { parseDuration } from '../core/duration.js';
+import type { ActionOutcome, AlertService } from '../services/alert-service.js';
 import { mustBorrow } from './delegate.js';
 import { buttonValue, type InteractionSpec, interaction, pairValue } from './spec.js';
 

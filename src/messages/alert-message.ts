@@ -1,9 +1,9 @@
 import type { ActionsBlockElement, KnownBlock } from '@slack/types';
-import type { GroupRecord } from '../alerting/group-record.js';
 import { SEVERITY_DESCRIPTIONS } from '../core/alerts/severity.js';
 import { summariseGroup } from '../core/alerts/summary.js';
 import type { Severity } from '../core/alerts/types.js';
 import { formatDuration } from '../core/duration.js';
+import type { GroupRecord } from '../ports/alert-groups.js';
 import { ALERT_ACTIONS, SILENCE_CHOICES } from './action-ids.js';
 import { actions, button, context, type RenderedMessage, section } from './blocks.js';
 import { clip, escapeText as escapeMrkdwn, nameWithoutPing, mention as ping, slackDate } from './text.js';

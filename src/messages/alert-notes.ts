@@ -1,8 +1,8 @@
-import type { GroupRecord } from '../alerting/group-record.js';
 import type { DueEscalation } from '../core/alerts/escalation.js';
 import type { GroupChange } from '../core/alerts/group.js';
 import type { Alert } from '../core/alerts/types.js';
 import { formatDuration } from '../core/duration.js';
+import type { GroupRecord } from '../ports/alert-groups.js';
 import {
   channelRef,
   clip,

@@ -1,7 +1,7 @@
-import type { GroupRecord } from '../alerting/group-record.js';
 import type { DueEscalation } from '../core/alerts/escalation.js';
 import type { GroupChange } from '../core/alerts/group.js';
 import type { Severity } from '../core/alerts/types.js';
+import type { GroupRecord } from './alert-groups.js';
 
 export interface Actor {
   id: string;

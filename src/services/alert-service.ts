@@ -1,4 +1,3 @@
-import { type GroupRecord, type GroupStore, groupIdOf } from '../alerting/group-record.js';
 import {
   dueEscalations,
   type EscalationTier,
@@ -16,6 +15,7 @@ import { expiredOf, isExpired } from '../core/alerts/retention.js';
 import { severityOf } from '../core/alerts/severity.js';
 import type { AlertNotification, Severity } from '../core/alerts/types.js';
 import { formatDuration } from '../core/duration.js';
+import { type GroupRecord, type GroupStore, groupIdOf } from '../ports/alert-groups.js';
 import type { Actor, AlertNotifier, AlertObserver, SilenceApi, SilenceMatcher } from '../ports/alerting.js';
 
 export interface AlertServiceOptions {

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { groupIdOf } from '../../src/alerting/group-record.js';
+import { groupIdOf } from '../../src/ports/alert-groups.js';
 import { ALERT_TOKEN, CHANNEL, startTestBot, type TestBot } from '../support/bot.js';
 import { eventually, sendJson } from '../support/http.js';
 import { firing, notification, resolved } from '../unit/alerts/builders.js';

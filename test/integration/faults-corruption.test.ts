@@ -1,8 +1,8 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { groupIdOf } from '../../src/alerting/group-record.js';
 import { SlackEmulator } from '../../src/emulators/slack/emulator.js';
+import { groupIdOf } from '../../src/ports/alert-groups.js';
 import { ALERT_TOKEN, API_TOKEN, BOT_TOKEN, CHANNEL, tempDir } from '../support/bot.js';
 import { auditEntries, type LoggedBot, startLoggedBot } from '../support/faults.js';
 import { getJson, sendJson } from '../support/http.js';

@@ -5,9 +5,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { groupIdOf } from '../../src/alerting/group-record.js';
 import { applyNotification } from '../../src/core/alerts/group.js';
 import { type RecordedCall, SlackEmulator } from '../../src/emulators/slack/emulator.js';
+import { groupIdOf } from '../../src/ports/alert-groups.js';
 import {
   ALERT_TOKEN,
   API_TOKEN,

@@ -1,4 +1,4 @@
-import type { SilenceApi } from '../../alerting/ports.js';
+import type { SilenceApi } from '../../ports/alerting.js';
 
 /** Alertmanager's API v2 silences: `POST /api/v2/silences`, `DELETE /api/v2/silence/{id}`. */
 export class AlertmanagerSilences implements SilenceApi {

@@ -1,6 +1,6 @@
 import type { App } from '@slack/bolt';
-import type { AlertService } from '../../alerting/alert-service.js';
 import { alertInteractions } from '../../interactions/alert-buttons.js';
+import type { AlertService } from '../../services/alert-service.js';
 import { registerInteractions, type SlackAppDeps } from './slack-app.js';
 
 export interface AlertActionDeps {

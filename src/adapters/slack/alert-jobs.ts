@@ -1,7 +1,7 @@
-import type { GroupStore } from '../../alerting/group-record.js';
 import type { Logger } from '../../logger.js';
 import { type AlertMessageOptions, renderAlertMessage } from '../../messages/alert-message.js';
 import { renderNotice } from '../../messages/render.js';
+import type { GroupStore } from '../../ports/alert-groups.js';
 import type { SlackJob } from './outbox-chat.js';
 import type { SlackWebChat } from './web-chat.js';
 

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { GroupRecord } from '../../alerting/group-record.js';
 import type { DueEscalation } from '../../core/alerts/escalation.js';
 import type { GroupChange } from '../../core/alerts/group.js';
 import {
@@ -10,6 +9,7 @@ import {
   silencedNote,
   unsilencedNote,
 } from '../../messages/alert-notes.js';
+import type { GroupRecord } from '../../ports/alert-groups.js';
 import type { Actor, AlertNotifier } from '../../ports/alerting.js';
 import type { Outbox } from './outbox.js';
 import { PRIORITY, type SlackJob } from './outbox-chat.js';

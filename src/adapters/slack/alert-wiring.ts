@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import type { App } from '@slack/bolt';
-import { FileGroupStore } from '../../alerting/file-group-store.js';
 import type { AppConfig } from '../../config/load.js';
 import { sweepInterval } from '../../core/alerts/retention.js';
 import type { Logger } from '../../logger.js';
@@ -11,6 +10,7 @@ import { alertmanagerWebhookRoute } from '../alertmanager/webhook-route.js';
 import { startEscalationTimer } from '../escalation-timer.js';
 import type { Route } from '../http/server.js';
 import type { Metrics } from '../metrics.js';
+import { FileGroupStore } from '../storage/file-group-store.js';
 import type { Quarantine } from '../storage/quarantine.js';
 import { registerAlertActions, rollbackAvailable } from './alert-actions.js';
 import { slackJobExecutor } from './alert-jobs.js';

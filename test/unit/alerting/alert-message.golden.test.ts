@@ -4,11 +4,11 @@
  * Regenerate with `UPDATE_GOLDEN=1 npx vitest run test/unit/alerting/alert-message.golden.test.ts`.
  */
 import { describe, expect, it } from 'vitest';
-import type { GroupRecord } from '../../../src/alerting/group-record.js';
 import { acknowledge, applyNotification, recordSilence } from '../../../src/core/alerts/group.js';
 import type { Alert } from '../../../src/core/alerts/types.js';
 import { blockKitViolations } from '../../../src/emulators/slack/block-kit-limits.js';
 import { type AlertMessageOptions, renderAlertMessage } from '../../../src/messages/alert-message.js';
+import type { GroupRecord } from '../../../src/ports/alert-groups.js';
 import { expectGolden } from '../../support/golden.js';
 import { firing, HOUR, MINUTE, notification, resolved, T0 } from '../alerts/builders.js';
 

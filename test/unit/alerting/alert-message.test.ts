@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parseWebhookPayload } from '../../../src/adapters/alertmanager/webhook-schema.js';
-import type { GroupRecord } from '../../../src/alerting/group-record.js';
 import { applyNotification } from '../../../src/core/alerts/group.js';
 import { blockKitViolations } from '../../../src/emulators/slack/block-kit-limits.js';
 import { renderAlertMessage } from '../../../src/messages/alert-message.js';
 import { changesNote } from '../../../src/messages/alert-notes.js';
+import type { GroupRecord } from '../../../src/ports/alert-groups.js';
 import { firing, notification, resolved, T0 } from './fixtures.js';
 
 function record(alerts = [firing('a', T0)], extra: Partial<GroupRecord> = {}): GroupRecord {

@@ -6,8 +6,6 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { GroupRecord } from '../../../src/alerting/group-record.js';
-import { groupIdOf } from '../../../src/alerting/group-record.js';
 import { applyNotification, type GroupChange } from '../../../src/core/alerts/group.js';
 import type { Alert } from '../../../src/core/alerts/types.js';
 import type { PhaseRequest } from '../../../src/core/phases/request.js';
@@ -23,6 +21,8 @@ import {
 } from '../../../src/messages/alert-notes.js';
 import { renderNotice } from '../../../src/messages/render.js';
 import { escapeText } from '../../../src/messages/text.js';
+import type { GroupRecord } from '../../../src/ports/alert-groups.js';
+import { groupIdOf } from '../../../src/ports/alert-groups.js';
 import type { Notice } from '../../../src/ports/chat.js';
 import { foreignTokens, HOSTILE, stringsOf } from '../../support/slack-tokens.js';
 import { firing, notification, resolved, T0 } from '../alerts/builders.js';

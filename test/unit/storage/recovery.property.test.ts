@@ -16,14 +16,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OutboxJournal } from '../../../src/adapters/slack/outbox-journal.js';
 import { FileDocumentStore } from '../../../src/adapters/storage/file-document-store.js';
 import { FileFlagStore } from '../../../src/adapters/storage/file-flag-store.js';
+import { FileGroupStore } from '../../../src/adapters/storage/file-group-store.js';
 import { Quarantine } from '../../../src/adapters/storage/quarantine.js';
 import {
   pendingActionsSchema,
   phaseRequestsSchema,
   runbookRunsSchema,
 } from '../../../src/adapters/storage/state-schemas.js';
-import { FileGroupStore } from '../../../src/alerting/file-group-store.js';
-import { groupIdOf } from '../../../src/alerting/group-record.js';
 import { applyNotification } from '../../../src/core/alerts/group.js';
 import { FlagCatalog } from '../../../src/core/flags/catalog.js';
 import {
@@ -33,6 +32,7 @@ import {
   replayAudit,
 } from '../../../src/core/flags/state.js';
 import { createLogger } from '../../../src/logger.js';
+import { groupIdOf } from '../../../src/ports/alert-groups.js';
 import { Confirmations } from '../../../src/services/confirmations.js';
 import { FlagService } from '../../../src/services/flag-service.js';
 

@@ -1,11 +1,16 @@
 import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Mutex } from 'async-mutex';
-import { writeFileAtomic } from '../adapters/storage/atomic-file.js';
-import type { Quarantine } from '../adapters/storage/quarantine.js';
-import { firstIssue } from '../adapters/storage/state-schemas.js';
-import { StorageError } from '../adapters/storage/storage-error.js';
-import { type Change, type GroupRecord, type GroupStore, groupRecordSchema } from './group-record.js';
+import {
+  type Change,
+  type GroupRecord,
+  type GroupStore,
+  groupRecordSchema,
+} from '../../ports/alert-groups.js';
+import { writeFileAtomic } from './atomic-file.js';
+import type { Quarantine } from './quarantine.js';
+import { firstIssue } from './state-schemas.js';
+import { StorageError } from './storage-error.js';
 
 const TEMP = /\.json\.\d+\.[0-9a-f]+\.tmp$/;
 
