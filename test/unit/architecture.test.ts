@@ -80,7 +80,7 @@ describe('rendering in one layer', () => {
     (file) => {
       for (const specifier of importsOf(file)) {
         expect(targetOf(file, specifier), `${file} imports ${specifier}`).toMatch(
-          /^src\/(messages|core|ports)\/|^src\/alerting\/group-record\.js$|^@slack\/types$/,
+          /^src\/(messages|core|ports)\/|^@slack\/types$/,
         );
       }
     },
