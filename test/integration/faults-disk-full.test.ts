@@ -22,7 +22,7 @@ import {
   startLoggedBot,
   unmount,
 } from '../support/faults.js';
-import { getJson, sendJson, textOf } from '../support/http.js';
+import { eventually, getJson, sendJson, textOf } from '../support/http.js';
 import { startSeededCluster } from '../support/kube.js';
 import { firing, notification } from '../unit/alerts/builders.js';
 
@@ -165,7 +165,10 @@ describe.each([
       const readyAgain = await getJson(`${bot.url}/readyz`);
       expect(readyAgain.body.checks).toMatchObject({ store: 'ok' });
       expect(filesUnder(stateDir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
-      expect(slack.messages(CHANNEL).some((m) => m.text?.includes('`adaptive_timing` on'))).toBe(true);
+      // The announcement goes out through the outbox after the answer: wait for it.
+      await eventually(() =>
+        expect(slack.messages(CHANNEL).some((m) => m.text?.includes('`adaptive_timing` on'))).toBe(true),
+      );
     } finally {
       await kube?.stop();
     }
