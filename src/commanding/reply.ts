@@ -1,5 +1,7 @@
+import type { KnownBlock } from '@slack/types';
 /** A Block Kit block, as plain data: commands describe messages, the Slack adapter sends them. */
-export type Block = Record<string, unknown>;
+/** A Block Kit block, checked against Slack's own types. */
+export type Block = KnownBlock;
 
 export interface MessageReply {
   kind: 'message';

@@ -46,6 +46,8 @@ export interface ButtonSpec {
   value?: string;
   style?: 'primary' | 'danger';
   url?: string;
+  /** Slack's own "are you sure?" dialog before the click is sent. */
+  confirm?: { title: string; text: string; confirm: string; deny: string };
 }
 
 export const button = (spec: ButtonSpec): Button => ({
@@ -55,6 +57,22 @@ export const button = (spec: ButtonSpec): Button => ({
   ...(spec.value !== undefined ? { value: spec.value } : {}),
   ...(spec.style ? { style: spec.style } : {}),
   ...(spec.url ? { url: spec.url } : {}),
+  ...(spec.confirm
+    ? {
+        confirm: {
+          title: { type: 'plain_text', text: plain(spec.confirm.title, 100) },
+          text: { type: 'mrkdwn', text: clip(spec.confirm.text, 300) },
+          confirm: { type: 'plain_text', text: plain(spec.confirm.confirm, 30) },
+          deny: { type: 'plain_text', text: plain(spec.confirm.deny, 30) },
+        },
+      }
+    : {}),
+});
+
+/** Up to ten short mrkdwn fields, side by side (escaped by the caller, as `section`). */
+export const fields = (items: string[]): SectionBlock => ({
+  type: 'section',
+  fields: items.slice(0, 10).map((text) => ({ type: 'mrkdwn', text: clip(text, 2000) })),
 });
 
 export const actions = (blockId: string, elements: ActionsBlockElement[]): ActionsBlock => ({
