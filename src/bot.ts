@@ -140,6 +140,8 @@ export async function startBot(
       approvers: file.access.approvers,
     },
     web,
+    undefined,
+    now,
   );
   const confirmationStore = new FileDocumentStore<PendingActions>(
     join(env.STATE_DIR, 'confirmations.json'),
@@ -202,7 +204,7 @@ export async function startBot(
     channel: config.channel,
     prometheus,
     cluster: cluster.services,
-    now: () => new Date(),
+    now: () => new Date(now()),
   });
   const replay = new ReplayGuard(
     new FileDocumentStore<ReplayRecords>(join(env.STATE_DIR, 'slack-replays.json'), () => ({ seen: [] }), {
@@ -210,6 +212,7 @@ export async function startBot(
       quarantine,
       what: 'replay records',
     }),
+    now,
   );
   const router = new InteractionRouter({ commands: COMMANDS, services, confirmations, replay, metrics, log });
   const slackDeps = { commands: COMMANDS, router, services, log, track: inFlight.track };

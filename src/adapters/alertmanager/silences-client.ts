@@ -24,8 +24,9 @@ export class AlertmanagerSilences implements SilenceApi {
     });
     const body = await this.check(response, 'POST /api/v2/silences');
     const id = (JSON.parse(body) as { silenceID?: unknown }).silenceID;
-    if (typeof id !== 'string' || id === '')
-      throw new Error(`Alertmanager answered without a silenceID: ${body}`);
+    // Alertmanager's ids are UUIDs; anything else is not shown to people (it ends up in Slack text).
+    if (typeof id !== 'string' || !/^[0-9a-f-]{1,64}$/i.test(id))
+      throw new Error(`Alertmanager answered without a valid silenceID: ${body.slice(0, 200)}`);
     return id;
   }
 

@@ -1,17 +1,22 @@
 /** What the outbox does with a failed Slack call. */
 export type OutboxFailure =
   | { kind: 'rate-limited'; retryAfterMs: number }
-  | { kind: 'retry'; reason: string }
+  /** `maxAttempts`: give up after that many (errors not from Slack: a bug retried forever would block its conversation). */
+  | { kind: 'retry'; reason: string; maxAttempts?: number }
   | { kind: 'drop'; reason: string };
 
 /** Slack error codes that mean trouble on Slack's side: worth retrying. */
+/** How often an error that did not come from Slack is tried before the job is dropped. */
+export const NON_SLACK_ATTEMPTS = 5;
+
 const TRANSIENT = new Set(['fatal_error', 'internal_error', 'service_unavailable', 'request_timeout']);
 
 /**
  * Classifies an error thrown by `@slack/web-api` (with `rejectRateLimitedCalls` and no retries of its
  * own): 429 → wait `Retry-After`; 5xx, network errors and Slack's transient codes → retry with
  * backoff; any other `ok:false` (channel_not_found, invalid_blocks…) → drop, since resending cannot help.
- * Errors from elsewhere (a failed disk write) are retried.
+ * Errors from elsewhere (a failed disk write, a bug in rendering) are retried a few times, then dropped
+ * with an error log, so one bad job cannot hold up its conversation (and everything behind it) for good.
  */
 export function classifySlackError(error: unknown): OutboxFailure {
   const e = error as {
@@ -37,7 +42,11 @@ export function classifySlackError(error: unknown): OutboxFailure {
       return TRANSIENT.has(code) ? { kind: 'retry', reason: code } : { kind: 'drop', reason: code };
     }
     default:
-      return { kind: 'retry', reason: (error as Error)?.message ?? String(error) };
+      return {
+        kind: 'retry',
+        reason: (error as Error)?.message ?? String(error),
+        maxAttempts: NON_SLACK_ATTEMPTS,
+      };
   }
 }
 

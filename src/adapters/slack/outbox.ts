@@ -183,7 +183,12 @@ export class Outbox<P> {
   }
 
   private async failed(job: OutboxJob<P>, error: unknown): Promise<void> {
-    const failure = this.options.classify(error);
+    const classified = this.options.classify(error);
+    const tries = (this.attempts.get(job.key) ?? 0) + 1;
+    const failure =
+      classified.kind === 'retry' && classified.maxAttempts !== undefined && tries >= classified.maxAttempts
+        ? { kind: 'drop' as const, reason: `${classified.reason} (gave up after ${tries} attempts)` }
+        : classified;
     if (failure.kind === 'drop') {
       this.options.log.error(
         { err: error, job: job.id, reason: failure.reason },

@@ -108,18 +108,13 @@ export class Quarantine {
   }
 }
 
+/** The notice's text; the chat port's `note` renderer escapes it (once), so a reason shows as written. */
 export function noticeText(reports: readonly DamageReport[]): string {
   const lines = reports.map(
     (report) =>
-      `• \`${escapeText(report.file)}\`: ${escapeText(report.reason)}. ${escapeText(report.outcome)}.${
-        report.kept ? ` Kept as \`${escapeText(report.kept)}\`.` : ''
-      }`,
+      `• \`${report.file}\`: ${report.reason}. ${report.outcome}.${report.kept ? ` Kept as \`${report.kept}\`.` : ''}`,
   );
   return `:warning: *Damaged state found at start* — the bot started anyway:\n${lines.join('\n')}`;
-}
-
-function escapeText(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 
 function stamp(): string {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Outbox } from '../../../src/adapters/slack/outbox.js';
-import { classifySlackError } from '../../../src/adapters/slack/outbox-errors.js';
+import { classifySlackError, NON_SLACK_ATTEMPTS } from '../../../src/adapters/slack/outbox-errors.js';
 import { type OutboxJob, OutboxJournal } from '../../../src/adapters/slack/outbox-journal.js';
 import { createLogger } from '../../../src/logger.js';
 
@@ -94,6 +94,24 @@ describe('Outbox', () => {
     await box.idle();
     await box.stop();
     expect(ran).toEqual(['b2', 'a1', 'a2']);
+  });
+
+  it('gives up on a job whose error is not from Slack after a few tries, so its conversation goes on', async () => {
+    const tried: string[] = [];
+    const box = outbox(journalPath(), async (p) => {
+      tried.push(p.name);
+      if (p.name.startsWith('broken'))
+        throw new TypeError("Cannot read properties of undefined (reading 'x')");
+    });
+    await box.open();
+    await box.enqueue([job('broken', 'A'), job('after', 'A')]);
+    box.start();
+    await box.idle();
+    expect(tried.filter((name) => name === 'broken')).toHaveLength(NON_SLACK_ATTEMPTS);
+    expect(tried.at(-1)).toBe('after');
+    // Whoever waits for such a job is told it failed, instead of waiting for ever.
+    await expect(box.deliver(job('broken-2', 'B'))).rejects.toThrow('Cannot read properties');
+    await box.stop();
   });
 
   it('replays pending jobs after a crash, in order, with their fencing keys; done ones are not replayed', async () => {
