@@ -52,6 +52,7 @@ import { type PhaseRequests, PhaseService } from './services/phase-service.js';
 import type { WatchTiming } from './services/rollback-watch.js';
 import { type RunbookRuns, RunbookService } from './services/runbook-service.js';
 import type { Services } from './services/services.js';
+import { StoreHealth } from './services/store-health.js';
 
 /** The four slash commands of the manifest. */
 export const COMMANDS: readonly CommandSpec[] = [flagsCommand, phaseCommand, rollbackCommand, runbookCommand];
@@ -206,6 +207,9 @@ export async function startBot(
     cluster: cluster.services,
     now: () => new Date(now()),
   });
+  // Readiness reads these too, so a phase or runbook file that cannot be read shows in /readyz.
+  const phaseHealth = new StoreHealth('phase requests', phaseStore);
+  const runbookHealth = new StoreHealth('runbook runs', runbookStore);
   const replay = new ReplayGuard(
     new FileDocumentStore<ReplayRecords>(join(env.STATE_DIR, 'slack-replays.json'), () => ({ seen: [] }), {
       schema: replayRecordsSchema,
@@ -247,6 +251,8 @@ export async function startBot(
             await flagStore.checkWritable();
             await confirmations.checkReady();
             await replay.checkReady();
+            await phaseHealth.check();
+            await runbookHealth.check();
           },
         },
         { name: 'slack', check: cachedCheck(() => chat.ping(), 15_000) },

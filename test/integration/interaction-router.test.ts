@@ -282,4 +282,16 @@ describe('confirmations', () => {
     expect(ready.status).toBe(503);
     expect((ready.body.checks as Record<string, string>).store).toMatch(/^confirmations: .*EISDIR/);
   });
+
+  it.each([
+    ['phases/requests.json', /^phase requests: .*EISDIR/],
+    ['runbooks/runs.json', /^runbook runs: .*EISDIR/],
+  ])('an unreadable %s: the bot starts, and /readyz is 503 naming it', async (file, reason) => {
+    const stateDir = tempDir();
+    mkdirSync(join(stateDir, file), { recursive: true });
+    const bot = await start(stateDir);
+    const ready = await getJson(`${bot.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect((ready.body.checks as Record<string, string>).store).toMatch(reason);
+  });
 });
