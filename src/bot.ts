@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { App } from '@slack/bolt';
+
 import { flagsCommand } from '../commands/flags.js';
 import { phaseCommand } from '../commands/phase.js';
 import { rollbackCommand } from '../commands/rollback.js';
@@ -8,7 +8,7 @@ import { runbookCommand } from '../commands/runbook.js';
 import { featureApiRoutes } from './adapters/http/features-api.js';
 import { cachedCheck, healthRoutes } from './adapters/http/health.js';
 import { createHttpServer, type Route, sendJson } from './adapters/http/server.js';
-import type { ClusterSources } from './adapters/kubernetes/kube-config.js';
+import type { ClusterSources } from './adapters/kubernetes/cluster-sources.js';
 import { startClusterWiring } from './adapters/kubernetes/wiring.js';
 import { createMetrics, type Metrics, setFlagGauges } from './adapters/metrics.js';
 import { PrometheusClient } from './adapters/prometheus/prometheus-client.js';
@@ -19,6 +19,7 @@ import {
   startAlerting,
 } from './adapters/slack/alert-wiring.js';
 import { announceFlagChanges } from './adapters/slack/announcer.js';
+import { App } from './adapters/slack/bolt-app.js';
 import { toBoltLogger } from './adapters/slack/bolt-logger.js';
 import { OutboxChat } from './adapters/slack/outbox-chat.js';
 import { SignedRequestReceiver } from './adapters/slack/receiver.js';

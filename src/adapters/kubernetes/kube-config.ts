@@ -1,22 +1,7 @@
 import { existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError } from '../../config/load.js';
-
-/** Where a cluster configuration may come from; tests point `home` at an empty directory. */
-export interface ClusterSources {
-  /** `KUBECONFIG` (one path, or several separated by the platform's delimiter). */
-  kubeconfig?: string;
-  /** The home directory whose `.kube/config` is read. */
-  home: string;
-  /** `KUBERNETES_SERVICE_HOST` / `_PORT`, set in every pod. */
-  serviceHost?: string;
-  servicePort?: string;
-  /** The service account token mounted in a pod. */
-  tokenFile: string;
-}
-
-export const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+import { type ClusterSources, findClusterSource } from './cluster-sources.js';
 
 export interface LoadedKubeConfig {
   kubeConfig: KubeConfig;
@@ -29,24 +14,21 @@ export interface LoadedKubeConfig {
  * in-cluster service account, there is no cluster (undefined), never a silent `localhost:8080`.
  */
 export function loadKubeConfig(sources: ClusterSources): LoadedKubeConfig | undefined {
-  if (sources.kubeconfig) {
-    const paths = sources.kubeconfig.split(delimiter).filter(Boolean);
-    const found = paths.filter((path) => existsSync(path));
+  const source = findClusterSource(sources);
+  if (!source) return undefined;
+  if (source.kind === 'kubeconfig') {
+    const found = source.paths.filter((path) => existsSync(path));
     if (found.length === 0) {
       throw new ConfigError(
-        `KUBECONFIG: no such file ${paths.join(', ')}; expected the path of a kubeconfig file`,
+        `KUBECONFIG: no such file ${source.paths.join(', ')}; expected the path of a kubeconfig file`,
       );
     }
     return fromFiles(found, 'KUBECONFIG');
   }
-  const homeConfig = join(sources.home, '.kube', 'config');
-  if (existsSync(homeConfig)) return fromFiles([homeConfig], homeConfig);
-  if (sources.serviceHost && sources.servicePort && existsSync(sources.tokenFile)) {
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromCluster();
-    return { kubeConfig, source: 'in-cluster service account' };
-  }
-  return undefined;
+  if (source.kind === 'home') return fromFiles([source.path], source.path);
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromCluster();
+  return { kubeConfig, source: 'in-cluster service account' };
 }
 
 function fromFiles(paths: string[], source: string): LoadedKubeConfig {
@@ -67,15 +49,4 @@ function fromFiles(paths: string[], source: string): LoadedKubeConfig {
     );
   }
   return { kubeConfig, source };
-}
-
-/** The sources of this process. */
-export function processClusterSources(kubeconfig: string | undefined, home: string): ClusterSources {
-  return {
-    kubeconfig,
-    home,
-    serviceHost: process.env.KUBERNETES_SERVICE_HOST,
-    servicePort: process.env.KUBERNETES_SERVICE_PORT,
-    tokenFile: SERVICE_ACCOUNT_TOKEN,
-  };
 }

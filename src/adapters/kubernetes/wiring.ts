@@ -9,8 +9,7 @@ import { RollbackService } from '../../services/rollback-service.js';
 import type { WatchTiming } from '../../services/rollback-watch.js';
 import type { ClusterServices } from '../../services/services.js';
 import { cachedCheck, type ReadinessCheck } from '../http/health.js';
-import { KubeCluster } from './kube-cluster.js';
-import { type ClusterSources, loadKubeConfig, processClusterSources } from './kube-config.js';
+import { type ClusterSources, findClusterSource, processClusterSources } from './cluster-sources.js';
 
 export interface ClusterWiringDeps {
   config: AppConfig;
@@ -37,7 +36,11 @@ export interface ClusterWiring {
  */
 export async function startClusterWiring(deps: ClusterWiringDeps): Promise<ClusterWiring> {
   const { config, flags, chat, log } = deps;
-  const loaded = loadKubeConfig(deps.sources ?? processClusterSources(config.env.KUBECONFIG, homedir()));
+  const sources = deps.sources ?? processClusterSources(config.env.KUBECONFIG, homedir());
+  // The client library is loaded only when there is a cluster to talk to (issue 11: start and memory).
+  const loaded = findClusterSource(sources)
+    ? (await import('./kube-config.js')).loadKubeConfig(sources)
+    : undefined;
   if (!loaded) {
     log.info(
       'no cluster configured (no KUBECONFIG, ~/.kube/config or service account): cluster actions are off',
@@ -45,6 +48,7 @@ export async function startClusterWiring(deps: ClusterWiringDeps): Promise<Clust
     return { readiness: [], stop: async () => undefined };
   }
   const namespace = config.env.KUBE_NAMESPACE;
+  const { KubeCluster } = await import('./kube-cluster.js');
   const cluster = new KubeCluster(loaded.kubeConfig, namespace);
   const configMap = config.env.FLAGS_CONFIGMAP;
   const notify = async (text: string) => {

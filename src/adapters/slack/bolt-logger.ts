@@ -1,4 +1,4 @@
-import { type Logger as BoltLogger, LogLevel } from '@slack/bolt';
+import type { Logger as BoltLogger, LogLevel } from '@slack/bolt';
 import type { Logger } from '../../logger.js';
 
 /** Bolt's logger interface on top of pino, so everything goes to one structured log. */
@@ -12,7 +12,7 @@ export function toBoltLogger(log: Logger): BoltLogger {
     warn: (...parts) => child.warn(join(parts)),
     error: (...parts) => child.error(join(parts)),
     setLevel: () => undefined,
-    getLevel: () => (log.level as LogLevel) ?? LogLevel.INFO,
+    getLevel: () => (log.level ?? 'info') as LogLevel,
     setName: () => undefined,
   };
 }

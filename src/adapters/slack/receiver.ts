@@ -1,11 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  type App,
-  HTTPResponseAck,
-  HTTPModuleFunctions as http,
-  type Receiver,
-  type ReceiverEvent,
-} from '@slack/bolt';
+import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
+// Bolt's modules themselves, not its index, which would also load the unused Express receiver.
+import * as http from '@slack/bolt/dist/receivers/HTTPModuleFunctions.js';
+import { HTTPResponseAck } from '@slack/bolt/dist/receivers/HTTPResponseAck.js';
 import type { Logger } from '../../logger.js';
 import type { RequestContext } from '../http/server.js';
 import { toBoltLogger } from './bolt-logger.js';
