@@ -79,13 +79,20 @@ describe('manifest.yml', () => {
     expect(manifest.settings?.interactivity?.is_enabled).toBe(true);
   });
 
-  it('asks for few bot scopes: no duplicates, nothing administrative, no history, no channel management', () => {
+  it('asks for few bot scopes: no duplicates, nothing administrative, no channel management', () => {
     expect(botScopes).toContain('commands');
     expect(new Set(botScopes).size, 'a scope is listed twice').toBe(botScopes.length);
     const tooBroad = botScopes.filter(
-      (scope) => scope.startsWith('admin') || scope.endsWith(':history') || scope === 'channels:manage',
+      (scope) => scope.startsWith('admin') || scope === 'channels:manage' || scope === 'mpim:history',
     );
     expect(tooBroad).toEqual([]);
+    // History only where the bot itself posts (the channel, public or private, and its DMs): the
+    // exactly-once lookup after a crash reads its own recent posts there, nothing else.
+    expect(botScopes.filter((scope) => scope.endsWith(':history')).sort()).toEqual([
+      'channels:history',
+      'groups:history',
+      'im:history',
+    ]);
     expect(manifest.oauth_config?.scopes?.user ?? []).toEqual([]);
   });
 

@@ -1,12 +1,18 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../logger.js';
 import { type AlertMessageOptions, renderAlertMessage } from '../../messages/alert-message.js';
 import { renderNotice } from '../../messages/render.js';
 import type { GroupStore } from '../../ports/alert-groups.js';
+import type { Attempt } from './outbox.js';
 import type { SlackJob } from './outbox-chat.js';
-import type { SlackWebChat } from './web-chat.js';
+import type { OutgoingMessage, SlackWebChat } from './web-chat.js';
+
+const withoutFlag = ({ channel, ts }: { channel: string; ts: string }) => ({ channel, ts });
+/** Jobs are always run by the outbox, which gives their id; a direct call (a test) gets a fresh one. */
+const attemptId = (attempt: Attempt | undefined) => attempt?.id ?? randomUUID();
 
 export interface SlackJobDeps {
-  web: Pick<SlackWebChat, 'post' | 'update'>;
+  web: Pick<SlackWebChat, 'post' | 'update' | 'findPosted'>;
   store: GroupStore;
   channel: string;
   /** Read when a message is rendered: whether a cluster is configured is known only after start-up. */
@@ -20,7 +26,30 @@ export interface SlackJobDeps {
  * posted the first time, its `ts` is recorded, and updated after. A post resolves with where it landed.
  */
 export function slackJobExecutor(deps: SlackJobDeps) {
-  return async (job: SlackJob): Promise<{ channel: string; ts: string } | undefined> => {
+  /**
+   * Top-level posts carry their own id in Slack's message metadata. A post that may already be in
+   * Slack (replayed after a crash, or after a try that got no clear answer) is looked for first, and
+   * the message found is adopted: Slack gets each post exactly once.
+   */
+  const postOnce = async (
+    channel: string,
+    message: OutgoingMessage,
+    postId: string,
+    attempt: Attempt | undefined,
+  ): Promise<{ channel: string; ts: string; adopted?: true }> => {
+    if (attempt?.uncertain) {
+      const found = await deps.web.findPosted(channel, postId);
+      if (found) {
+        deps.log.info(
+          { channel: found.channel, ts: found.ts, postId },
+          'outbox: adopted a message posted before a restart',
+        );
+        return { ...found, adopted: true };
+      }
+    }
+    return deps.web.post(channel, message, postId);
+  };
+  return async (job: SlackJob, attempt?: Attempt): Promise<{ channel: string; ts: string } | undefined> => {
     switch (job.kind) {
       case 'group-message': {
         const record = deps.store.get(job.groupId);
@@ -30,11 +59,14 @@ export function slackJobExecutor(deps: SlackJobDeps) {
           await deps.web.update(record.message.channel, record.message.ts, message);
           return record.message;
         }
-        const posted = await deps.web.post(deps.channel, message);
+        // One id per group, whichever of its coalesced jobs posts it.
+        const { adopted, ...posted } = await postOnce(deps.channel, message, `group:${job.groupId}`, attempt);
         await deps.store.update(job.groupId, (current) => ({
           next: current && { ...current, message: { channel: posted.channel, ts: posted.ts } },
           result: undefined,
         }));
+        // The adopted message shows the group as it was; show it as it is.
+        if (adopted) await deps.web.update(posted.channel, posted.ts, message);
         return posted;
       }
       case 'thread': {
@@ -46,11 +78,22 @@ export function slackJobExecutor(deps: SlackJobDeps) {
         return deps.web.post(parent.channel, { text: job.text, threadTs: parent.ts });
       }
       case 'dm':
-        return deps.web.post(job.user, { text: job.text });
+        return withoutFlag(await postOnce(job.user, { text: job.text }, attemptId(attempt), attempt));
       case 'post':
-        return deps.web.post(job.channel, renderNotice({ kind: 'note', text: job.text }));
+        return withoutFlag(
+          await postOnce(
+            job.channel,
+            renderNotice({ kind: 'note', text: job.text }),
+            attemptId(attempt),
+            attempt,
+          ),
+        );
       case 'notice':
-        return deps.web.post(job.channel, { ...renderNotice(job.notice), threadTs: job.threadTs });
+        if (job.threadTs)
+          return deps.web.post(job.channel, { ...renderNotice(job.notice), threadTs: job.threadTs });
+        return withoutFlag(
+          await postOnce(job.channel, renderNotice(job.notice), attemptId(attempt), attempt),
+        );
       case 'notice-update':
         await deps.web.update(job.channel, job.ts, renderNotice(job.notice));
         return { channel: job.channel, ts: job.ts };

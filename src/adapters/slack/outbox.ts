@@ -5,7 +5,7 @@ import type { OutboxJob, OutboxJournal } from './outbox-journal.js';
 export interface OutboxOptions<P> {
   journal: OutboxJournal<P>;
   /** Runs one job; what it resolves with is handed to whoever awaits `deliver`. */
-  execute: (payload: P) => Promise<unknown>;
+  execute: (payload: P, attempt: Attempt) => Promise<unknown>;
   classify: (error: unknown) => OutboxFailure;
   log: Logger;
   /** Called with the number of pending jobs whenever it changes. */
@@ -16,6 +16,16 @@ export interface OutboxOptions<P> {
   /** Compact the journal when the queue is empty and it has grown past this many lines. */
   compactAfterLines?: number;
   now?: () => number;
+}
+
+/** What the executor knows about a job besides its payload. */
+export interface Attempt {
+  id: string;
+  /**
+   * The job may already have reached Slack: it was read back from the journal after a restart, or an
+   * earlier try failed without a clear answer (a 5xx, a timeout). A post then looks for itself first.
+   */
+  uncertain: boolean;
 }
 
 /**
@@ -42,6 +52,8 @@ export class Outbox<P> {
     { resolve: (result: unknown) => void; reject: (error: unknown) => void }
   >();
   private readonly now: () => number;
+  /** Jobs that may have been sent already (see `Attempt.uncertain`). */
+  private readonly uncertain = new Set<string>();
 
   constructor(private readonly options: OutboxOptions<P>) {
     this.now = options.now ?? Date.now;
@@ -51,6 +63,7 @@ export class Outbox<P> {
   async open(): Promise<string[]> {
     const { pending, fences } = await this.options.journal.replay();
     this.pending = pending;
+    for (const job of pending) this.uncertain.add(job.id);
     await this.options.journal.compact(() => this.pending);
     if (pending.length > 0)
       this.options.log.info({ pending: pending.length }, 'outbox: resuming pending Slack posts');
@@ -172,7 +185,10 @@ export class Outbox<P> {
     // `running` stays set until the job is finished, so nothing coalesces into a job already sent.
     this.running = job;
     try {
-      const result = await this.options.execute(job.payload);
+      const result = await this.options.execute(job.payload, {
+        id: job.id,
+        uncertain: this.uncertain.has(job.id),
+      });
       await this.finish(job);
       this.settle(job.id, (delivery) => delivery.resolve(result));
     } catch (error) {
@@ -200,6 +216,7 @@ export class Outbox<P> {
       this.pausedUntil = this.now() + failure.retryAfterMs;
       this.options.log.warn({ retryAfterMs: failure.retryAfterMs }, 'outbox: rate limited by Slack; pausing');
     } else {
+      this.uncertain.add(job.id);
       const attempt = (this.attempts.get(job.key) ?? 0) + 1;
       this.attempts.set(job.key, attempt);
       const backoff = Math.min(
@@ -226,6 +243,7 @@ export class Outbox<P> {
 
   private async finish(job: OutboxJob<P>, dropped?: string): Promise<void> {
     await this.options.journal.done(job.id, dropped);
+    this.uncertain.delete(job.id);
     this.pending = this.pending.filter((other) => other !== job);
     this.attempts.delete(job.key);
     this.keyBlockedUntil.delete(job.key);

@@ -3,6 +3,7 @@ import type { Logger } from '../../logger.js';
 import type { RenderedMessage } from '../../messages/blocks.js';
 import type { Directory } from '../../ports/directory.js';
 import type { Metrics } from '../metrics.js';
+import { failpoint } from '../storage/failpoint.js';
 import { sendWithFallback } from './refused-message.js';
 
 type WebClient = InstanceType<typeof webApi.WebClient>;
@@ -10,20 +11,37 @@ type WebClient = InstanceType<typeof webApi.WebClient>;
 /** A rendered message, optionally in a thread. */
 export type OutgoingMessage = RenderedMessage & { threadTs?: string };
 
+/** The metadata event type every top-level post of the bot carries, with its own id for the post. */
+export const POST_EVENT_TYPE = 'switchyard_post';
+
+/** How far back a replayed post is looked for: Slack's history, newest first, one page. */
+const ADOPTION_PAGE = 200;
+
 /**
  * Slack's Web API as the outbox uses it (the client neither retries nor waits out 429s: the outbox
  * does), and the Directory port. Nothing else calls chat.postMessage or chat.update. A message Slack
  * refuses as formatted is sent again as plain text.
  */
 export class SlackWebChat implements Directory {
+  /** `#name` → id, from post results and `conversations.list`. */
+  private readonly channelIds = new Map<string, string>();
+
   constructor(
     private readonly client: WebClient,
     private readonly metrics: Metrics | undefined,
     private readonly log: Logger,
   ) {}
 
-  async post(channel: string, message: OutgoingMessage) {
+  /**
+   * Posts a message. `postId` (top-level posts) goes into the message's metadata, so that a post whose
+   * outcome was lost in a crash can be found again by `findPosted` instead of being posted twice.
+   */
+  async post(channel: string, message: OutgoingMessage, postId?: string) {
     const context = { log: this.log, method: 'chat.postMessage', channel };
+    const metadata =
+      postId && !message.threadTs
+        ? { event_type: POST_EVENT_TYPE, event_payload: { post_id: postId } }
+        : undefined;
     const result = await sendWithFallback(
       message,
       (sent) =>
@@ -33,10 +51,14 @@ export class SlackWebChat implements Directory {
             text: sent.text,
             ...(sent.blocks?.length ? { blocks: sent.blocks } : {}),
             ...(sent.threadTs ? { thread_ts: sent.threadTs } : {}),
+            ...(metadata && { metadata }),
           }),
         ),
       context,
     );
+    failpoint('after-slack-post');
+    if (result.channel && !/^[CGDUW][A-Z0-9]+$/.test(channel))
+      this.channelIds.set(channel.replace(/^#/, ''), result.channel);
     return { channel: result.channel ?? channel, ts: result.ts ?? '' };
   }
 
@@ -55,6 +77,63 @@ export class SlackWebChat implements Directory {
         ),
       context,
     );
+  }
+
+  /**
+   * The top-level message this bot posted with `postId` in its metadata, among the channel's most
+   * recent messages; undefined when there is none (it was never posted). A user id means the DM.
+   */
+  async findPosted(channel: string, postId: string): Promise<{ channel: string; ts: string } | undefined> {
+    const conversation = await this.conversationId(channel);
+    if (!conversation) return undefined;
+    const history = await this.call('conversations.history', () =>
+      this.client.conversations.history({
+        channel: conversation,
+        include_all_metadata: true,
+        limit: ADOPTION_PAGE,
+      }),
+    );
+    const found = history.messages?.find(
+      (message) =>
+        message.metadata?.event_type === POST_EVENT_TYPE &&
+        (message.metadata.event_payload as { post_id?: unknown } | undefined)?.post_id === postId,
+    );
+    return found?.ts ? { channel: conversation, ts: found.ts } : undefined;
+  }
+
+  /**
+   * The id `conversations.history` needs for what a post names: a channel id as is, a user's DM by
+   * `conversations.open`, a `#name` by `conversations.list` (learned once, and from every post).
+   */
+  private async conversationId(channel: string): Promise<string | undefined> {
+    if (/^[CGD][A-Z0-9]+$/.test(channel)) return channel;
+    if (/^[UW][A-Z0-9]+$/.test(channel)) {
+      const opened = await this.call('conversations.open', () =>
+        this.client.conversations.open({ users: channel }),
+      );
+      return opened.channel?.id;
+    }
+    const name = channel.replace(/^#/, '');
+    const known = this.channelIds.get(name);
+    if (known) return known;
+    let cursor: string | undefined;
+    do {
+      const page = await this.call('conversations.list', () =>
+        this.client.conversations.list({
+          types: 'public_channel,private_channel',
+          exclude_archived: true,
+          limit: 1000,
+          ...(cursor && { cursor }),
+        }),
+      );
+      const found = page.channels?.find((candidate) => candidate.name === name);
+      if (found?.id) {
+        this.channelIds.set(name, found.id);
+        return found.id;
+      }
+      cursor = page.response_metadata?.next_cursor || undefined;
+    } while (cursor);
+    return undefined;
   }
 
   async ping() {

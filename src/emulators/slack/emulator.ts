@@ -74,6 +74,8 @@ export interface EmulatedMessage {
   /** Posted with chat.postEphemeral: only this user sees it; it cannot be updated or deleted. */
   ephemeralTo?: string;
   deleted?: boolean;
+  /** Message metadata (`chat.postMessage`'s `metadata`), shown only to `include_all_metadata` readers. */
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
 }
 
 /** Where a response_url points: lets `replace_original`/`delete_original`/`in_channel` act on messages. */
@@ -596,10 +598,13 @@ export class SlackEmulator {
       if (!p.text && p.blocks === undefined && p.attachments === undefined) return fail('no_text');
       const invalid = this.check('chat.postMessage', p);
       if (invalid) return invalid;
+      const metadata = messageMetadata(p.metadata);
+      if (metadata === 'invalid') return fail('invalid_metadata_format');
       const message = this.post({
         channel: target.channel.id,
         thread_ts: str(p.thread_ts),
         ...messageContent(p),
+        metadata,
       });
       return { ok: true, channel: message.channel, ts: message.ts, message: this.view(message) };
     },
@@ -665,6 +670,37 @@ export class SlackEmulator {
         ok: true,
         channel: this.channelView(channel),
         ...(already ? { already_in_channel: true } : {}),
+      };
+    },
+    'conversations.history': (p) => {
+      // Slack wants a conversation id here (a user id is channel_not_found), and membership.
+      const ref = str(p.channel) ?? '';
+      if (!this.channels.has(ref)) return fail('channel_not_found'); // an id, never a name or a user
+      const target = this.resolveChannel(ref);
+      if ('error' in target) return fail(target.error);
+      return this.history(target.channel.id, p);
+    },
+    'conversations.list': (p) => {
+      const types = (str(p.types) ?? 'public_channel').split(',').map((type) => type.trim());
+      const all = [...this.channels.values()].filter((c) =>
+        c.isIm ? types.includes('im') : types.includes('public_channel'),
+      );
+      const limit = Math.min(1000, Math.max(1, Number(p.limit ?? 100) || 100));
+      const cursor = str(p.cursor);
+      const start = cursor
+        ? Number(
+            Buffer.from(cursor, 'base64')
+              .toString()
+              .replace(/^offset:/, ''),
+          ) || 0
+        : 0;
+      const more = start + limit < all.length;
+      return {
+        ok: true,
+        channels: all.slice(start, start + limit).map((c) => this.channelView(c)),
+        response_metadata: {
+          next_cursor: more ? Buffer.from(`offset:${start + limit}`).toString('base64') : '',
+        },
       };
     },
     'conversations.info': (p) => {
@@ -803,9 +839,59 @@ export class SlackEmulator {
   }
 
   /** Slack-shaped message for API answers. */
-  private view(m: EmulatedMessage): SlackParams {
-    const { seq: _seq, channel: _channel, ephemeralTo: _to, deleted: _deleted, ...slack } = m;
-    return structuredClone({ type: 'message', bot_id: BOT_ID, team: this.teamId, ...slack });
+  private view(m: EmulatedMessage, withMetadata = false): SlackParams {
+    const { seq: _seq, channel: _channel, ephemeralTo: _to, deleted: _deleted, metadata, ...slack } = m;
+    return structuredClone({
+      type: 'message',
+      bot_id: BOT_ID,
+      team: this.teamId,
+      ...slack,
+      ...(withMetadata && metadata ? { metadata } : {}),
+    });
+  }
+
+  /**
+   * `conversations.history`: top-level messages (thread replies stay in their thread), newest first,
+   * between `oldest` and `latest` (exclusive unless `inclusive`), `limit` per page (default 100, at most
+   * 999) with a cursor; metadata only with `include_all_metadata`.
+   */
+  private history(channel: string, p: SlackParams): SlackResponse {
+    const limit = Math.min(999, Math.max(1, Number(p.limit ?? 100) || 100));
+    const inclusive = truthy(p.inclusive);
+    const oldest = Number(p.oldest ?? 0);
+    const latest = p.latest === undefined ? Number.POSITIVE_INFINITY : Number(p.latest);
+    const after = (ts: number) => (inclusive ? ts >= oldest : ts > oldest);
+    const before = (ts: number) => (inclusive ? ts <= latest : ts < latest);
+    const all = this.store
+      .filter(
+        (m) =>
+          m.channel === channel &&
+          !m.deleted &&
+          !m.ephemeralTo &&
+          (m.thread_ts === undefined || m.thread_ts === m.ts) &&
+          after(Number(m.ts)) &&
+          before(Number(m.ts)),
+      )
+      .sort((a, b) => Number(b.ts) - Number(a.ts));
+    const cursor = str(p.cursor);
+    const start = cursor
+      ? Number(
+          Buffer.from(cursor, 'base64')
+            .toString()
+            .replace(/^offset:/, ''),
+        ) || 0
+      : 0;
+    const page = all.slice(start, start + limit);
+    const more = start + limit < all.length;
+    return {
+      ok: true,
+      messages: page.map((m) => this.view(m, truthy(p.include_all_metadata))),
+      has_more: more,
+      pin_count: 0,
+      response_metadata: {
+        next_cursor: more ? Buffer.from(`offset:${start + limit}`).toString('base64') : '',
+      },
+    };
   }
 
   /** Unique, increasing `seconds.micros` timestamps, like Slack's message ts. */
@@ -843,6 +929,34 @@ function failed(failure: SlackFailure): Outcome {
     status: failure.status,
     response: fail(failure.status === 500 ? 'fatal_error' : 'service_unavailable'),
     failure,
+  };
+}
+
+/** `metadata` as Slack takes it: an object (or its JSON) with a string `event_type` and an object `event_payload`. */
+function messageMetadata(raw: unknown): EmulatedMessage['metadata'] | 'invalid' {
+  if (raw === undefined) return undefined;
+  let value = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      return 'invalid';
+    }
+  }
+  const candidate = value as { event_type?: unknown; event_payload?: unknown } | null;
+  if (
+    typeof candidate !== 'object' ||
+    candidate === null ||
+    typeof candidate.event_type !== 'string' ||
+    !candidate.event_type ||
+    typeof candidate.event_payload !== 'object' ||
+    candidate.event_payload === null ||
+    Array.isArray(candidate.event_payload)
+  )
+    return 'invalid';
+  return {
+    event_type: candidate.event_type,
+    event_payload: candidate.event_payload as Record<string, unknown>,
   };
 }
 
