@@ -158,6 +158,8 @@ export async function startBot(
     track: inFlight.track,
     sources: overrides.clusterSources,
     rolloutTiming: overrides.rolloutTiming,
+    now,
+    quarantine,
   });
   const services: Services = {
     flags,
@@ -196,6 +198,7 @@ export async function startBot(
     prometheus,
     cluster: cluster.services,
     deployments: file.rollback.deployments,
+    requestTimeoutMs: file.phases.requestTimeout,
     now: () => new Date(now()),
   });
   services.runbooks = new RunbookService({
