@@ -39,7 +39,8 @@ export function skippedLine(
     (s) =>
       `revision ${s.revision} (${s.images.map(inlineCode).join(', ') || 'no containers'}): ${rollawayText(s.rollaway, now)}`,
   );
-  return `:arrow_heading_down: Skipped ${parts.join('; ')} — within the ${formatDuration(windowMs)} reentry window (\`rollback.reentryWindow\`), so going back to it would bring back what was removed. \`--to-revision\` still allows it.`;
+  const it = skipped.length === 1 ? 'it' : 'them';
+  return `:arrow_heading_down: Skipped ${parts.join('; ')} — within the ${formatDuration(windowMs)} reentry window (\`rollback.reentryWindow\`), so going back to ${it} would bring back what was removed. \`--to-revision\` still allows ${it}.`;
 }
 
 /** The warning when a named revision is one a rollback moved away from. */
@@ -93,9 +94,15 @@ const OUTCOME = {
 
 /** The final word in the thread: the outcome, the pods, and the last log lines of a new pod. */
 export function resultMessage(r: RolloutResult): RenderedMessage {
-  const running = r.running
-    ? ` Now running ${r.running.map(inlineCode).join(', ') || 'no containers'}${r.runningRevision !== undefined ? ` (revision ${r.runningRevision})` : ''}, read back from the cluster.`
-    : '';
+  const images =
+    r.running &&
+    `${r.running.map(inlineCode).join(', ') || 'no containers'}${r.runningRevision !== undefined ? ` (revision ${r.runningRevision})` : ''}`;
+  // Only a finished rollout runs the image; otherwise the Deployment asks for it.
+  const running = !images
+    ? ''
+    : r.outcome === 'succeeded'
+      ? ` Now running ${images}, read back from the cluster.`
+      : ` The Deployment now asks for ${images}, read back from the cluster.`;
   const head = `${OUTCOME[r.outcome]} ${inlineCode(r.deployment)} to revision ${r.revision}: ${escapeText(r.message)}${running}`;
   const podLines = r.pods.map(podLine);
   const blocks: KnownBlock[] = [
