@@ -55,12 +55,49 @@ export const phaseCommand: CommandSpec = {
         const { request, link } = outcome;
         if (outcome.kind === 'busy') {
           return message(
-            `A phase advance (Phase ${request.from.number} → ${request.to.number}, requested by ${mention(request.requester)}) is already waiting for approval: <${link}|the request>. One at a time.`,
+            `A phase advance (Phase ${request.from.number} → ${request.to.number}, requested by ${mention(request.requester)}) is already waiting for approval: <${link}|the request>. One at a time: the requester or an operator can end it with \`/phase cancel\`; a new request replaces it once it is older than \`phases.requestTimeout\`.`,
           );
         }
-        return message(
+        const lines = [
           `:raised_hand: Asked for approval in the channel: <${link}|Phase ${request.from.number} → ${request.to.number}>. It needs ${request.required} approval${request.required === 1 ? '' : 's'} (✅) from approvers other than you; then the gate checks run.`,
-        );
+          ...(outcome.superseded
+            ? [
+                `It replaces the request by ${mention(outcome.superseded.requester)} from ${outcome.superseded.requestedAt.slice(0, 16).replace('T', ' ')} UTC, which was open past \`phases.requestTimeout\`.`,
+              ]
+            : []),
+          ...(request.gateWarnings ?? []).map(
+            (warning) => `:warning: Cannot be evaluated: ${plain(warning, 500)}`,
+          ),
+        ];
+        return message(lines.join('\n'));
+      },
+    }),
+    subcommand({
+      name: 'cancel',
+      usage: 'cancel [reason]',
+      summary: 'end the open phase advance request (the requester or an operator); nothing is changed',
+      // Checked by the use-case against the request: its requester, or an operator.
+      permission: 'anyone',
+      params: ['...reason'],
+      args: z.object({ reason: z.string().max(500, 'keep the reason under 500 characters').optional() }),
+      async run(ctx, args) {
+        const outcome = await requirePhases(ctx).cancel(ctx.user.id, args.reason);
+        switch (outcome.kind) {
+          case 'none':
+            return message('There is no open phase advance request to cancel. Nothing was changed.');
+          case 'refused':
+            throw new UserError(
+              `Only the requester (${mention(outcome.request.requester)}) or an operator may cancel <${outcome.link}|this request>. Nothing was changed.`,
+            );
+          case 'checking':
+            throw new UserError(
+              `<${outcome.link}|The request> has its approvals and its gate checks are running: it can no longer be cancelled. Nothing was changed.`,
+            );
+          case 'cancelled':
+            return message(
+              `:no_entry_sign: Cancelled <${outcome.link}|the phase advance request> (Phase ${outcome.request.from.number} → ${outcome.request.to.number}). Nothing was changed; a new one can be asked for with \`/phase advance\`.`,
+            );
+        }
       },
     }),
     subcommand({

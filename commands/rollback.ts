@@ -5,6 +5,7 @@ import { type CommandContext, type CommandSpec, subcommand } from '../src/comman
 import { formatDuration } from '../src/core/duration.js';
 import type { FlagChange } from '../src/core/flags/rules.js';
 import { planPhaseRollback, SEED_PHASES } from '../src/core/phases/plan.js';
+import { reentryWarning, skippedLine } from '../src/messages/rollback.js';
 import { ClusterError } from '../src/ports/cluster.js';
 import type { PlanResult, RevisionSummary, StartResult } from '../src/services/rollback-service.js';
 import type { ClusterServices } from '../src/services/services.js';
@@ -48,13 +49,20 @@ export const rollbackCommand: CommandSpec = {
         const planned = await clusterCall(() => cluster.rollback.plan(args.name!, args.toRevision ?? 0));
         if (planned.kind !== 'ready') throw refusal(planned, cluster.namespace);
         const { plan } = planned;
-        const now = Date.now();
+        const now = cluster.rollback.now().getTime();
+        const window = cluster.rollback.reentryWindowMs;
+        const skipped = skippedLine(plan.skipped, window, now);
+        const warning = plan.reentry
+          ? reentryWarning(plan.target.revision, plan.target.images, plan.reentry, now)
+          : undefined;
         const kubectl = `kubectl rollout undo deployment/${plan.deployment} --to-revision=${plan.target.revision} -n ${cluster.namespace}`;
         return confirm({
           title: `Roll back ${plan.deployment} from revision ${plan.current.revision ?? '?'} to revision ${plan.target.revision}?`,
           details: [
             `Now: ${revisionLine(plan.current, now)}`,
             `After: ${revisionLine(plan.target, now)}`,
+            ...(skipped ? [skipped] : []),
+            ...(warning ? [warning] : []),
             args.reason ? `Reason: “${plain(args.reason, 200)}”` : 'No reason given.',
           ],
           confirmLabel: `Roll back to revision ${plan.target.revision}`,
@@ -150,6 +158,8 @@ export const rollbackCommand: CommandSpec = {
         const details = flagChanges.map((change) => `flag \`${change.key}\` on → off`);
         const expect: Array<{ name: string; revision: number; current: string }> = [];
         if (cluster) {
+          const now = cluster.rollback.now().getTime();
+          const window = cluster.rollback.reentryWindowMs;
           for (const name of ctx.services.rollbackDeployments ?? []) {
             const planned = await clusterCall(() => cluster.rollback.plan(name, 0));
             if (planned.kind === 'ready') {
@@ -159,19 +169,23 @@ export const rollbackCommand: CommandSpec = {
                 revision: plan.target.revision,
                 current: String(plan.current.revision ?? '?'),
               });
+              const skipped = skippedLine(plan.skipped, window, now);
               details.push(
-                `Deployment \`${name}\` revision ${plan.current.revision ?? '?'} → ${plan.target.revision} (${plan.target.images.map((image) => `\`${image}\``).join(', ')})`,
+                `Deployment \`${name}\` revision ${plan.current.revision ?? '?'} → ${plan.target.revision} (${imageList(plan.target.images)}), from ${imageList(plan.current.images)}${skipped ? `\n    ${skipped}` : ''}`,
               );
             } else {
               details.push(
-                `Deployment \`${name}\`: skipped — ${refusal(planned, cluster.namespace).message.replace(/ Nothing was changed\.$/, '')}`,
+                `Deployment \`${name}\`: left out — ${refusal(planned, cluster.namespace).message.replace(/ Nothing was changed\.$/, '')}`,
               );
             }
           }
         }
         if (flagChanges.length === 0 && expect.length === 0) {
           return message(
-            `:white_check_mark: Nothing to roll back: every new feature is already off${cluster ? ' and no listed Deployment has an earlier revision to go to' : ' (no cluster configured, so no Deployments)'}. Nothing was changed.`,
+            [
+              `:white_check_mark: Nothing to roll back: every new feature is already off${cluster ? ' and no listed Deployment has a safe earlier revision to go to' : ' (no cluster configured, so no Deployments)'}. Nothing was changed.`,
+              ...details.map((line) => `• ${line}`),
+            ].join('\n'),
           );
         }
         return confirm({
@@ -240,8 +254,12 @@ async function listDeployments(cluster: ClusterServices) {
   ]);
 }
 
+function imageList(images: readonly string[]): string {
+  return images.map((image) => `\`${image}\``).join(', ') || 'no containers';
+}
+
 function revisionLine(summary: RevisionSummary, now: number): string {
-  const images = summary.images.map((image) => `\`${image}\``).join(', ') || 'no containers';
+  const images = imageList(summary.images);
   const created = summary.createdAt
     ? `, created ${slackDate(summary.createdAt)} (${formatDuration(now - Date.parse(summary.createdAt))} ago)`
     : '';
@@ -298,6 +316,11 @@ function refusal(result: Exclude<PlanResult, { kind: 'ready' }>, namespace: stri
     case 'already-current':
       return new UserError(
         `Nothing to roll back: ${name} already runs the template of revision ${result.revision} (rollback skipped, as kubectl does). Nothing was changed.`,
+      );
+    case 'nothing-safe':
+      return new UserError(
+        `${name} has nothing safe to go back to: every earlier revision is one a rollback moved away from. ${skippedLine(result.skipped, result.windowMs, result.now) ?? ''} Nothing was changed.`,
+        `If you mean it, name the revision: \`/rollback deployment ${result.deployment} --to-revision N\`.`,
       );
   }
 }

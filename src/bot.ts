@@ -159,6 +159,8 @@ export async function startBot(
     track: inFlight.track,
     sources: overrides.clusterSources,
     rolloutTiming: overrides.rolloutTiming,
+    now,
+    quarantine,
   });
   const services: Services = {
     flags,
@@ -197,6 +199,7 @@ export async function startBot(
     prometheus,
     cluster: cluster.services,
     deployments: file.rollback.deployments,
+    requestTimeoutMs: file.phases.requestTimeout,
     now: () => new Date(now()),
   });
   services.runbooks = new RunbookService({

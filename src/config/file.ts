@@ -111,6 +111,11 @@ export const fileConfigSchema = z
         deployments: z
           .array(z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected a Deployment name'))
           .default(['messaging-core', 'messaging-timing-engine', 'messaging-retry-engine']),
+        /**
+         * For this long after a rollback moved a Deployment away from a revision (by the bot or by
+         * kubectl), the default rollback target skips that revision; `--to-revision` still allows it.
+         */
+        reentryWindow: duration.default(24 * 60 * 60_000),
       })
       .strict()
       .prefault({}),
@@ -144,6 +149,13 @@ export const fileConfigSchema = z
           max: 5,
         },
       ]),
+    phases: z
+      .object({
+        /** A new `/phase advance` supersedes an open request older than this. */
+        requestTimeout: duration.default(60 * 60_000),
+      })
+      .strict()
+      .prefault({}),
     kubernetes: z
       .object({
         /** Deployments restarted after a flag change, for consumers that read flags only at start. */

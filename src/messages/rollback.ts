@@ -1,5 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import { formatDuration } from '../core/duration.js';
+import type { Rollaway, SkippedRevision } from '../core/rollout/reentry.js';
 import type { RollbackHeadline, RolloutResult } from '../core/rollout/result.js';
 import { progressBar, type RolloutStatus } from '../core/rollout/status.js';
 import type { PodView } from '../core/rollout/types.js';
@@ -9,6 +10,48 @@ import { clip, escapeText, inlineCode, mention, plain } from './text.js';
 /** Slack's limits: section text, blocks per message. */
 const SECTION_MAX = 3000;
 const BLOCKS_MAX = 50;
+
+/** Who moved away from a revision, and when, as far as it is known. */
+export function rollawayText(r: Rollaway, now: number): string {
+  const when = r.at
+    ? `${formatDuration(Math.max(0, now - Date.parse(r.at)))} ago`
+    : r.notAfter
+      ? `at most ${formatDuration(Math.max(0, now - Date.parse(r.notAfter)))} ago by its revision history`
+      : 'at a time the revision history does not record';
+  const who =
+    r.source === 'bot' && r.by
+      ? `by ${mention(r.by)} with the bot`
+      : 'outside the bot (kubectl or a re-apply)';
+  return `a rollback moved away from it (to revision ${r.toRevision}) ${who}, ${when}`;
+}
+
+/**
+ * The one line of a confirmation saying which newer revisions the default target skipped, and why.
+ * Undefined when none was skipped.
+ */
+export function skippedLine(
+  skipped: readonly SkippedRevision[],
+  windowMs: number,
+  now: number,
+): string | undefined {
+  if (skipped.length === 0) return undefined;
+  const parts = skipped.map(
+    (s) =>
+      `revision ${s.revision} (${s.images.map(inlineCode).join(', ') || 'no containers'}): ${rollawayText(s.rollaway, now)}`,
+  );
+  const it = skipped.length === 1 ? 'it' : 'them';
+  return `:arrow_heading_down: Skipped ${parts.join('; ')} — within the ${formatDuration(windowMs)} reentry window (\`rollback.reentryWindow\`), so going back to ${it} would bring back what was removed. \`--to-revision\` still allows ${it}.`;
+}
+
+/** The warning when a named revision is one a rollback moved away from. */
+export function reentryWarning(
+  revision: number,
+  images: readonly string[],
+  r: Rollaway,
+  now: number,
+): string {
+  return `:warning: Revision ${revision} (${images.map(inlineCode).join(', ') || 'no containers'}) is what ${rollawayText(r, now).replace(/^a rollback moved away from it/, 'a rollback moved away from')}: this brings it back.`;
+}
 
 export function announcement(h: RollbackHeadline): RenderedMessage {
   const why = h.reason ? `, “${plain(h.reason, 300)}”` : ', no reason given';
@@ -51,7 +94,16 @@ const OUTCOME = {
 
 /** The final word in the thread: the outcome, the pods, and the last log lines of a new pod. */
 export function resultMessage(r: RolloutResult): RenderedMessage {
-  const head = `${OUTCOME[r.outcome]} ${inlineCode(r.deployment)} to revision ${r.revision}: ${escapeText(r.message)}`;
+  const images =
+    r.running &&
+    `${r.running.map(inlineCode).join(', ') || 'no containers'}${r.runningRevision !== undefined ? ` (revision ${r.runningRevision})` : ''}`;
+  // Only a finished rollout runs the image; otherwise the Deployment asks for it.
+  const running = !images
+    ? ''
+    : r.outcome === 'succeeded'
+      ? ` Now running ${images}, read back from the cluster.`
+      : ` The Deployment now asks for ${images}, read back from the cluster.`;
+  const head = `${OUTCOME[r.outcome]} ${inlineCode(r.deployment)} to revision ${r.revision}: ${escapeText(r.message)}${running}`;
   const podLines = r.pods.map(podLine);
   const blocks: KnownBlock[] = [
     section(head),

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { formatDuration } from '../core/duration.js';
 import type { Actor } from '../core/flags/state.js';
 import { planPhaseAdvance } from '../core/phases/advance.js';
 import { applyVote, quorum } from '../core/phases/approvals.js';
@@ -10,8 +11,10 @@ import {
   type MetricGate,
   type MetricReading,
   type RolloutReading,
+  unevaluableGates,
 } from '../core/phases/gates.js';
 import { type Phase, SEED_PHASES } from '../core/phases/plan.js';
+import { isActive, mayCancel, newRequestVersus } from '../core/phases/request.js';
 import type { Chat } from '../ports/chat.js';
 import type { DocumentStore } from '../ports/document-store.js';
 import type { PrometheusQuery } from '../ports/prometheus.js';
@@ -41,13 +44,22 @@ export interface PhaseServiceDeps {
   now: () => Date;
   newId?: () => string;
   ttlMs?: number;
+  /** `phases.requestTimeout`: a new request supersedes an active one older than this (default 1 h). */
+  requestTimeoutMs?: number;
   phases?: readonly Phase[];
 }
 
 export type RequestOutcome =
-  | { kind: 'opened'; request: PhaseRequest; link: string }
+  | { kind: 'opened'; request: PhaseRequest; link: string; superseded?: PhaseRequest }
   | { kind: 'busy'; request: PhaseRequest; link: string }
   | { kind: 'refused'; error: string };
+
+export type CancelOutcome =
+  | { kind: 'none' }
+  /** Its gate checks are running: too late to cancel. */
+  | { kind: 'checking'; request: PhaseRequest; link: string }
+  | { kind: 'refused'; request: PhaseRequest; link: string }
+  | { kind: 'cancelled'; request: PhaseRequest; link: string };
 
 export interface ReactionEvent {
   user: string;
@@ -58,6 +70,7 @@ export interface ReactionEvent {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60 * 60 * 1000;
 
 /**
  * `/phase advance`: an approval request in the channel, approvals by ✅ from approvers (never the
@@ -85,48 +98,117 @@ export class PhaseService {
     if (!plan.ok) return { kind: 'refused', error: plan.error };
     await this.expireStale();
     const now = this.deps.now();
-    const claimed = await this.deps.store.update<{ kind: 'busy' | 'new'; request: PhaseRequest }>(
-      (requests) => {
-        const active = Object.values(requests).find((request) => isActive(request));
-        if (active) return { next: requests, result: { kind: 'busy', request: active } };
-        const request: PhaseRequest = {
-          id: this.newId(),
-          from: { number: plan.from.number, name: plan.from.name },
-          to: { number: plan.to.number, name: plan.to.name },
-          toEnable: plan.changes.map((change) => change.key),
-          gateSummary: this.gateSummary(),
-          requester: user,
-          reason,
-          required: this.deps.approvalsRequired,
-          requestedAt: now.toISOString(),
-          expiresAt: new Date(now.getTime() + (this.deps.ttlMs ?? DAY_MS)).toISOString(),
-          approvals: [],
-          status: 'open',
-          channel: this.deps.channel,
-          ts: '',
-        };
-        return { next: { ...requests, [request.id]: request }, result: { kind: 'new', request } };
-      },
-    );
+    const timeoutMs = this.deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const claimed = await this.deps.store.update<
+      | { kind: 'busy'; request: PhaseRequest }
+      | { kind: 'new'; request: PhaseRequest; superseded?: { before: PhaseRequest; after: PhaseRequest } }
+    >((requests) => {
+      const active = Object.values(requests).find((request) => isActive(request));
+      if (active && newRequestVersus(active, now.getTime(), timeoutMs) === 'busy') {
+        return { next: requests, result: { kind: 'busy', request: active } };
+      }
+      const request: PhaseRequest = {
+        id: this.newId(),
+        from: { number: plan.from.number, name: plan.from.name },
+        to: { number: plan.to.number, name: plan.to.name },
+        toEnable: plan.changes.map((change) => change.key),
+        gateSummary: this.gateSummary(),
+        gateWarnings: unevaluableGates(this.deps.gates, {
+          prometheus: this.deps.prometheus !== undefined,
+          cluster: this.deps.cluster !== undefined,
+          deployments: this.deps.deployments,
+        }),
+        requester: user,
+        reason,
+        required: this.deps.approvalsRequired,
+        requestedAt: now.toISOString(),
+        expiresAt: new Date(now.getTime() + (this.deps.ttlMs ?? DAY_MS)).toISOString(),
+        approvals: [],
+        status: 'open',
+        channel: this.deps.channel,
+        ts: '',
+      };
+      const next = { ...requests, [request.id]: request };
+      if (!active) return { next, result: { kind: 'new', request } };
+      const after: PhaseRequest = {
+        ...active,
+        status: 'superseded',
+        supersededBy: request.id,
+        settledAt: now.toISOString(),
+        outcome: `Superseded by a new request: this one was open longer than ${formatDuration(timeoutMs)} (phases.requestTimeout). Nothing was changed.`,
+      };
+      next[active.id] = after;
+      return { next, result: { kind: 'new', request, superseded: { before: active, after } } };
+    });
     if (claimed.kind === 'busy')
       return { kind: 'busy', request: claimed.request, link: permalink(claimed.request) };
-    const { request } = claimed;
+    const { request, superseded } = claimed;
+    let posted: { channel: string; ts: string };
     try {
-      const posted = await this.deps.chat.post(this.deps.channel, { kind: 'phase-request', request });
-      const saved = await this.save(request.id, (stored) => ({
-        ...stored,
-        channel: posted.channel,
-        ts: posted.ts,
-      }));
-      return { kind: 'opened', request: saved ?? request, link: permalink(posted) };
+      posted = await this.deps.chat.post(this.deps.channel, { kind: 'phase-request', request });
     } catch (error) {
-      // Not posted: forget it, so an advance can be asked for again.
+      // Not posted: forget it (and give back the one it replaced), so an advance can be asked for again.
       await this.deps.store.update((requests) => {
         const { [request.id]: _dropped, ...rest } = requests;
+        if (superseded && rest[superseded.before.id]?.supersededBy === request.id) {
+          rest[superseded.before.id] = superseded.before;
+        }
         return { next: rest, result: undefined };
       });
       throw error;
     }
+    const saved = await this.save(request.id, (stored) => ({
+      ...stored,
+      channel: posted.channel,
+      ts: posted.ts,
+    }));
+    if (superseded?.after.ts) await this.announceEnd(superseded.after);
+    return {
+      kind: 'opened',
+      request: saved ?? request,
+      link: permalink(posted),
+      ...(superseded ? { superseded: superseded.after } : {}),
+    };
+  }
+
+  /**
+   * `/phase cancel`: the requester or an operator ends the open request; anyone else is refused.
+   * A request whose gate checks already run cannot be cancelled (the checks decide it).
+   */
+  async cancel(user: string, reason: string | undefined): Promise<CancelOutcome> {
+    await this.expireStale();
+    const active = Object.values(await this.deps.store.read()).find((request) => isActive(request));
+    if (!active) return { kind: 'none' };
+    const link = permalink(active);
+    const isOperator = user !== active.requester && (await this.deps.access.check(user, 'operator')).allowed;
+    if (!mayCancel(active, user, isOperator)) return { kind: 'refused', request: active, link };
+    const cancelled = await this.deps.store.update<PhaseRequest | 'checking' | undefined>((requests) => {
+      const stored = requests[active.id];
+      if (stored?.status === 'checking') return { next: requests, result: 'checking' };
+      if (stored?.status !== 'open') return { next: requests, result: undefined };
+      const updated: PhaseRequest = {
+        ...stored,
+        status: 'cancelled',
+        cancelledBy: user,
+        settledAt: this.deps.now().toISOString(),
+        outcome: `Cancelled${reason ? `: “${reason}”` : ''}. Nothing was changed.`,
+      };
+      return { next: { ...requests, [stored.id]: updated }, result: updated };
+    });
+    if (cancelled === 'checking') return { kind: 'checking', request: active, link };
+    if (!cancelled) return { kind: 'none' };
+    if (cancelled.ts) await this.announceEnd(cancelled);
+    return { kind: 'cancelled', request: cancelled, link };
+  }
+
+  /** A request ended without an advance: its message says so, and its thread says how. */
+  private async announceEnd(request: PhaseRequest): Promise<void> {
+    await this.deps.chat.update(request.channel, request.ts, { kind: 'phase-request', request });
+    await this.deps.chat.post(request.channel, {
+      kind: 'phase-outcome',
+      request,
+      threadTs: request.ts,
+    });
   }
 
   /**
@@ -331,8 +413,4 @@ export class PhaseService {
       return { next: { ...requests, [id]: updated }, result: updated };
     });
   }
-}
-
-function isActive(request: PhaseRequest): boolean {
-  return request.status === 'open' || request.status === 'checking';
 }

@@ -1,4 +1,12 @@
 import { rollbackPatch } from '../core/rollout/patch.js';
+import {
+  chooseSafeTarget,
+  findRollaways,
+  type Rollaway,
+  type RollbackRecord,
+  rollawayOf,
+  type SkippedRevision,
+} from '../core/rollout/reentry.js';
 import type { RolloutResult } from '../core/rollout/result.js';
 import { imagesOf, newReplicaSetOf, revisionOf } from '../core/rollout/revisions.js';
 import { rolloutStatus } from '../core/rollout/status.js';
@@ -7,6 +15,7 @@ import type { DeploymentView } from '../core/rollout/types.js';
 import type { Logger } from '../logger.js';
 import type { Chat } from '../ports/chat.js';
 import type { Cluster } from '../ports/cluster.js';
+import type { DocumentStore } from '../ports/document-store.js';
 import { DEFAULT_WATCH_TIMING, type WatchTiming, watchRollout } from './rollback-watch.js';
 
 export interface RevisionSummary {
@@ -19,7 +28,21 @@ export interface RollbackPlan {
   deployment: string;
   current: RevisionSummary;
   target: RevisionSummary & { revision: number; replicaSet: string };
+  /** Newer revisions the default target passed over: a rollback moved away from them recently. */
+  skipped: SkippedRevision[];
+  /** A named (`--to-revision`) target that a rollback moved away from recently. */
+  reentry?: Rollaway;
 }
+
+/** The bot's own rollbacks, kept so a later default target does not bring back what one removed. */
+export interface RollbackAudit {
+  rollbacks: RollbackRecord[];
+}
+
+/** Audit records kept (the oldest go first); far more than any reentry window needs. */
+const AUDIT_KEEP = 500;
+
+export const DEFAULT_REENTRY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 /** Why a rollback cannot be planned, or the plan. */
 export type PlanResult =
@@ -27,6 +50,8 @@ export type PlanResult =
   | { kind: 'not-found'; deployment: string }
   | { kind: 'paused'; deployment: string }
   | { kind: 'no-history'; deployment: string }
+  /** Every earlier revision was rolled away from within the reentry window. */
+  | { kind: 'nothing-safe'; deployment: string; skipped: SkippedRevision[]; windowMs: number; now: number }
   | { kind: 'revision-not-found'; deployment: string; revision: number; available: number[] }
   | { kind: 'already-current'; deployment: string; revision: number };
 
@@ -62,19 +87,32 @@ export interface RollbackDeps {
   /** Background work the bot waits for at shutdown. */
   track: <T>(work: Promise<T>) => Promise<T>;
   timing?: Partial<WatchTiming>;
+  /** Where the bot's rollbacks are recorded; default in memory only. */
+  audit?: DocumentStore<RollbackAudit>;
+  /** `rollback.reentryWindow`: how long a revision rolled away from is skipped by the default target. */
+  reentryWindowMs?: number;
 }
 
 /** `/rollback deployment`: `kubectl rollout undo`, then `kubectl rollout status` reported in a thread. */
 export class RollbackService {
   private readonly stopping = new AbortController();
   private readonly timing: WatchTiming;
+  private readonly audit: DocumentStore<RollbackAudit>;
+  readonly reentryWindowMs: number;
 
   constructor(private readonly deps: RollbackDeps) {
     this.timing = { ...DEFAULT_WATCH_TIMING, ...deps.timing };
+    this.audit = deps.audit ?? memoryAudit();
+    this.reentryWindowMs = deps.reentryWindowMs ?? DEFAULT_REENTRY_WINDOW_MS;
   }
 
   get namespace(): string {
     return this.deps.cluster.namespace;
+  }
+
+  /** The bot's clock (ages in the confirmation are counted on it). */
+  now(): Date {
+    return this.deps.now();
   }
 
   async listDeployments(): Promise<DeploymentRow[]> {
@@ -114,12 +152,25 @@ export class RollbackService {
     const now = String(revisionOf(deployment) ?? '?');
     if (now !== expectedCurrent) return { kind: 'moved', deployment: name, expected: expectedCurrent, now };
     const replicaSets = await this.deps.cluster.listReplicaSets(deployment.selector);
-    const planned = this.planWith(deployment, replicaSets, revision);
+    const planned = await this.planWith(deployment, replicaSets, revision);
     if (planned.kind !== 'ready') return planned;
     const target = chooseRollbackTarget(deployment, replicaSets, revision);
     if (target.kind !== 'target') throw new Error('rollback target vanished between plan and patch');
     await this.deps.cluster.patchDeployment(name, rollbackPatch(deployment, target.replicaSet));
     this.deps.log.info({ deployment: name, revision, requestedBy }, 'rolled back; watching the rollout');
+    const from = newReplicaSetOf(deployment, replicaSets);
+    const fromRevision = revisionOf(deployment);
+    if (from && fromRevision !== undefined) {
+      await this.record({
+        deployment: name,
+        fromRevision: revisionOf(from) ?? fromRevision,
+        fromReplicaSet: from.name,
+        fromImages: imagesOf(from.template),
+        toRevision: revision,
+        at: this.deps.now().toISOString(),
+        by: requestedBy,
+      });
+    }
 
     const where = await this.postThread(name, revision, requestedBy, reason);
     const done = this.deps.track(
@@ -171,18 +222,57 @@ export class RollbackService {
     }
   }
 
+  /** Kept even when the store fails: the rollback itself was made, and the log says so. */
+  private async record(entry: RollbackRecord): Promise<void> {
+    try {
+      await this.audit.update((audit) => ({
+        next: { ...audit, rollbacks: [...audit.rollbacks, entry].slice(-AUDIT_KEEP) },
+        result: undefined,
+      }));
+    } catch (error) {
+      this.deps.log.error({ err: error, rollback: entry }, 'could not record the rollback in the audit');
+    }
+  }
+
   private async planFor(deployment: DeploymentView, toRevision: number): Promise<PlanResult> {
     const replicaSets = await this.deps.cluster.listReplicaSets(deployment.selector);
     return this.planWith(deployment, replicaSets, toRevision);
   }
 
-  private planWith(
+  private async planWith(
     deployment: DeploymentView,
     replicaSets: Awaited<ReturnType<Cluster['listReplicaSets']>>,
     toRevision: number,
-  ): PlanResult {
+  ): Promise<PlanResult> {
     const name = deployment.name;
-    const target = chooseRollbackTarget(deployment, replicaSets, toRevision);
+    const audit = await this.audit.read().catch((error: unknown) => {
+      this.deps.log.warn(
+        { err: error },
+        'the rollback audit cannot be read; using the revision history only',
+      );
+      return { rollbacks: [] };
+    });
+    const rollaways = findRollaways(deployment, replicaSets, audit.rollbacks);
+    const now = this.deps.now().getTime();
+    const safe =
+      toRevision === 0
+        ? chooseSafeTarget(deployment, replicaSets, rollaways, now, this.reentryWindowMs)
+        : undefined;
+    if (safe?.kind === 'nothing-safe') {
+      return {
+        kind: 'nothing-safe',
+        deployment: name,
+        skipped: safe.skipped,
+        windowMs: this.reentryWindowMs,
+        now,
+      };
+    }
+    const target =
+      safe?.kind === 'target'
+        ? { kind: 'target' as const, replicaSet: safe.replicaSet, revision: safe.revision }
+        : safe?.kind === 'paused' || safe?.kind === 'no-history'
+          ? safe
+          : chooseRollbackTarget(deployment, replicaSets, toRevision);
     switch (target.kind) {
       case 'paused':
         return { kind: 'paused', deployment: name };
@@ -214,9 +304,25 @@ export class RollbackService {
               createdAt: target.replicaSet.createdAt,
               replicaSet: target.replicaSet.name,
             },
+            skipped: safe?.kind === 'target' ? safe.skipped : [],
+            ...(toRevision > 0
+              ? { reentry: rollawayOf(target.replicaSet, rollaways, now, this.reentryWindowMs) }
+              : {}),
           },
         };
       }
     }
   }
+}
+
+function memoryAudit(): DocumentStore<RollbackAudit> {
+  let current: RollbackAudit = { rollbacks: [] };
+  return {
+    read: async () => current,
+    async update(change) {
+      const { next, result } = await change(current);
+      current = next;
+      return result;
+    },
+  };
 }

@@ -1,6 +1,6 @@
 import { formatDuration } from '../core/duration.js';
 import type { RolloutResult } from '../core/rollout/result.js';
-import { newReplicaSetOf } from '../core/rollout/revisions.js';
+import { imagesOf, newReplicaSetOf, revisionOf } from '../core/rollout/revisions.js';
 import { type RolloutStatus, rolloutStatus } from '../core/rollout/status.js';
 import { POD_TEMPLATE_HASH_LABEL, type PodView } from '../core/rollout/types.js';
 import type { Logger } from '../logger.js';
@@ -147,6 +147,8 @@ async function collectResult(
   try {
     const deployment = await deps.cluster.readDeployment(target.deployment);
     if (!deployment) return result;
+    result.running = imagesOf(deployment.template);
+    result.runningRevision = revisionOf(deployment);
     const [pods, replicaSets] = await Promise.all([
       deps.cluster.listPods(deployment.selector),
       deps.cluster.listReplicaSets(deployment.selector),

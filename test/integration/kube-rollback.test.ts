@@ -194,8 +194,15 @@ describe('/rollback deployment against the cluster', () => {
     const fresh = textOf((await rollback('deployment messaging-retry-engine')).body as never);
     expect(fresh).toContain('`messaging-retry-engine` has no earlier revision to roll back to');
 
+    // Both earlier revisions were rolled away from just now: nothing safe by default, and it says so.
+    const unsafe = textOf((await rollback('deployment messaging-core')).body as never);
+    expect(unsafe).toContain('`messaging-core` has nothing safe to go back to');
+    expect(unsafe).toContain('Skipped revision 4');
+    expect(unsafe).toContain('revision 3');
+    expect(unsafe).toContain('--to-revision N');
+
     // Confirmed while running, then the Deployment was paused: refused at the click.
-    const ask = await rollback('deployment messaging-core');
+    const ask = await rollback('deployment messaging-core --to-revision 4');
     const d = deployment('messaging-core');
     kube.apply({ ...d, spec: { ...d.spec, paused: true } });
     expect(await click(ask.body)).toContain(
@@ -209,7 +216,7 @@ describe('/rollback deployment against the cluster', () => {
       spec: { ...deployment('messaging-core').spec, paused: false },
     });
 
-    const forbidden = await rollback('deployment messaging-core');
+    const forbidden = await rollback('deployment messaging-core --to-revision 4');
     kube.deny('patch', 'deployments');
     const refused = await click(forbidden.body);
     expect(refused).toContain(
@@ -363,7 +370,7 @@ describe('a rollout that does not finish while the bot watches it', () => {
       expect(results).toHaveLength(1);
       const text = String(results[0]?.text);
       expect(text.split('\n')[0]).toMatch(
-        /^:pause_button: \*Stopped watching\* `messaging-core` to revision 1: the bot is shutting down \(Waiting for deployment "messaging-core" rollout to finish: [^)]+\)\. The rollback itself was applied and goes on in the cluster; follow it with `kubectl rollout status deployment\/messaging-core -n messaging-system`\.$/,
+        /^:pause_button: \*Stopped watching\* `messaging-core` to revision 1: the bot is shutting down \(Waiting for deployment "messaging-core" rollout to finish: [^)]+\)\. The rollback itself was applied and goes on in the cluster; follow it with `kubectl rollout status deployment\/messaging-core -n messaging-system`\. The Deployment now asks for `registry\.local\/messaging-core:1\.0\.0` \(revision \d+\), read back from the cluster\.$/,
       );
       expect(text).toMatch(
         /`messaging-core-[a-z0-9]+-[a-z0-9]+` Pending not ready · restarts 0 · waiting: ContainerCreating · registry\.local\/messaging-core:1\.0\.0/,

@@ -111,7 +111,9 @@ describe('/rollback all', () => {
     expect(text).toMatch(
       /Deployment `messaging-core` revision 2 → 1 \(`registry\.local\/messaging-core:1\.0\.0`\)/,
     );
-    expect(text).toContain('Deployment `messaging-timing-engine`: skipped');
+    expect(text).toContain(
+      'Deployment `messaging-timing-engine`: left out — `messaging-timing-engine` has no earlier revision',
+    );
     expect(image('messaging-core')).toBe('registry.local/messaging-core:2.0.0');
 
     const done = await click(ask.body);
@@ -126,13 +128,18 @@ describe('/rollback all', () => {
     expect(t.slack.violations).toEqual([]);
   });
 
-  it('after the kill switch, offers only what is left: the Deployments', async () => {
+  it('again right after: does not bring back the build the first one removed, and says why', async () => {
     await kube.waitForRollout('messaging-core');
     const reply = await t.client.slashCommand({ command: '/rollback', text: 'all', userId: OPERATOR });
     const text = textOf(reply.body as never);
-    // messaging-core now has revision 3 (the old template) and 2 behind it, so it can still go back.
-    expect(text).toContain('Roll back everything?');
+    // kubectl's rule (undo of an undo) would take revision 2, 2.0.0, back: the bot leaves it out.
+    expect(text).toContain('Nothing to roll back');
+    expect(text).toContain('`messaging-core` has nothing safe to go back to');
+    expect(text).toContain(
+      `Skipped revision 2 (\`registry.local/messaging-core:2.0.0\`): a rollback moved away from it (to revision 3) by <@${OPERATOR}> with the bot`,
+    );
     expect(text).not.toContain('flag `');
+    expect(image('messaging-core')).toBe('registry.local/messaging-core:1.0.0');
   });
 });
 

@@ -1,14 +1,18 @@
 import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { AppConfig } from '../../config/load.js';
 import type { Logger } from '../../logger.js';
 import type { Chat } from '../../ports/chat.js';
 import { ClusterFlags } from '../../services/cluster-flags.js';
 import { restartAfterFlagChange } from '../../services/cluster-restarts.js';
 import type { FlagService } from '../../services/flag-service.js';
-import { RollbackService } from '../../services/rollback-service.js';
+import { type RollbackAudit, RollbackService } from '../../services/rollback-service.js';
 import type { WatchTiming } from '../../services/rollback-watch.js';
 import type { ClusterServices } from '../../services/services.js';
 import { cachedCheck, type ReadinessCheck } from '../http/health.js';
+import { FileDocumentStore } from '../storage/file-document-store.js';
+import type { Quarantine } from '../storage/quarantine.js';
+import { rollbackAuditSchema } from '../storage/state-schemas.js';
 import { type ClusterSources, findClusterSource, processClusterSources } from './cluster-sources.js';
 
 export interface ClusterWiringDeps {
@@ -20,6 +24,10 @@ export interface ClusterWiringDeps {
   /** Default: this process's KUBECONFIG, ~/.kube/config and service account. */
   sources?: ClusterSources;
   rolloutTiming?: Partial<WatchTiming>;
+  /** The bot's clock (default the wall clock). */
+  now?: () => number;
+  /** Where a damaged rollback audit goes; without it, the audit file is read unchecked. */
+  quarantine?: Quarantine;
 }
 
 export interface ClusterWiring {
@@ -71,14 +79,24 @@ export async function startClusterWiring(deps: ClusterWiringDeps): Promise<Clust
   );
   flags.onChange((event) => deps.track(restart(event)));
   await clusterFlags.start();
+  const now = deps.now ?? Date.now;
+  const audit = new FileDocumentStore<RollbackAudit>(
+    join(config.env.STATE_DIR, 'rollbacks', 'audit.json'),
+    () => ({ rollbacks: [] }),
+    deps.quarantine
+      ? { schema: rollbackAuditSchema, quarantine: deps.quarantine, what: 'rollback audit' }
+      : undefined,
+  );
   const rollback = new RollbackService({
     cluster,
     chat,
     channel: config.channel,
     log: log.child({ component: 'rollback' }),
-    now: () => new Date(),
+    now: () => new Date(now()),
     track: deps.track,
     timing: deps.rolloutTiming,
+    audit,
+    reentryWindowMs: config.file.rollback.reentryWindow,
   });
   log.info(
     { source: loaded.source, server: loaded.kubeConfig.getCurrentCluster()?.server, namespace, configMap },

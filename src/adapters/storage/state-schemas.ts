@@ -68,6 +68,20 @@ export const phaseRequestsSchema = recordOf(
   }),
 );
 
+/** The bot's rollbacks (src/core/rollout/reentry.ts RollbackRecord), newest last. */
+export const rollbackAuditSchema = z.looseObject({
+  rollbacks: z.array(
+    z.looseObject({
+      deployment: z.string(),
+      fromRevision: z.number(),
+      fromReplicaSet: z.string(),
+      toRevision: z.number(),
+      at: z.string(),
+      by: z.string(),
+    }),
+  ),
+});
+
 export const runbookRunsSchema = recordOf(
   z.looseObject({
     run: z.looseObject({

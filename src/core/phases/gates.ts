@@ -104,3 +104,25 @@ export function gatesPassed(results: readonly GateResult[]): boolean {
 function formatNumber(value: number): string {
   return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)));
 }
+
+/**
+ * The gates that cannot be evaluated in this setup, known before anyone approves: metric gates
+ * without Prometheus (they would block the advance), the rollout gate without a cluster (skipped).
+ */
+export function unevaluableGates(
+  gates: readonly MetricGate[],
+  setup: { prometheus: boolean; cluster: boolean; deployments: readonly string[] },
+): string[] {
+  const warnings: string[] = [];
+  if (gates.length > 0 && !setup.prometheus) {
+    warnings.push(
+      `${gates.map((gate) => gate.name).join(', ')}: no Prometheus configured (\`PROMETHEUS_URL\`), so ${gates.length === 1 ? 'this gate' : 'these gates'} cannot be checked and will block the advance after the approvals`,
+    );
+  }
+  if (setup.deployments.length > 0 && !setup.cluster) {
+    warnings.push(
+      `${ROLLOUT_GATE}: no cluster configured, so the rollout of ${setup.deployments.map((name) => `\`${name}\``).join(', ')} cannot be checked (it is skipped)`,
+    );
+  }
+  return warnings;
+}

@@ -15,10 +15,34 @@ export interface PhaseRequest {
   expiresAt: string;
   /** Users whose ✅ counts, in the order they came. */
   approvals: string[];
-  status: 'open' | 'checking' | 'advanced' | 'blocked' | 'failed' | 'expired';
+  status: 'open' | 'checking' | 'advanced' | 'blocked' | 'failed' | 'expired' | 'cancelled' | 'superseded';
+  /** Gates that cannot be evaluated in this setup, said when the request is made. */
+  gateWarnings?: string[];
+  /** Who ended it (`/phase cancel`), or the request that superseded it. */
+  cancelledBy?: string;
+  supersededBy?: string;
   gates?: GateResult[];
   outcome?: string;
   settledAt?: string;
   channel: string;
   ts: string;
+}
+
+/** Open or running its gate checks: it blocks a new request. */
+export function isActive(request: PhaseRequest): boolean {
+  return request.status === 'open' || request.status === 'checking';
+}
+
+/**
+ * What a new request does about the active one: wait for it (`busy`), or replace it when it is older
+ * than the request timeout (`supersede`). A request left `checking` past the timeout (the bot stopped
+ * mid-check) is superseded too.
+ */
+export function newRequestVersus(active: PhaseRequest, now: number, timeoutMs: number): 'busy' | 'supersede' {
+  return now - Date.parse(active.requestedAt) >= timeoutMs ? 'supersede' : 'busy';
+}
+
+/** `/phase cancel`: the requester or an operator may end an open request; nobody else. */
+export function mayCancel(request: PhaseRequest, user: string, isOperator: boolean): boolean {
+  return user === request.requester || isOperator;
 }

@@ -14,6 +14,10 @@ export interface RolloutResult {
   revision: number;
   outcome: 'succeeded' | 'failed' | 'timed-out' | 'stopped' | 'lost';
   message: string;
+  /** The images the Deployment runs, read back from the cluster after the rollout (undefined: not read). */
+  running?: string[];
+  /** The revision the Deployment is at when read back. */
+  runningRevision?: number;
   pods: PodView[];
   logs?: { pod: string; container: string; text: string } | { pod: string; error: string };
 }
