@@ -63,7 +63,9 @@ export function confirmationInteractions(
           reply = await spec.confirmed(ctx, pending.args as never);
         } catch (error) {
           const reason =
-            error instanceof UserError ? error.message : 'it did not complete (an error on my side)';
+            error instanceof UserError
+              ? error.message
+              : 'it may not have completed (an error on my side); check the channel before retrying.';
           await tell(ctx, claim.action, {
             kind: 'failed',
             by: ctx.user.id,

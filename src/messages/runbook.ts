@@ -39,7 +39,10 @@ export function renderRunHeader(runbook: Runbook, run: RunbookRun, now: string):
       blocks: [
         header(`Runbook: ${runbook.title}`),
         section(`${escapeText(runbook.summary)}\n*In progress* — ${where}. The steps are in the thread.`),
-        context(started, 'Operators only: each step has its buttons; `/runbook show` lists the steps.'),
+        context(
+          started,
+          `Operators only: each step has its buttons; \`/runbook show\` lists the steps, \`/runbook abort ${escapeText(runbook.name)}\` ends the run.`,
+        ),
       ],
     };
   }
