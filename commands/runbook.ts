@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { context, header, section } from '../src/commanding/blocks.js';
+import { context, escapeText, header, section } from '../src/commanding/blocks.js';
 import { message, UserError } from '../src/commanding/reply.js';
 import { type CommandContext, type CommandSpec, subcommand } from '../src/commanding/spec.js';
 import { describeStep, findRunbook, type Runbook } from '../src/core/runbooks/runbook.js';
@@ -57,10 +57,32 @@ export const runbookCommand: CommandSpec = {
         const runbook = requireRunbook(catalogOf(ctx), name);
         const outcome = await runs.start(runbook, ctx.user.id);
         if (outcome.kind === 'busy') {
-          const text = `:warning: *${runbook.title}* is already in progress (started by <@${outcome.run.run.startedBy}>): <${outcome.link}|continue it in its thread>. One run of a runbook at a time; finish or skip its steps first.`;
+          const text = `:warning: *${runbook.title}* is already in progress (started by <@${outcome.run.run.startedBy}>): <${outcome.link}|continue it in its thread>. One run of a runbook at a time; finish or skip its steps first, or \`/runbook abort ${runbook.name}\`.`;
           return message(text, [section(text)]);
         }
         const text = `:arrow_forward: Started *${runbook.title}*: <${outcome.link}|its steps are in the thread>.`;
+        return message(text, [section(text)]);
+      },
+    }),
+    subcommand({
+      name: 'abort',
+      usage: 'abort <name>',
+      summary: 'end the run of a runbook in progress; its summary says it was aborted',
+      permission: 'operator',
+      params: ['name'],
+      args: z.object({ name: z.string({ error: 'name the runbook whose run to abort, e.g. high-latency' }) }),
+      async run(ctx, { name }) {
+        const runs = ctx.services.runbooks;
+        if (!runs) throw new UserError('Running runbooks is not available in this setup.');
+        const runbook = requireRunbook(catalogOf(ctx), name);
+        const outcome = await runs.abort(runbook, ctx.user.id);
+        if (outcome.kind === 'none') {
+          throw new UserError(
+            `No run of *${escapeText(runbook.title)}* is in progress. Nothing was changed.`,
+            `Start one with \`/runbook run ${runbook.name}\`.`,
+          );
+        }
+        const text = `:no_entry_sign: Aborted the run of *${escapeText(runbook.title)}* (started by <@${outcome.run.run.startedBy}>): <${outcome.link}|its summary> says so. Nothing it already did was undone.`;
         return message(text, [section(text)]);
       },
     }),

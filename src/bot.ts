@@ -51,7 +51,7 @@ import { Confirmations, type PendingActions } from './services/confirmations.js'
 import { FlagService } from './services/flag-service.js';
 import { type PhaseRequests, PhaseService } from './services/phase-service.js';
 import type { WatchTiming } from './services/rollback-watch.js';
-import { type RunbookRuns, RunbookService } from './services/runbook-service.js';
+import { RUNBOOK_STEP_OPENER, type RunbookRuns, RunbookService } from './services/runbook-service.js';
 import type { Services } from './services/services.js';
 import { StoreHealth } from './services/store-health.js';
 
@@ -211,6 +211,11 @@ export async function startBot(
     cluster: cluster.services,
     now: () => new Date(now()),
   });
+  // A confirmation a runbook step opened tells the run how it ended (done only once executed).
+  const runbooks = services.runbooks;
+  confirmations.onSettled(RUNBOOK_STEP_OPENER, (opener, outcome) =>
+    runbooks.confirmationSettled(opener.ref, outcome),
+  );
   // Readiness reads these too, so a phase or runbook file that cannot be read shows in /readyz.
   const phaseHealth = new StoreHealth('phase requests', phaseStore);
   const runbookHealth = new StoreHealth('runbook runs', runbookStore);

@@ -25,6 +25,11 @@ export interface ConfirmReply<A = unknown> {
   blocks?: Block[];
   /** The subcommand whose `confirmed` handler runs on Confirm (set when a button borrows one). */
   origin?: { command: string; subcommand: string };
+  /**
+   * Who hears how the confirmation ends (executed, failed, cancelled, expired): recorded on the
+   * confirmation; see `ConfirmationOpener` and `Confirmations.onSettled`. A runbook step sets it.
+   */
+  opener?: { kind: string; ref: string };
 }
 
 export type Reply = MessageReply | ConfirmReply;

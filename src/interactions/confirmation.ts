@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { CANCEL_ACTION, CONFIRM_ACTION } from '../adapters/slack/render.js';
-import { message } from '../commanding/reply.js';
+import { message, type Reply, UserError } from '../commanding/reply.js';
 import type { CommandContext, CommandSpec, Permission } from '../commanding/spec.js';
-import type { Confirmations, PendingAction } from '../services/confirmations.js';
+import type { ConfirmationOutcome, Confirmations, PendingAction } from '../services/confirmations.js';
 import { buttonValue, type InteractionInput, type InteractionSpec, interaction } from './spec.js';
 
 const UNKNOWN = ':warning: I no longer know this confirmation (unknown). Run the command again.';
@@ -18,6 +18,17 @@ export function confirmationInteractions(
       .find((command) => command.name === pending?.command)
       ?.subcommands.find((sub) => sub.name === pending?.subcommand);
   const pendingOf = (input: InteractionInput) => confirmations.peek(input.value ?? '');
+  /** Tells the confirmation's opener how it ended; a listener's failure is logged, never the clicker's. */
+  const tell = async (ctx: CommandContext, action: PendingAction, outcome: ConfirmationOutcome) => {
+    try {
+      await confirmations.report(action, outcome);
+    } catch (error) {
+      ctx.log.error(
+        { err: error, opener: action.opener?.kind, outcome: outcome.kind },
+        'confirmation opener not told',
+      );
+    }
+  };
 
   return [
     interaction({
@@ -41,11 +52,35 @@ export function confirmationInteractions(
           return message(`Already ${settled.how} by <@${settled.by}>; I did not do it again.`);
         }
         if (claim.status !== 'claimed') {
+          if (claim.status === 'expired')
+            await tell(ctx, pending, { kind: 'expired', at: confirmations.time() });
           return message(
             ':hourglass: This confirmation has expired. Nothing was changed; run the command again.',
           );
         }
-        return spec.confirmed(ctx, pending.args as never);
+        let reply: Reply;
+        try {
+          reply = await spec.confirmed(ctx, pending.args as never);
+        } catch (error) {
+          const reason =
+            error instanceof UserError
+              ? error.message
+              : 'it may not have completed (an error on my side); check the channel before retrying.';
+          await tell(ctx, claim.action, {
+            kind: 'failed',
+            by: ctx.user.id,
+            at: confirmations.time(),
+            reason,
+          });
+          throw error;
+        }
+        await tell(ctx, claim.action, {
+          kind: 'executed',
+          by: ctx.user.id,
+          at: confirmations.time(),
+          text: reply.kind === 'message' ? reply.text : reply.title,
+        });
+        return reply;
       },
     }),
     interaction({
@@ -64,6 +99,12 @@ export function confirmationInteractions(
       async run(ctx, id) {
         const claim = await confirmations.claim(id, ctx.user.id, 'cancelled');
         if (claim.status === 'unknown') return message(UNKNOWN);
+        if (claim.status === 'claimed') {
+          await tell(ctx, claim.action, { kind: 'cancelled', by: ctx.user.id, at: confirmations.time() });
+        } else if (claim.status === 'expired') {
+          const pending = await confirmations.peek(id);
+          if (pending) await tell(ctx, pending, { kind: 'expired', at: confirmations.time() });
+        }
         return message(
           claim.status === 'claimed'
             ? `Cancelled by <@${ctx.user.id}>. Nothing was changed.`

@@ -187,6 +187,7 @@ export class InteractionRouter {
         origin.subcommand,
         reply.args,
         ctx.user.id,
+        reply.opener,
       );
       return { outcome: 'confirm', messages: [renderConfirmation(reply, pending.id, ctx.user.id)] };
     } catch (error) {

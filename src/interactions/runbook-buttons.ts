@@ -1,10 +1,9 @@
 import { z } from 'zod';
-import { mention } from '../commanding/blocks.js';
 import { message, type Reply } from '../commanding/reply.js';
 import type { CommandContext, CommandSpec } from '../commanding/spec.js';
 import type { RunbookStep } from '../core/runbooks/runbook.js';
 import { RUNBOOK_ACTIONS } from '../messages/action-ids.js';
-import type { ClickAnswer, RunbookService } from '../services/runbook-service.js';
+import { type ClickAnswer, RUNBOOK_STEP_OPENER, type RunbookService } from '../services/runbook-service.js';
 import { type Borrowed, mustBorrow } from './delegate.js';
 import { type Answer, type InteractionSpec, interaction, pairValue } from './spec.js';
 
@@ -83,21 +82,21 @@ export function runbookInteractions(deps: RunbookButtonDeps): InteractionSpec[] 
     const command = commandFor(found.step, found.runbook.name);
     if (!command) return message('This step has nothing to do; use Done or Skip.');
     const reply = await command.borrowed.run(ctx, command.args);
-    if (reply.kind !== 'confirm') return reply;
+    if (reply.kind !== 'confirm') {
+      // Made directly (or nothing was left to change): the step offers Done, it does not claim it.
+      return {
+        kind: 'followed',
+        first: reply,
+        next: async () => say(await deps.runbooks.acted(runId, step, reply.text)),
+      };
+    }
+    // The confirmation tells the step how it ended: done only once it is executed and succeeds.
+    const ref = deps.runbooks.confirmationRef(runId, step);
     return {
       kind: 'followed',
-      first: reply,
-      // Only once the confirmation is recorded: the change itself waits for its Confirm.
-      next: async () =>
-        say(
-          await deps.runbooks.settle(
-            runId,
-            step,
-            'done',
-            ctx.user.id,
-            `Confirmation of \`${command.text}\` opened for ${mention(ctx.user.id)}: the change itself happens when an operator clicks its Confirm.`,
-          ),
-        ),
+      first: { ...reply, opener: { kind: RUNBOOK_STEP_OPENER, ref } },
+      // Only once the confirmation is recorded: the step waits for it.
+      next: async () => say(await deps.runbooks.opened(runId, step, ref, ctx.user.id, command.text)),
     };
   };
 

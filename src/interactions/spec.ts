@@ -13,7 +13,7 @@ export interface InteractionInput {
 
 /**
  * What a handler says happened. `Followed` is a reply and a second step that runs only once the
- * first reply is ready to send (a runbook step is marked done only once its confirmation is recorded).
+ * first reply is ready to send (a runbook step waits for its confirmation only once that is recorded).
  */
 export type Answer = Reply | undefined | Followed;
 

@@ -2,6 +2,33 @@ import { randomUUID } from 'node:crypto';
 import type { DocumentStore } from '../ports/document-store.js';
 import { StoreHealth } from './store-health.js';
 
+/**
+ * What opened a confirmation and wants to hear how it ended (a runbook step, say): `kind` picks the
+ * listener registered with `Confirmations.onSettled`, `ref` is the opener's own reference, opaque
+ * here. Recorded on the confirmation, so the outcome still reaches its opener after a restart.
+ */
+export interface ConfirmationOpener {
+  kind: string;
+  ref: string;
+}
+
+/**
+ * How a confirmation ended: `executed` (Confirm ran the action and it returned: `text` is the
+ * answer it gave), `failed` (Confirm ran it and it threw: a refusal or an error), `cancelled`, or
+ * `expired` (someone clicked it after its time).
+ */
+export type ConfirmationOutcome =
+  | { kind: 'executed'; by: string; at: number; text: string }
+  | { kind: 'failed'; by: string; at: number; reason: string }
+  | { kind: 'cancelled'; by: string; at: number }
+  | { kind: 'expired'; at: number };
+
+export type SettledListener = (
+  opener: ConfirmationOpener,
+  outcome: ConfirmationOutcome,
+  action: PendingAction,
+) => Promise<void>;
+
 export interface PendingAction {
   id: string;
   command: string;
@@ -11,6 +38,8 @@ export interface PendingAction {
   requestedAt: number;
   expiresAt: number;
   settled?: { by: string; at: number; how: 'confirmed' | 'cancelled' };
+  /** Who hears the outcome (absent on most confirmations, and in records written before it existed). */
+  opener?: ConfirmationOpener;
 }
 
 /** The file's shape: pending actions by id. Only ever read into a `Map`, never indexed directly. */
@@ -38,6 +67,7 @@ export function isConfirmationId(id: string): boolean {
  */
 export class Confirmations {
   private readonly health: StoreHealth<PendingActions>;
+  private readonly listeners = new Map<string, SettledListener>();
 
   constructor(
     private readonly store: DocumentStore<PendingActions>,
@@ -47,7 +77,13 @@ export class Confirmations {
     this.health = new StoreHealth('confirmations', store);
   }
 
-  create(command: string, subcommand: string, args: unknown, requestedBy: string): Promise<PendingAction> {
+  create(
+    command: string,
+    subcommand: string,
+    args: unknown,
+    requestedBy: string,
+    opener?: ConfirmationOpener,
+  ): Promise<PendingAction> {
     return this.watch(
       this.store.update((current) => {
         const at = this.now();
@@ -59,6 +95,7 @@ export class Confirmations {
           requestedBy,
           requestedAt: at,
           expiresAt: at + this.ttlMs,
+          ...(opener ? { opener: { kind: opener.kind, ref: opener.ref } } : {}),
         };
         const next = this.pruned(current);
         next.set(action.id, action);
@@ -88,6 +125,30 @@ export class Confirmations {
       }),
       'write',
     );
+  }
+
+  /**
+   * The hook for openers: `listener` hears how every confirmation opened with `opener.kind === kind`
+   * ended. One listener per kind (a second registration replaces the first).
+   */
+  onSettled(kind: string, listener: SettledListener): void {
+    this.listeners.set(kind, listener);
+  }
+
+  /**
+   * Tells the confirmation's opener how it ended (nothing when it has none, or no listener is
+   * registered for its kind). A listener that throws is the caller's to log: the action itself
+   * has happened (or not) either way.
+   */
+  async report(action: PendingAction, outcome: ConfirmationOutcome): Promise<void> {
+    const opener = action.opener;
+    const listener = opener && this.listeners.get(opener.kind);
+    if (opener && listener) await listener(opener, outcome, action);
+  }
+
+  /** The clock the confirmations expire by (outcomes are stamped with it). */
+  time(): number {
+    return this.now();
   }
 
   /** For `/readyz`: throws while the store cannot be read or written. */

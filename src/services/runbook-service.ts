@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  type ConfirmationResult,
   currentStep,
   isComplete,
   next,
@@ -12,6 +13,7 @@ import type { Chat } from '../ports/chat.js';
 import type { DocumentStore } from '../ports/document-store.js';
 import type { PrometheusQuery, QueryResult } from '../ports/prometheus.js';
 import type { ClusterServices } from './cluster-services.js';
+import type { ConfirmationOutcome } from './confirmations.js';
 
 export type { PrometheusQuery, QueryResult } from '../ports/prometheus.js';
 
@@ -40,8 +42,13 @@ export type StartOutcome =
   | { kind: 'started'; run: StoredRun; link: string }
   | { kind: 'busy'; run: StoredRun; link: string };
 
+export type AbortOutcome = { kind: 'aborted'; run: StoredRun; link: string } | { kind: 'none' };
+
 /** What the clicker is told (only them); undefined when the updated messages say it all. */
 export type ClickAnswer = string | undefined;
+
+/** The `kind` of the confirmations a runbook step opens (see `Confirmations.onSettled`). */
+export const RUNBOOK_STEP_OPENER = 'runbook-step';
 
 /** `/runbook run`: walks a runbook step by step in a thread, one message per step, kept durably. */
 export class RunbookService {
@@ -123,6 +130,9 @@ export class RunbookService {
       const settled = stored.run.steps[index];
       // An ID the bot recorded from a signed click: a Slack user, shown to the clicker only.
       const who = settled?.by ? ` by <@${settled.by}>` : '';
+      if (stored.run.aborted) {
+        return `This run was aborted by <@${stored.run.aborted.by}>; nothing was changed. Start it again with \`/runbook run\`.`;
+      }
       return isComplete(stored.run)
         ? 'This run is already complete; nothing was changed.'
         : `This step is not the current one (it is ${settled?.status ?? 'unknown'}${who}); nothing was changed.`;
@@ -132,7 +142,11 @@ export class RunbookService {
     return { stored, runbook, step };
   }
 
-  /** Done or Skip on the current step. */
+  /**
+   * Done or Skip on the current step. Done is taken only where it is offered: on a manual step,
+   * or once the step says Done may be clicked (its change was made directly, or its check has to
+   * be made by hand). A step whose action needs a confirmation is done by that confirmation.
+   */
   async settle(
     id: string,
     index: number,
@@ -142,7 +156,105 @@ export class RunbookService {
   ): Promise<ClickAnswer> {
     const found = await this.currentOf(id, index);
     if (typeof found === 'string') return found;
+    if (type === 'done' && found.step.kind !== 'manual' && !found.stored.run.steps[index]?.doneOffered) {
+      return found.step.kind === 'check' || found.step.kind === 'rollout-status'
+        ? 'Done is offered once the check has run or has to be made by hand: use its button first, or Skip. Nothing was changed.'
+        : 'This step is done by its action: Do it (a change that needs a confirmation is done once it is confirmed and succeeds), or Skip. Nothing was changed.';
+    }
     return this.apply(id, { type, step: index, by: user, at: this.deps.now().toISOString(), note });
+  }
+
+  /**
+   * A reference for a confirmation the current step is about to open: `<run>:<step>:<nonce>`, so an
+   * outcome names the very confirmation (a second Do it opens another one).
+   */
+  confirmationRef(id: string, index: number): string {
+    return `${id}:${index}:${randomUUID().slice(0, 8)}`;
+  }
+
+  /** Do it opened the confirmation `ref` (recorded): the step stays current and waits for it. */
+  async opened(id: string, index: number, ref: string, user: string, command: string): Promise<ClickAnswer> {
+    const found = await this.currentOf(id, index);
+    if (typeof found === 'string') return found;
+    return this.apply(id, {
+      type: 'opened',
+      step: index,
+      ref,
+      by: user,
+      at: this.deps.now().toISOString(),
+      note: `Confirmation of \`${command}\` opened. This step is done once that confirmation is executed and succeeds; cancelled, failed or expired, it stays to do.`,
+    });
+  }
+
+  /** Do it made the change directly (no confirmation was needed): the step offers Done. */
+  async acted(id: string, index: number, answer: string): Promise<ClickAnswer> {
+    const found = await this.currentOf(id, index);
+    if (typeof found === 'string') return found;
+    const { text } = resultOf(answer);
+    return this.apply(id, {
+      type: 'note',
+      step: index,
+      note: `Made directly (no confirmation needed): ${text}\nClick Done once it has taken effect, or Skip.`,
+      offerDone: true,
+    });
+  }
+
+  /**
+   * How a confirmation a step opened ended (the `Confirmations.onSettled` listener for
+   * `RUNBOOK_STEP_OPENER`): executed → the step is done, linked to the result; otherwise it stays
+   * to do, saying why. A reference the run does not wait for changes nothing.
+   */
+  async confirmationSettled(ref: string, outcome: ConfirmationOutcome): Promise<void> {
+    const match = /^(.+):(\d{1,4}):([0-9a-f]{8})$/.exec(ref);
+    if (!match) return;
+    const id = match[1]!;
+    const step = Number(match[2]);
+    const at = new Date(outcome.at).toISOString();
+    const result: ConfirmationResult = outcome.kind;
+    const base = { type: 'confirmation' as const, step, ref, result, at };
+    switch (outcome.kind) {
+      case 'executed': {
+        const { text, link } = resultOf(outcome.text);
+        await this.apply(id, { ...base, by: outcome.by, note: text, ...(link ? { link } : {}) });
+        return;
+      }
+      case 'failed':
+        await this.apply(id, {
+          ...base,
+          by: outcome.by,
+          note: `:x: The confirmed action failed: ${resultOf(outcome.reason).text}\nThe step is still to do: Do it again, or Skip.`,
+        });
+        return;
+      case 'cancelled':
+        await this.apply(id, {
+          ...base,
+          by: outcome.by,
+          note: 'The confirmation was cancelled; nothing was changed. The step is still to do: Do it again, or Skip.',
+        });
+        return;
+      case 'expired':
+        await this.apply(id, {
+          ...base,
+          note: 'The confirmation expired before it was confirmed; nothing was changed. The step is still to do: Do it again, or Skip.',
+        });
+        return;
+    }
+  }
+
+  /** `/runbook abort`: ends the run of `runbook` in progress, if there is one. */
+  async abort(runbook: Runbook, user: string): Promise<AbortOutcome> {
+    const at = this.deps.now().toISOString();
+    const changed = await this.deps.store.update((runs) => {
+      const active = Object.values(runs).find(
+        (stored) => stored.run.runbook === runbook.name && !isComplete(stored.run),
+      );
+      if (!active) return { next: runs, result: undefined };
+      const updated = { ...active, run: next(active.run, { type: 'abort', by: user, at }) };
+      return { next: { ...runs, [active.run.id]: updated }, result: { before: active, after: updated } };
+    });
+    if (!changed) return { kind: 'none' };
+    await this.refresh(changed.before, changed.after);
+    return { kind: 'aborted', run: changed.after, link: permalink(changed.after) };
   }
 
   /** Run check: the step's query against Prometheus; the person judges the value against `expect`. */
@@ -154,7 +266,8 @@ export class RunbookService {
       return this.apply(id, {
         type: 'note',
         step: index,
-        note: ':warning: No Prometheus is configured (`PROMETHEUS_URL`), so I cannot run this query. Check it by hand, then Skip.',
+        note: ':warning: No Prometheus is configured (`PROMETHEUS_URL`), so I cannot run this query. Check it by hand, then click Done (or Skip).',
+        offerDone: true,
       });
     }
     try {
@@ -171,7 +284,8 @@ export class RunbookService {
       return this.apply(id, {
         type: 'note',
         step: index,
-        note: `:warning: The query did not run: ${reason}. Run it again, or Skip.`,
+        note: `:warning: The query did not run: ${reason}. Run it again, or check it by hand and click Done (or Skip).`,
+        offerDone: true,
       });
     }
   }
@@ -186,7 +300,8 @@ export class RunbookService {
       return this.apply(id, {
         type: 'note',
         step: index,
-        note: ':warning: No Kubernetes cluster is configured, so I cannot show the rollout. Check it by hand, then Skip.',
+        note: ':warning: No Kubernetes cluster is configured, so I cannot show the rollout. Check it by hand, then click Done (or Skip).',
+        offerDone: true,
       });
     }
     const name = found.step.deployment;
@@ -200,14 +315,15 @@ export class RunbookService {
         id,
         row
           ? { type: 'done', step: index, by: user, at: this.deps.now().toISOString(), note }
-          : { type: 'note', step: index, note },
+          : { type: 'note', step: index, note, offerDone: true },
       );
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       return this.apply(id, {
         type: 'note',
         step: index,
-        note: `:warning: The cluster did not answer: ${reason}`,
+        note: `:warning: The cluster did not answer: ${reason}. Try again, or check it by hand and click Done (or Skip).`,
+        offerDone: true,
       });
     }
   }
@@ -272,6 +388,19 @@ export class RunbookService {
         : { next: runs, result: undefined };
     });
   }
+}
+
+/** A link to a Slack message, as the bot's own answers write them. */
+const SLACK_LINK = /<(https:\/\/slack\.com\/archives\/[A-Z0-9]+\/p\d+)(?:\|([^>]*))?>/;
+
+/**
+ * An action's answer as a step's result: its words without Slack markup (the step shows them
+ * escaped), and the first link to a Slack message in it (a rollback's thread), kept as the link.
+ */
+export function resultOf(answer: string): { text: string; link?: string } {
+  const link = SLACK_LINK.exec(answer)?.[1];
+  const text = answer.replace(/<([^<>|]*)\|([^<>]*)>/g, '$2').replace(/<([^<>]*)>/g, '$1');
+  return link ? { text, link } : { text };
 }
 
 /** A link to a message (Slack redirects it to the workspace). */

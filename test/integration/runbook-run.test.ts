@@ -71,6 +71,28 @@ async function click(actionId: string, message: EmulatedMessage, userId: string)
   return sent.responseUrl;
 }
 
+/** The `<run>:<step>` value a step's buttons carry. */
+function buttonValueOf(message: EmulatedMessage): string {
+  const match = /"action_id":"switchyard\.runbook\.[a-z]+","value":"([^"]+)"/.exec(
+    JSON.stringify(message.blocks),
+  );
+  if (!match) throw new Error(`no runbook button in ${JSON.stringify(message.blocks)}`);
+  return match[1]!;
+}
+
+/** A click with a value of our choosing, as a forged or stale request would carry. */
+async function clickWith(actionId: string, value: string, userId: string) {
+  const sent = await t.client.blockAction({
+    actionId: `switchyard.runbook.${actionId}`,
+    value,
+    userId,
+    channelId: CHANNEL,
+    responseUrl: slack.createResponseUrl(),
+  });
+  expect(sent.status).toBe(200);
+  return sent.responseUrl;
+}
+
 async function answerTo(responseUrl: string) {
   return (await slack.waitForResponse((r) => r.url === responseUrl, ANSWER_TIMEOUT_MS)).body;
 }
@@ -144,10 +166,14 @@ describe('/runbook run over signed requests', () => {
     expect(textOf((await answerTo(await click('do', steps[1]!, OUTSIDER))) as never)).toContain(
       'Only operators',
     );
-    // Nothing on yet: no confirmation opens, so the step stays current.
+    // Nothing on yet: no confirmation opens; the step stays current and now offers Done.
     const nothing = await answerTo(await click('do', steps[1]!, OPERATOR));
     expect(textOf(nothing as never)).toContain('Nothing to disable');
-    expect(stepsOf(top)[1]!.text).toContain('(current)');
+    await eventually(() => {
+      const now = stepsOf(top)[1]!;
+      expect(now.text).toContain('(current)');
+      expect(JSON.stringify(now.blocks)).toContain('switchyard.runbook.done');
+    });
     const enabled = await sendJson(
       'PUT',
       `${t.url}/api/v1/features/retry_logic`,
@@ -157,22 +183,26 @@ describe('/runbook run over signed requests', () => {
     expect(enabled.status).toBe(200);
     const confirmation = await answerTo(await click('do', steps[1]!, OPERATOR));
     expect(textOf(confirmation as never)).toContain('Turn off');
+    // Opened is not done: the step waits for its confirmation.
+    steps = await eventually(() => {
+      const now = stepsOf(top);
+      expect(now[1]!.text).toContain('(current, waiting for its confirmation)');
+      expect(JSON.stringify(now[1]!.blocks)).toContain('Waiting for the confirmation opened by');
+      return now;
+    });
+    expect(steps[2]!.text).toContain('(pending)');
+
+    // A restart in the middle: a new bot on the same state dir continues the run, and the
+    // confirmation opened before it still reaches its step.
+    await t.bot.stop();
+    t = await startTestBot({ slack, stateDir, env: { PROMETHEUS_URL: prometheus.url } });
+    expect(await clickConfirm(slack, t.client, confirmation, OPERATOR)).toContain('Kill switch');
+
+    // Executed: the step is done with the result, and step 3 offers its buttons.
     steps = await eventually(() => {
       const now = stepsOf(top);
       expect(now[1]!.text).toContain('(done)');
-      expect(now[2]!.text).toContain('(current)');
-      expect(JSON.stringify(now[1]!.blocks)).toContain('opened for');
-      return now;
-    });
-    expect(await clickConfirm(slack, t.client, confirmation, OPERATOR)).toContain('Kill switch');
-
-    // A restart in the middle: a new bot on the same state dir continues the run.
-    await t.bot.stop();
-    t = await startTestBot({ slack, stateDir, env: { PROMETHEUS_URL: prometheus.url } });
-
-    // The kill switch step's confirmation moves the run on: wait until step 3 offers its buttons.
-    steps = await eventually(() => {
-      const now = stepsOf(top);
+      expect(JSON.stringify(now[1]!.blocks)).toContain('Kill switch: turned off `retry_logic`');
       expect(JSON.stringify(now[2]!.blocks)).toContain('switchyard.runbook.skip');
       return now;
     });
@@ -202,9 +232,11 @@ describe('/runbook run over signed requests', () => {
     expect(slack.violations).toEqual([]);
   }, 60_000);
 
-  it('says so on the step when no Prometheus is configured, and offers Skip', async () => {
+  it('says so on the step when no Prometheus is configured, and offers Done and Skip', async () => {
     await t.bot.stop();
-    t = await startTestBot({ slack, stateDir: tempDir() });
+    // The bot's clock, moved on past a confirmation's 15 minutes below.
+    let offset = 0;
+    t = await startTestBot({ slack, stateDir: tempDir(), now: () => Date.now() + offset });
     // A run Slack would not post is forgotten, so it does not block the next one.
     slack.failNext('chat.postMessage', { error: 'channel_not_found' });
     expect(await run('run high-latency')).toContain('Something went wrong on my side');
@@ -218,17 +250,54 @@ describe('/runbook run over signed requests', () => {
     });
     expect(step.text).toContain('(current)');
     expect(JSON.stringify(step.blocks)).toContain('switchyard.runbook.skip');
-    await click('skip', step, OPERATOR);
+    // Checked by hand: Done, and the summary will say done.
+    expect(JSON.stringify(step.blocks)).toContain('Check it by hand, then click Done');
+    await click('done', step, OPERATOR);
     const second = await eventually(() => {
-      const now = stepsOf(top)[1]!;
+      const now = stepsOf(top);
+      expect(now[0]!.text).toContain('(done)');
+      expect(now[1]!.text).toContain('(current)');
+      return now[1]!;
+    });
+    // Done is not offered before the status was looked at: a forged Done changes nothing.
+    const forged = await answerTo(await clickWith('done', buttonValueOf(second), OPERATOR));
+    expect(textOf(forged as never)).toContain('Done is offered once the check has run');
+    expect(stepsOf(top)[1]!.text).toContain('(current)');
+    // No cluster here: the rollout-status step says so, and offers Done.
+    await click('status', second, OPERATOR);
+    await eventually(() => {
+      const blocks = JSON.stringify(stepsOf(top)[1]!.blocks);
+      expect(blocks).toContain('No Kubernetes cluster is configured');
+      expect(blocks).toContain('switchyard.runbook.done');
+    });
+
+    // A confirmation that expires leaves its step current, saying so.
+    expect(await run('run feature-flag-rollback')).toContain('Started');
+    const flow = topOf(FLOW);
+    await click('skip', stepsOf(flow)[0]!, OPERATOR);
+    const killSwitch = await eventually(() => {
+      const now = stepsOf(flow)[1]!;
       expect(now.text).toContain('(current)');
       return now;
     });
-    // No cluster here: the rollout-status step says so.
-    await click('status', second, OPERATOR);
-    await eventually(() =>
-      expect(JSON.stringify(stepsOf(top)[1]!.blocks)).toContain('No Kubernetes cluster is configured'),
+    const enabled = await sendJson(
+      'PUT',
+      `${t.url}/api/v1/features/retry_logic`,
+      { enabled: true, reason: 'phase 1' },
+      { authorization: `Bearer ${API_TOKEN}` },
     );
+    expect(enabled.status).toBe(200);
+    const confirmation = await answerTo(await click('do', killSwitch, OPERATOR));
+    await eventually(() => expect(stepsOf(flow)[1]!.text).toContain('waiting for its confirmation'));
+    offset += 16 * 60_000;
+    expect(await clickConfirm(slack, t.client, confirmation, OPERATOR)).toContain('expired');
+    await eventually(() => {
+      const now = stepsOf(flow)[1]!;
+      expect(now.text).toContain('(current)');
+      expect(now.text).not.toContain('waiting');
+      expect(JSON.stringify(now.blocks)).toContain('The confirmation expired before it was confirmed');
+    });
+    expect((await t.bot.services.flags.snapshot()).values.retry_logic).toBe(true);
     expect(slack.violations).toEqual([]);
   }, 30_000);
 });

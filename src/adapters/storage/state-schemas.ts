@@ -48,6 +48,8 @@ export const pendingActionsSchema = recordOf(
     requestedBy: z.string(),
     requestedAt: z.number(),
     expiresAt: z.number(),
+    /** Who hears the outcome (issue 10); absent in older records. */
+    opener: z.looseObject({ kind: z.string(), ref: z.string() }).optional(),
   }),
 );
 
@@ -89,7 +91,16 @@ export const runbookRunsSchema = recordOf(
       runbook: z.string(),
       startedBy: z.string(),
       startedAt: z.string(),
-      steps: z.array(z.looseObject({ status: z.string() })),
+      /** Issue 10's fields are optional: a run recorded before them reads as it was. */
+      aborted: z.looseObject({ by: z.string(), at: z.string() }).optional(),
+      steps: z.array(
+        z.looseObject({
+          status: z.string(),
+          awaiting: z.array(z.looseObject({ ref: z.string(), by: z.string(), at: z.string() })).optional(),
+          doneOffered: z.boolean().optional(),
+          link: z.string().optional(),
+        }),
+      ),
     }),
     channel: z.string(),
     ts: z.string(),

@@ -159,6 +159,34 @@ function notices(text: string, id: string): Notice[] {
       now: new Date(T0).toISOString(),
     },
     ...[0, 1, 2].map((index): Notice => ({ kind: 'runbook-step', runbook, run, index })),
+    // Issue 10: an aborted run, a step waiting for a confirmation, one with a recorded link.
+    {
+      kind: 'runbook-header',
+      runbook,
+      run: {
+        ...run,
+        completedAt: new Date(T0).toISOString(),
+        aborted: { by: id, at: new Date(T0).toISOString() },
+        steps: run.steps.map((step) => ({ ...step, link: text })),
+      },
+      now: new Date(T0).toISOString(),
+    },
+    ...[0, 1].map(
+      (index): Notice => ({
+        kind: 'runbook-step',
+        runbook,
+        run: {
+          ...run,
+          steps: run.steps.map((step) => ({
+            ...step,
+            link: text,
+            doneOffered: true,
+            awaiting: [{ ref: text, by: id, at: new Date(T0).toISOString() }],
+          })),
+        },
+        index,
+      }),
+    ),
   ];
 }
 
