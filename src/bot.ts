@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 
 import { flagsCommand } from '../commands/flags.js';
-import { phaseCommand } from '../commands/phase.js';
+import { phaseCommand, phaseStatus } from '../commands/phase.js';
 import { rollbackCommand } from '../commands/rollback.js';
 import { runbookCommand } from '../commands/runbook.js';
 import { featureApiRoutes } from './adapters/http/features-api.js';
@@ -29,6 +29,7 @@ import { FileDocumentStore } from './adapters/storage/file-document-store.js';
 import { FileFlagStore } from './adapters/storage/file-flag-store.js';
 import { Quarantine } from './adapters/storage/quarantine.js';
 import {
+  checklistStateSchema,
   pendingActionsSchema,
   phaseRequestsSchema,
   replayRecordsSchema,
@@ -37,7 +38,10 @@ import {
 import type { CommandSpec } from './commanding/spec.js';
 import { type AppConfig, ConfigError } from './config/load.js';
 import { FlagCatalog } from './core/flags/catalog.js';
+import { type ChecklistState, configuredChecklists, emptyChecklistState } from './core/phases/checklists.js';
+import { SEED_PHASES } from './core/phases/plan.js';
 import { SEED_RUNBOOKS } from './core/runbooks/seed.js';
+import { checklistInteractions } from './interactions/checklists.js';
 import { confirmationInteractions } from './interactions/confirmation.js';
 import { homeInteractions } from './interactions/home.js';
 import { phaseApprovalInteractions } from './interactions/phase-approvals.js';
@@ -47,6 +51,7 @@ import { runbookInteractions } from './interactions/runbook-buttons.js';
 import { InFlight } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import { AccessControl } from './services/access.js';
+import { ChecklistService } from './services/checklist-service.js';
 import { Confirmations, type PendingActions } from './services/confirmations.js';
 import { FlagService } from './services/flag-service.js';
 import { type PhaseRequests, PhaseService } from './services/phase-service.js';
@@ -181,14 +186,25 @@ export async function startBot(
     () => ({}),
     { schema: runbookRunsSchema, quarantine, what: 'runbook runs' },
   );
+  const checklistStore = new FileDocumentStore<ChecklistState>(
+    join(env.STATE_DIR, 'phases', 'checklists.json'),
+    emptyChecklistState,
+    { schema: checklistStateSchema, quarantine, what: 'phase checklist ticks' },
+  );
   // Read each document now so a damaged one is quarantined at start. A file that cannot be read at
   // all (EISDIR, EACCES) is not damaged data: the store keeps failing at use, and /readyz says so.
   await Promise.all(
-    [confirmationStore, phaseStore, runbookStore].map((store) =>
+    [confirmationStore, phaseStore, runbookStore, checklistStore].map((store) =>
       store.read().catch((error: unknown) => log.error({ err: error }, 'a state file cannot be read')),
     ),
   );
+  services.checklists = new ChecklistService({
+    checklists: configuredChecklists(SEED_PHASES, file.phases.checklists),
+    store: checklistStore,
+    now: () => new Date(now()),
+  });
   services.phases = new PhaseService({
+    checklists: services.checklists,
     flags,
     access,
     store: phaseStore,
@@ -219,6 +235,7 @@ export async function startBot(
   // Readiness reads these too, so a phase or runbook file that cannot be read shows in /readyz.
   const phaseHealth = new StoreHealth('phase requests', phaseStore);
   const runbookHealth = new StoreHealth('runbook runs', runbookStore);
+  const checklistHealth = new StoreHealth('phase checklist ticks', checklistStore);
   const replay = new ReplayGuard(
     new FileDocumentStore<ReplayRecords>(join(env.STATE_DIR, 'slack-replays.json'), () => ({ seen: [] }), {
       schema: replayRecordsSchema,
@@ -233,6 +250,7 @@ export async function startBot(
     ...confirmationInteractions(COMMANDS, confirmations),
     ...runbookInteractions({ runbooks: services.runbooks, commands: COMMANDS }),
     ...phaseApprovalInteractions(services.phases),
+    ...checklistInteractions({ checklists: services.checklists, status: phaseStatus }),
     ...homeInteractions(),
   ]);
   const alerting = await startAlerting({ config, app, slack: slackDeps, outbound, metrics, log, now });
@@ -262,6 +280,7 @@ export async function startBot(
             await replay.checkReady();
             await phaseHealth.check();
             await runbookHealth.check();
+            await checklistHealth.check();
           },
         },
         { name: 'slack', check: cachedCheck(() => chat.ping(), 15_000) },

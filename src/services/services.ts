@@ -1,5 +1,6 @@
 import type { Runbook } from '../core/runbooks/runbook.js';
 import type { AccessControl } from './access.js';
+import type { ChecklistService } from './checklist-service.js';
 import type { ClusterServices } from './cluster-services.js';
 import type { FlagService } from './flag-service.js';
 import type { PhaseService } from './phase-service.js';
@@ -21,6 +22,8 @@ export interface Services {
   runbooks?: RunbookService;
   /** `/phase advance`: approval requests, gates and the advance; undefined where not wired. */
   phases?: PhaseService;
+  /** The deployment checklists people tick (`/phase status`); undefined where not wired. */
+  checklists?: ChecklistService;
 }
 
 export type { ClusterServices };

@@ -67,8 +67,45 @@ export const phaseRequestsSchema = recordOf(
     status: z.string(),
     channel: z.string(),
     ts: z.string(),
+    /** Issue 14: the checklist when asked, and an override's reason; absent in older records. */
+    checklist: z
+      .looseObject({
+        id: z.string(),
+        unticked: z.array(z.string()),
+        override: z.looseObject({ reason: z.string(), by: z.string() }).optional(),
+      })
+      .optional(),
   }),
 );
+
+const checklistEventSchema = z.discriminatedUnion('action', [
+  z.looseObject({
+    seq: z.number().int().positive(),
+    at: z.string().min(1),
+    by: z.string().min(1),
+    action: z.enum(['tick', 'untick']),
+    checklist: z.string().min(1),
+    item: z.string().min(1),
+    text: z.string(),
+  }),
+  z.looseObject({
+    seq: z.number().int().positive(),
+    at: z.string().min(1),
+    by: z.string().min(1),
+    action: z.literal('override'),
+    checklist: z.string().min(1),
+    unticked: z.array(z.string()),
+    reason: z.string(),
+    requestId: z.string(),
+  }),
+]);
+
+/** `phases/checklists.json` (issue 14): who ticked what and when, and every change as the record. */
+export const checklistStateSchema = z.looseObject({
+  ticks: z.record(z.string(), z.looseObject({ by: z.string().min(1), at: z.string().min(1) })),
+  events: z.array(checklistEventSchema),
+  seq: z.number().int().nonnegative(),
+});
 
 /** The bot's rollbacks (src/core/rollout/reentry.ts RollbackRecord), newest last. */
 export const rollbackAuditSchema = z.looseObject({

@@ -21,11 +21,24 @@ export interface PhaseRequest {
   /** Who ended it (`/phase cancel`), or the request that superseded it. */
   cancelledBy?: string;
   supersededBy?: string;
+  /**
+   * The checklist of the phase being left, as it stood when asked (issue 14): the items not ticked,
+   * and the override reason the requester gave to go ahead without them.
+   */
+  checklist?: PhaseRequestChecklist;
   gates?: GateResult[];
   outcome?: string;
   settledAt?: string;
   channel: string;
   ts: string;
+}
+
+export interface PhaseRequestChecklist {
+  id: string;
+  title: string;
+  total: number;
+  unticked: string[];
+  override?: { reason: string; by: string };
 }
 
 /** Open or running its gate checks: it blocks a new request. */
