@@ -3,7 +3,7 @@ import { type Reply, UserError } from '../commanding/reply.js';
 import type { CommandContext } from '../commanding/spec.js';
 import { CHECKLIST_ACTIONS, CHECKLIST_BLOCK_PREFIX } from '../messages/action-ids.js';
 import type { ChecklistService } from '../services/checklist-service.js';
-import { type InteractionInput, type InteractionSpec, interaction, type PermissionRule } from './spec.js';
+import { type InteractionInput, type InteractionSpec, interaction } from './spec.js';
 
 /** `checklist:<checklist id>:<mask of the ticks the message showed>`, and the item ids selected. */
 const clickArgs = z
@@ -26,14 +26,6 @@ const clickArgs = z
   }) as unknown as z.ZodType<{ checklist: string; mask: string; selected: string[] }, InteractionInput>;
 
 /**
- * Who may tick: operators and approvers (the people who run and sign off the rollout), checked on
- * every click. Anyone else is refused and nothing is recorded. An operator is checked as one;
- * everybody else must pass the approver check (which fails closed like every check).
- */
-const operatorOrApprover: PermissionRule = async (_input, ctx: CommandContext) =>
-  (await ctx.services.access.check(ctx.user.id, 'operator')).allowed ? 'operator' : 'approver';
-
-/**
  * A click on a checklist's checkboxes (in `/phase status`): records who ticked or unticked which
  * item and when, then shows the checklist again as it now stands (replacing the message clicked).
  */
@@ -50,8 +42,8 @@ export function checklistInteractions({ checklists, status }: ChecklistInteracti
       id: CHECKLIST_ACTIONS.toggle,
       group: 'phase',
       name: 'checklist',
-      permission: operatorOrApprover,
-      deniedNote: 'Operators and approvers may tick the checklists.',
+      // Operators and approvers: the people who run and sign off the rollout; checked on every click.
+      permission: 'operator-or-approver',
       replaceOriginal: true,
       confirm: 'never',
       args: clickArgs,

@@ -111,6 +111,19 @@ export class PhaseService {
     const { values } = await this.deps.flags.snapshot();
     const plan = planPhaseAdvance(this.phases, this.deps.flags.catalog, values);
     if (!plan.ok) return { kind: 'refused', error: plan.error };
+    // One at a time comes first: a request still waiting is what the person needs to hear about.
+    const waiting = Object.values(await this.deps.store.read()).find((request) => isActive(request));
+    if (
+      waiting &&
+      !this.expired(waiting) &&
+      newRequestVersus(
+        waiting,
+        this.deps.now().getTime(),
+        this.deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      ) === 'busy'
+    ) {
+      return { kind: 'busy', request: waiting, link: permalink(waiting) };
+    }
     const found = await this.deps.checklists?.unticked(phaseChecklistId(plan.from));
     const gate = found && checklistGate(found.items, options.override ? reason : undefined);
     if (found && gate && !gate.ok) {

@@ -47,7 +47,8 @@ interface Boxes {
 function boxesOf(body: unknown, id: string): Boxes {
   const blocks = (body as { blocks?: Array<Record<string, unknown>> }).blocks ?? [];
   const block = blocks.find(
-    (candidate) => typeof candidate.block_id === 'string' && candidate.block_id.startsWith(`checklist:${id}:`),
+    (candidate) =>
+      typeof candidate.block_id === 'string' && candidate.block_id.startsWith(`checklist:${id}:`),
   );
   if (!block) throw new Error(`no checklist ${id} in ${JSON.stringify(body)}`);
   const element = (block.elements as Array<Record<string, unknown>>)[0]!;
@@ -57,7 +58,9 @@ function boxesOf(body: unknown, id: string): Boxes {
     text: option.text.text,
     value: option.value,
   }));
-  const initial = ((element.initial_options as Array<{ value: string }> | undefined) ?? []).map((o) => o.value);
+  const initial = ((element.initial_options as Array<{ value: string }> | undefined) ?? []).map(
+    (o) => o.value,
+  );
   return { blockId: block.block_id as string, options, initial };
 }
 
@@ -160,7 +163,8 @@ describe('phase checklists', () => {
 
     // Someone who is neither operator nor approver is refused, and nothing is recorded.
     const refused = await click(t, view2, [a, b, c], OUTSIDER);
-    expect(refused.text).toContain('Operators and approvers may tick the checklists.');
+    expect(refused.text).toContain(`Only operators and approvers may do this`);
+    expect(refused.text).toContain('Nothing was changed.');
     expect(refused.replace_original).not.toBe(true);
 
     const record = stored(stateDir);
@@ -200,7 +204,11 @@ describe('phase checklists', () => {
       expect(refusal).toContain(`☐ ${item}`);
     expect(refusal).not.toContain('☐ Monitoring and alerting configured');
     expect(refusal).toContain('--override');
-    const bare = await t.client.slashCommand({ command: '/phase', text: 'advance --override', userId: OPERATOR });
+    const bare = await t.client.slashCommand({
+      command: '/phase',
+      text: 'advance --override',
+      userId: OPERATOR,
+    });
     expect(textOf(bare.body as never)).toContain('An override needs its reason');
     await t.bot.settled();
     expect(requestMessages(t)).toEqual([]);

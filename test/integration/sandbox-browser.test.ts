@@ -117,7 +117,7 @@ describe('the sandbox page in Chromium', () => {
 
     // A phase advance, approved with ✅ by two approvers; the requester's own ✅ does not count.
     await be('U0LOCAL');
-    await type('/phase advance stable for a week');
+    await type('/phase advance --override stable for a week');
     const request = message('Phase advance');
     await request.waitFor(WAIT);
     await request.locator('[data-add-reaction="white_check_mark"]').click();

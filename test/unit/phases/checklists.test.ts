@@ -8,8 +8,8 @@ import {
   emptyChecklistState,
   itemId,
   maskItems,
-  planChecklists,
   POST_DEPLOYMENT_CHECKLIST,
+  planChecklists,
   recordOverride,
   selectionChanges,
   shownMask,
@@ -39,7 +39,9 @@ describe('the seed checklists', () => {
   });
 
   it("in force: the current phase's, and Post-Deployment at the last phase", () => {
-    expect(checklistsInForce(lists, SEED_PHASES[0]!, false).map((list) => list.id)).toEqual(['pre-deployment']);
+    expect(checklistsInForce(lists, SEED_PHASES[0]!, false).map((list) => list.id)).toEqual([
+      'pre-deployment',
+    ]);
     expect(checklistsInForce(lists, SEED_PHASES[3]!, true).map((list) => list.id)).toEqual([
       'phase-3',
       'post-deployment',
