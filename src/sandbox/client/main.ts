@@ -74,6 +74,15 @@ function interactFor(message: SandboxMessage): Interact {
         render();
       } else go();
     },
+    check(element, blockId, checked) {
+      void call('action', {
+        user: me,
+        messageId: message.id,
+        actionId: String(element.action_id ?? ''),
+        blockId,
+        checked,
+      });
+    },
     select(element, blockId, option) {
       void call('action', {
         user: me,
