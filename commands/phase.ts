@@ -189,5 +189,8 @@ function historyLine(request: PhaseRequest): string {
   const approvals =
     request.approvals.length > 0 ? `, approved by ${request.approvals.map(mention).join(', ')}` : '';
   const link = request.ts ? ` <${permalink(request)}|request>` : '';
-  return `• ${request.requestedAt.slice(0, 16).replace('T', ' ')} Phase ${request.from.number} → ${request.to.number}: ${request.status} — by ${mention(request.requester)}${request.reason ? ` (“${plain(request.reason, 80)}”)` : ''}${approvals}.${link}`;
+  const override = request.checklist?.override
+    ? `; checklist overridden with ${request.checklist.unticked.length} unticked`
+    : '';
+  return `• ${request.requestedAt.slice(0, 16).replace('T', ' ')} Phase ${request.from.number} → ${request.to.number}: ${request.status} — by ${mention(request.requester)}${request.reason ? ` (“${plain(request.reason, 80)}”)` : ''}${approvals}${override}.${link}`;
 }

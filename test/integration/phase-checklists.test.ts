@@ -250,6 +250,8 @@ describe('phase checklists', () => {
       reason: 'stakeholder sign-off came by mail',
       requestId: request.id,
     });
+    const after = await t.client.slashCommand({ command: '/phase', text: 'history', userId: OUTSIDER });
+    expect(textOf(after.body as never)).toContain('checklist overridden with 4 unticked');
     expect(t.slack.violations).toEqual([]);
     void d;
     void e;
