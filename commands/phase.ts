@@ -153,8 +153,15 @@ export async function phaseStatus(ctx: CommandContext, note?: string): Promise<M
   ].filter((line): line is string => line !== undefined);
   const objectives = current.objectives.map((objective) => `• ${plain(objective, 200)}`).join('\n');
   const checklists = ctx.services.checklists;
+  let unreadable: string | undefined;
   const views = checklists
-    ? await checklists.views(checklistsInForce(checklists.all, current, next === undefined))
+    ? await checklists
+        .views(checklistsInForce(checklists.all, current, next === undefined))
+        .catch((error: unknown) => {
+          // The status still shows; the advance, which needs the checklist, fails closed on its own.
+          unreadable = error instanceof Error ? error.message : String(error);
+          return [];
+        })
     : [];
   const fallback = views.map(
     (view) =>
@@ -170,6 +177,9 @@ export async function phaseStatus(ctx: CommandContext, note?: string): Promise<M
       section(lines.join('\n')),
       section(`*Phase ${current.number} objectives*\n${objectives}`),
       ...views.flatMap(renderChecklist),
+      ...(unreadable
+        ? [section(`:warning: The checklists cannot be read just now: ${plain(unreadable, 300)}`)]
+        : []),
       context(
         next
           ? `The phase is derived from the live flag values, so a kill switch shows here at once. \`/phase advance\` needs this checklist all ticked, or \`--override <reason>\`. Operators and approvers may tick.`

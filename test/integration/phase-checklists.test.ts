@@ -284,6 +284,14 @@ describe('phase checklists', () => {
     const ready = await getJson(`${t.url}/readyz`);
     expect(ready.status).toBe(503);
     expect((ready.body.checks as Record<string, string>).store).toMatch(/^phase checklist ticks: .*EISDIR/);
+    // /phase status still shows the phase, and says so; an advance fails closed.
+    const shown = textOf((await status(t)) as never);
+    expect(shown).toContain('Phase 0 — Pre-Deployment');
+    expect(shown).toContain('The checklists cannot be read just now');
+    const advance = await t.client.slashCommand({ command: '/phase', text: 'advance', userId: OPERATOR });
+    expect(textOf(advance.body as never)).toContain('Something went wrong on my side');
+    await t.bot.settled();
+    expect(requestMessages(t)).toEqual([]);
   });
 
   it('a damaged checklist file is quarantined and the bot starts with nothing ticked', async () => {
