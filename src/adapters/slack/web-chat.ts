@@ -1,6 +1,7 @@
 import type { webApi } from '@slack/bolt';
 import type { Logger } from '../../logger.js';
 import type { RenderedMessage } from '../../messages/blocks.js';
+import type { HomeView } from '../../messages/home.js';
 import type { Directory } from '../../ports/directory.js';
 import type { Metrics } from '../metrics.js';
 import { sendWithFallback } from './refused-message.js';
@@ -55,6 +56,11 @@ export class SlackWebChat implements Directory {
         ),
       context,
     );
+  }
+
+  /** The user's App Home (views.publish); a view Slack refuses is not retried (the outbox drops it). */
+  async publishView(user: string, view: HomeView): Promise<void> {
+    await this.call('views.publish', () => this.client.views.publish({ user_id: user, view }));
   }
 
   async ping() {
