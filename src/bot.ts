@@ -66,6 +66,8 @@ export interface RunningBot {
   services: Services;
   metrics: Metrics;
   alerting: Alerting;
+  /** The App Home: what it shows for the current state (the sandbox and tests compare against it). */
+  home: HomeService;
   /** Resolves once the bot has no work left: replies after acks, announcements, queued Slack posts. */
   settled(): Promise<void>;
   /** Stops taking requests, finishes in-flight work, then closes. */
@@ -324,6 +326,7 @@ export async function startBot(
     services,
     metrics,
     alerting,
+    home,
     settled,
     async stop() {
       shuttingDown = true;

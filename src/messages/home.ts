@@ -81,8 +81,8 @@ export interface HomeView {
 
 /** Slack refuses a Home view of more than 100 blocks. */
 export const HOME_MAX_BLOCKS = 100;
-/** Most items listed per section before the rest are counted in one line. */
-const MAX_ITEMS = 20;
+/** Most items listed per section before the rest are counted in one line (the view's cap comes first anyway). */
+const MAX_ITEMS = 50;
 
 const SEVERITY_EMOJI: Record<HomeAlert['severity'], string> = {
   sev1: ':red_circle:',
@@ -108,6 +108,10 @@ function list<T>(
   return rest > 0 ? [...shown, context(`…and ${rest} more ${what}.`)] : shown;
 }
 
+/**
+ * The Home view: what needs someone first (phase, open alerts and who is paged next), then what waits
+ * (approvals, runbooks), then the flags. Cut at Slack's 100 blocks with a line saying so.
+ */
 export function renderHome(state: HomeState): HomeView {
   const blocks: KnownBlock[] = [
     header('Switchyard: the rollout at a glance'),
@@ -117,6 +121,7 @@ export function renderHome(state: HomeState): HomeView {
     divider(),
     section('*:rotating_light: Open alerts*'),
     ...list(state.alerts, 'No alert is firing.', alertBlock, 'alert groups'),
+    ...escalationBlocks(state.escalation),
     divider(),
     section('*:ballot_box_with_check: Pending phase approvals*'),
     ...list(state.approvals, 'No phase advance is waiting.', approvalBlock, 'requests'),
@@ -126,8 +131,6 @@ export function renderHome(state: HomeState): HomeView {
     divider(),
     section('*:triangular_flag_on_post: Flags that differ from their defaults*'),
     ...list(state.flags, 'Every flag is at its default.', flagBlock, 'flags'),
-    divider(),
-    ...escalationBlocks(state.escalation),
   ];
   return { type: 'home', blocks: capBlocks(blocks) };
 }
