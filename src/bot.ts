@@ -47,6 +47,7 @@ import { InteractionRouter } from './interactions/router.js';
 import { runbookInteractions } from './interactions/runbook-buttons.js';
 import { InFlight } from './lifecycle.js';
 import type { Logger } from './logger.js';
+import { renderHome } from './messages/home.js';
 import { AccessControl } from './services/access.js';
 import { Confirmations, type PendingActions } from './services/confirmations.js';
 import { FlagService } from './services/flag-service.js';
@@ -237,7 +238,7 @@ export async function startBot(
   await home
     .start()
     .catch((error: unknown) => log.error({ err: error }, 'App Home: state unreadable at start'));
-  outbound.home.attach(() => home.view());
+  outbound.home.attach(async () => renderHome(await home.state()));
   const homeChanged = () => void inFlight.track(home.changed());
   flags.onChange(homeChanged);
   phaseStore.onChange(homeChanged);

@@ -9,9 +9,9 @@ import { formatDuration } from '../core/duration.js';
 import { type Phase, phasePosition, SEED_PHASES } from '../core/phases/plan.js';
 import type { Runbook } from '../core/runbooks/runbook.js';
 import type { Logger } from '../logger.js';
-import { type HomeAlert, type HomeState, type HomeView, renderHome } from '../messages/home.js';
 import type { GroupRecord } from '../ports/alert-groups.js';
 import type { DocumentStore } from '../ports/document-store.js';
+import type { HomeAlert, HomePublisher, HomeState } from '../ports/home.js';
 import type { FlagService } from './flag-service.js';
 import type { PhaseRequests } from './phase-request.js';
 import type { RunbookRuns } from './runbook-service.js';
@@ -23,11 +23,6 @@ export interface HomeUsers {
 
 /** At most this many users are remembered (the oldest opener is dropped first). */
 export const MAX_HOME_USERS = 1_000;
-
-/** Publishes the Home view to users (through the outbox: one pending publish per user, rendered when sent). */
-export interface HomePublisher {
-  publish(users: readonly string[], why: 'opened' | 'changed'): Promise<void>;
-}
 
 export interface HomeServiceDeps {
   channel: string;
@@ -54,7 +49,7 @@ const SEVERITY_ORDER = { sev1: 0, sev2: 1, sev3: 2 } as const;
  * everyone who opened it (once per change of the rendered view, not per write).
  */
 export class HomeService {
-  /** The view last handed out for a change; a write that does not change it publishes nothing. */
+  /** The state last handed out (as JSON); a write that does not change what Home shows publishes nothing. */
   private lastView: string | undefined;
   private running: Promise<void> | undefined;
   private again = false;
@@ -71,6 +66,8 @@ export class HomeService {
       return { next: same ? current : { users }, result: undefined };
     });
     await this.deps.publisher.publish([user], 'opened');
+    // What the opener is sent is the state now: a later refresh compares against it.
+    if (this.lastView === undefined && !this.running) this.lastView = JSON.stringify(await this.state());
   }
 
   /**
@@ -97,22 +94,22 @@ export class HomeService {
     return this.running;
   }
 
-  /** Remembers the view of the state at start, so that only a later change republishes it. */
+  /** Remembers the state at start, so that only a later change republishes Home. */
   async start(): Promise<void> {
-    this.lastView = JSON.stringify(await this.view());
-  }
-
-  /** The view for the current state (the outbox renders it as late as possible, when it sends). */
-  async view(): Promise<HomeView> {
-    return renderHome(await this.state());
+    this.lastView = JSON.stringify(await this.state());
   }
 
   private async refresh(): Promise<void> {
-    const view = JSON.stringify(await this.view());
+    const { users } = await this.deps.users.read();
+    if (users.length === 0) {
+      // Nobody to publish to (an alert storm before anyone opened Home renders nothing); whoever opens
+      // it gets the view then, and the next change is compared afresh.
+      this.lastView = undefined;
+      return;
+    }
+    const view = JSON.stringify(await this.state());
     if (view === this.lastView) return;
     this.lastView = view;
-    const { users } = await this.deps.users.read();
-    if (users.length === 0) return;
     await this.deps.publisher.publish(users, 'changed');
   }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { HomeView } from '../../messages/home.js';
-import type { HomePublisher } from '../../services/home-service.js';
+import type { HomePublisher } from '../../ports/home.js';
 import type { Outbox } from './outbox.js';
 import { type HomeJob, PRIORITY, type SlackJob } from './outbox-chat.js';
 import type { SlackWebChat } from './web-chat.js';
