@@ -46,11 +46,12 @@ const SEVERITY_ORDER = { sev1: 0, sev2: 1, sev3: 2 } as const;
 /**
  * The App Home: what it shows (gathered from the bot's state), who gets it, and when it is published
  * again. Opening Home publishes it for that user; a change of anything it shows republishes it for
- * everyone who opened it (once per change of the rendered view, not per write).
+ * everyone who opened it (once per change of what it shows, not per write). Rendering is the messages
+ * layer's (`renderHome`), done by the outbox when it sends.
  */
 export class HomeService {
   /** The state last handed out (as JSON); a write that does not change what Home shows publishes nothing. */
-  private lastView: string | undefined;
+  private lastState: string | undefined;
   private running: Promise<void> | undefined;
   private again = false;
 
@@ -67,11 +68,11 @@ export class HomeService {
     });
     await this.deps.publisher.publish([user], 'opened');
     // What the opener is sent is the state now: a later refresh compares against it.
-    if (this.lastView === undefined && !this.running) this.lastView = JSON.stringify(await this.state());
+    if (this.lastState === undefined && !this.running) this.lastState = JSON.stringify(await this.state());
   }
 
   /**
-   * Something Home shows may have changed: re-renders and, if the view differs, republishes it for every
+   * Something Home shows may have changed: gathers it again and, if it differs, republishes Home for every
    * remembered user. Calls while one runs are folded into one more run. Resolves when that is done.
    */
   changed(): Promise<void> {
@@ -96,7 +97,7 @@ export class HomeService {
 
   /** Remembers the state at start, so that only a later change republishes Home. */
   async start(): Promise<void> {
-    this.lastView = JSON.stringify(await this.state());
+    this.lastState = JSON.stringify(await this.state());
   }
 
   private async refresh(): Promise<void> {
@@ -104,12 +105,12 @@ export class HomeService {
     if (users.length === 0) {
       // Nobody to publish to (an alert storm before anyone opened Home renders nothing); whoever opens
       // it gets the view then, and the next change is compared afresh.
-      this.lastView = undefined;
+      this.lastState = undefined;
       return;
     }
-    const view = JSON.stringify(await this.state());
-    if (view === this.lastView) return;
-    this.lastView = view;
+    const state = JSON.stringify(await this.state());
+    if (state === this.lastState) return;
+    this.lastState = state;
     await this.deps.publisher.publish(users, 'changed');
   }
 
