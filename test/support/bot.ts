@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { type RunningBot, startBot } from '../../src/bot.js';
+import { type BotOverrides, type RunningBot, startBot } from '../../src/bot.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { KubeEmulator } from '../../src/emulators/kube/index.js';
 import { SlackEmulator } from '../../src/emulators/slack/emulator.js';
@@ -41,6 +41,8 @@ export interface TestBotOptions {
   rolloutTiming?: Partial<WatchTiming>;
   /** The bot's clock for its time rules (see `BotOverrides.now`); default the wall clock. */
   now?: () => number;
+  /** Extra routes or observed ones (see `BotOverrides.routes`), e.g. a sandbox over the test's emulator. */
+  routes?: BotOverrides['routes'];
 }
 
 /** One parsed log line of the bot. */
@@ -149,6 +151,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     },
     rolloutTiming: options.rolloutTiming,
     now: options.now,
+    routes: options.routes,
   });
   const client = new TestSlackClient(
     // Signs with the bot's clock, as Slack's and the bot's clocks agree in production.

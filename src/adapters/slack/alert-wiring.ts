@@ -15,6 +15,7 @@ import type { Quarantine } from '../storage/quarantine.js';
 import { registerAlertActions, rollbackAvailable } from './alert-actions.js';
 import { slackJobExecutor } from './alert-jobs.js';
 import { SlackAlertNotifier } from './alert-notifier.js';
+import { HomeJobRunner } from './home-jobs.js';
 import { Outbox } from './outbox.js';
 import type { SlackJob } from './outbox-chat.js';
 import { classifySlackError } from './outbox-errors.js';
@@ -41,6 +42,8 @@ export interface SlackOutbox {
   fences: string[];
   /** Set once the cluster wiring is known (the alert message's Roll back button depends on it). */
   setAlertMessage(options: AlertMessageOptions): void;
+  /** Runs the App Home's views.publish jobs once the home service is attached. */
+  home: HomeJobRunner;
 }
 
 /**
@@ -65,16 +68,18 @@ export async function openSlackOutbox(deps: {
     silences: env.ALERTMANAGER_URL !== undefined,
     rollback: false,
   };
+  const home = new HomeJobRunner(deps.web);
+  const alertJobs = slackJobExecutor({
+    web: deps.web,
+    store: groups,
+    channel: config.channel,
+    message: () => message,
+    log,
+  });
   const outbox = new Outbox<SlackJob>({
     // The path predates announcements going through it; kept so a journal left by an older version is replayed.
     journal: new OutboxJournal(join(env.STATE_DIR, 'alerts', 'outbox.jsonl'), deps.quarantine),
-    execute: slackJobExecutor({
-      web: deps.web,
-      store: groups,
-      channel: config.channel,
-      message: () => message,
-      log,
-    }),
+    execute: (job) => (job.kind === 'home' ? home.run(job) : alertJobs(job)),
     classify: classifySlackError,
     log,
     onDepth: (depth) => metrics.slackQueueDepth.set(depth),
@@ -85,6 +90,7 @@ export async function openSlackOutbox(deps: {
     outbox,
     groups,
     fences,
+    home,
     setAlertMessage(options) {
       message = options;
     },

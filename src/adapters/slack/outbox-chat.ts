@@ -13,7 +13,11 @@ export type SlackJob =
   /** Bot text for a channel (journals written before notices existed hold these). */
   | { kind: 'post'; channel: string; text: string }
   | { kind: 'notice'; channel: string; notice: Notice; threadTs?: string }
-  | { kind: 'notice-update'; channel: string; ts: string; notice: Notice };
+  | { kind: 'notice-update'; channel: string; ts: string; notice: Notice }
+  /** A user's App Home (views.publish), rendered from the current state when the job runs. */
+  | HomeJob;
+
+export type HomeJob = { kind: 'home'; user: string };
 
 /**
  * Who goes first when several conversations have something ready (within one conversation the

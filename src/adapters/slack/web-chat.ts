@@ -1,6 +1,7 @@
 import type { webApi } from '@slack/bolt';
 import type { Logger } from '../../logger.js';
 import type { RenderedMessage } from '../../messages/blocks.js';
+import type { HomeView } from '../../messages/home.js';
 import type { Directory } from '../../ports/directory.js';
 import type { Metrics } from '../metrics.js';
 import { failpoint } from '../storage/failpoint.js';
@@ -134,6 +135,11 @@ export class SlackWebChat implements Directory {
       cursor = page.response_metadata?.next_cursor || undefined;
     } while (cursor);
     return undefined;
+  }
+
+  /** The user's App Home (views.publish); a view Slack refuses is not retried (the outbox drops it). */
+  async publishView(user: string, view: HomeView): Promise<void> {
+    await this.call('views.publish', () => this.client.views.publish({ user_id: user, view }));
   }
 
   async ping() {
