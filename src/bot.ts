@@ -28,6 +28,7 @@ import { FileDocumentStore } from './adapters/storage/file-document-store.js';
 import { FileFlagStore } from './adapters/storage/file-flag-store.js';
 import { Quarantine } from './adapters/storage/quarantine.js';
 import {
+  announcedWarningsSchema,
   pendingActionsSchema,
   phaseRequestsSchema,
   replayRecordsSchema,
@@ -52,6 +53,7 @@ import { type PhaseRequests, PhaseService } from './services/phase-service.js';
 import type { WatchTiming } from './services/rollback-watch.js';
 import { type RunbookRuns, RunbookService } from './services/runbook-service.js';
 import type { Services } from './services/services.js';
+import { type AnnouncedWarnings, reportStartupWarnings } from './services/startup-warnings.js';
 import { StoreHealth } from './services/store-health.js';
 
 /** The four slash commands of the manifest. */
@@ -131,7 +133,7 @@ export async function startBot(
   await app.init();
   const web = new SlackWebChat(app.client, metrics, log);
   // Every post goes through the durable outbox, opened before anything can post.
-  const outbound = await openSlackOutbox({ config, web, metrics, log, quarantine });
+  const outbound = await openSlackOutbox({ config, web, metrics, log, quarantine, now });
   const chat = new OutboxChat(outbound.outbox, () => web.ping());
   flags.onChange((event) => inFlight.track(announceFlagChanges(chat, config.channel, log)(event)));
 
@@ -229,6 +231,30 @@ export async function startBot(
   const alerting = await startAlerting({ config, app, slack: slackDeps, outbound, metrics, log, now });
   inFlight.track(
     quarantine.attach(async (text) => void (await chat.post(config.channel, { kind: 'note', text }))),
+  );
+  // Configuration that would quietly do nothing: one log line each, and said once in the channel.
+  const clusterServices = cluster.services;
+  inFlight.track(
+    reportStartupWarnings({
+      facts: {
+        approvers: file.access.approvers,
+        tiers: file.escalation.tiers,
+        gates: file.gates,
+        prometheusUrl: env.PROMETHEUS_URL,
+      },
+      cluster: clusterServices && {
+        configured: file.rollback.deployments,
+        namespace: clusterServices.namespace,
+        list: async () => (await clusterServices.rollback.listDeployments()).map((row) => row.name),
+      },
+      log,
+      post: async (text) => void (await chat.post(config.channel, { kind: 'note', text })),
+      store: new FileDocumentStore<AnnouncedWarnings>(
+        join(env.STATE_DIR, 'startup-warnings.json'),
+        () => ({ posted: [] }),
+        { schema: announcedWarningsSchema, quarantine, what: 'start-up warnings' },
+      ),
+    }).catch((error: unknown) => log.error({ err: error }, 'start-up warnings could not be reported')),
   );
 
   const settled = async () => {

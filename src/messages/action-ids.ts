@@ -5,6 +5,11 @@ export const ALERT_ACTIONS = {
   silence: 'switchyard.alert.silence',
   unsilence: 'switchyard.alert.unsilence',
   runbook: 'switchyard.alert.runbook',
+  /** Starts the bot's own runbook for the alert, in the alert's thread. */
+  runRunbook: 'switchyard.alert.run-runbook',
+  /** The alert's Prometheus/Grafana link (`generatorURL`) and Alertmanager's silences page: links. */
+  source: 'switchyard.alert.source',
+  alertmanager: 'switchyard.alert.alertmanager',
   killSwitch: 'switchyard.alert.kill-switch',
   rollback: 'switchyard.alert.rollback',
 } as const;

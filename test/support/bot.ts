@@ -15,6 +15,8 @@ import { TestSlackClient } from './slack.js';
 export const OPERATOR = 'U0OPERATOR';
 export const ONCALL_MEMBER = 'U0ONCALL1';
 export const OUTSIDER = 'U0OUTSIDER';
+/** The handle of the on-call user group `S0ONCALL` (`usergroups.list`). */
+export const ONCALL_HANDLE = 'messaging-oncall';
 export const CHANNEL = 'C0INCIDENTS';
 export const SIGNING_SECRET = 'test-signing-secret';
 export const BOT_TOKEN = 'xoxb-test-token';
@@ -129,7 +131,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
   const slack = options.slack ?? new SlackEmulator({ botToken: BOT_TOKEN });
   if (ownSlack) {
     await slack.start();
-    slack.setUsergroup('S0ONCALL', [ONCALL_MEMBER]);
+    slack.setUsergroup('S0ONCALL', [ONCALL_MEMBER], ONCALL_HANDLE);
   }
   const stateDir = options.stateDir ?? tempDir();
   const configPath = join(stateDir, 'switchyard.yml');

@@ -1,5 +1,6 @@
 import type { Logger } from '../../logger.js';
 import { type AlertMessageOptions, renderAlertMessage } from '../../messages/alert-message.js';
+import { escalationPage, orphanPage } from '../../messages/alert-notes.js';
 import { renderNotice } from '../../messages/render.js';
 import type { GroupStore } from '../../ports/alert-groups.js';
 import type { SlackJob } from './outbox-chat.js';
@@ -11,6 +12,8 @@ export interface SlackJobDeps {
   channel: string;
   /** Read when a message is rendered: whether a cluster is configured is known only after start-up. */
   message: () => AlertMessageOptions;
+  /** User-group handles (cached; never throws: an empty map when Slack cannot say). */
+  handles?: () => Promise<ReadonlyMap<string, string>>;
   log: Logger;
 }
 
@@ -25,7 +28,8 @@ export function slackJobExecutor(deps: SlackJobDeps) {
       case 'group-message': {
         const record = deps.store.get(job.groupId);
         if (!record) return undefined;
-        const message = renderAlertMessage(record, deps.message());
+        const handles = deps.handles ? await deps.handles() : undefined;
+        const message = renderAlertMessage(record, { ...deps.message(), ...(handles && { handles }) });
         if (record.message) {
           await deps.web.update(record.message.channel, record.message.ts, message);
           return record.message;
@@ -47,6 +51,12 @@ export function slackJobExecutor(deps: SlackJobDeps) {
       }
       case 'dm':
         return deps.web.post(job.user, { text: job.text });
+      case 'page': {
+        const record = deps.store.get(job.groupId);
+        // A group forgotten meanwhile: the page still goes, as text.
+        if (!record) return deps.web.post(job.user, { text: orphanPage(job.tier) });
+        return deps.web.post(job.user, escalationPage(record, job.tier, deps.channel));
+      }
       case 'post':
         return deps.web.post(job.channel, renderNotice({ kind: 'note', text: job.text }));
       case 'notice':

@@ -13,6 +13,7 @@ import type { Metrics } from '../metrics.js';
 import { FileGroupStore } from '../storage/file-group-store.js';
 import type { Quarantine } from '../storage/quarantine.js';
 import { registerAlertActions, rollbackAvailable } from './alert-actions.js';
+import { UsergroupHandles } from './alert-handles.js';
 import { slackJobExecutor } from './alert-jobs.js';
 import { SlackAlertNotifier } from './alert-notifier.js';
 import { Outbox } from './outbox.js';
@@ -54,12 +55,15 @@ export async function openSlackOutbox(deps: {
   log: Logger;
   /** Where damaged group files and journal lines go (issue 9). */
   quarantine?: Quarantine;
+  /** Clock of the user-group handle cache. */
+  now?: () => number;
 }): Promise<SlackOutbox> {
   const { config, metrics } = deps;
   const { env, file } = config;
   const log = deps.log.child({ component: 'outbox' });
   const groups = new FileGroupStore(join(env.STATE_DIR, 'alerts', 'groups'), deps.quarantine);
   await groups.load();
+  const handles = new UsergroupHandles(() => deps.web.usergroupHandles(), log, deps.now);
   let message: AlertMessageOptions = {
     oncall: file.escalation.oncall,
     silences: env.ALERTMANAGER_URL !== undefined,
@@ -73,6 +77,7 @@ export async function openSlackOutbox(deps: {
       store: groups,
       channel: config.channel,
       message: () => message,
+      handles: () => handles.get(),
       log,
     }),
     classify: classifySlackError,
@@ -118,10 +123,13 @@ export async function startAlerting(deps: {
   const { outbox, groups: store } = outbound;
   const log = deps.log.child({ component: 'alerting' });
   const rollback = rollbackAvailable(deps.slack);
+  const runbooks = deps.slack.services.runbooks;
   outbound.setAlertMessage({
     oncall: file.escalation.oncall,
     silences: env.ALERTMANAGER_URL !== undefined,
     rollback,
+    // The bot's own runbook for an alert name, as `/runbook run <alertname>` resolves it.
+    ...(runbooks && { runbookFor: (alertName: string) => runbooks.find(alertName)?.name }),
   });
   const service = new AlertService({
     store,

@@ -93,3 +93,6 @@ export function firstIssue(error: z.ZodError): string {
 
 /** Slack requests already accepted: [key, accepted at (ms)], pruned after the replay window. */
 export const replayRecordsSchema = z.object({ seen: z.array(z.tuple([z.string(), z.number()])) });
+
+/** Start-up warnings last posted in the channel (`startup-warnings.json`). */
+export const announcedWarningsSchema = z.object({ posted: z.array(z.string()) });
