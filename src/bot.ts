@@ -83,6 +83,11 @@ export interface BotOverrides {
   routes?: (routes: Route[], bot: Pick<RunningBot, 'settled'>) => Route[];
   /** Clock (ms) of the time rules: confirmation and phase request expiry, escalation, retention. */
   now?: () => number;
+  /**
+   * Start-up warnings (configuration that would do nothing): logged always; also said once in the
+   * channel unless `log` (tests whose channel must hold only what they cause).
+   */
+  startupWarnings?: 'announce' | 'log';
 }
 
 /** Builds every adapter from the config, wires them and starts listening. */
@@ -248,7 +253,9 @@ export async function startBot(
         list: async () => (await clusterServices.rollback.listDeployments()).map((row) => row.name),
       },
       log,
-      post: async (text) => void (await chat.post(config.channel, { kind: 'note', text })),
+      post: async (text) => {
+        if (overrides.startupWarnings !== 'log') await chat.post(config.channel, { kind: 'note', text });
+      },
       store: new FileDocumentStore<AnnouncedWarnings>(
         join(env.STATE_DIR, 'startup-warnings.json'),
         () => ({ posted: [] }),

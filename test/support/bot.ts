@@ -43,6 +43,11 @@ export interface TestBotOptions {
   rolloutTiming?: Partial<WatchTiming>;
   /** The bot's clock for its time rules (see `BotOverrides.now`); default the wall clock. */
   now?: () => number;
+  /**
+   * Start-up warnings in the channel (`BotOverrides.startupWarnings`): default only logged, so a
+   * test's channel holds what the test caused; the tests of the warnings themselves announce them.
+   */
+  startupWarnings?: 'announce' | 'log';
 }
 
 /** One parsed log line of the bot. */
@@ -151,6 +156,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     },
     rolloutTiming: options.rolloutTiming,
     now: options.now,
+    startupWarnings: options.startupWarnings ?? 'log',
   });
   const client = new TestSlackClient(
     // Signs with the bot's clock, as Slack's and the bot's clocks agree in production.

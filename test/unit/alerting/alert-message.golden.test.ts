@@ -13,7 +13,10 @@ import { expectGolden } from '../../support/golden.js';
 import { firing, HOUR, MINUTE, notification, resolved, T0 } from '../alerts/builders.js';
 
 /** The seed's runbooks answer these alert names (as `/runbook run <alertname>` resolves them). */
-const RUNBOOKS: Record<string, string> = { MessagingSystemDown: 'system-down', MessagingHighLatency: 'high-latency' };
+const RUNBOOKS: Record<string, string> = {
+  MessagingSystemDown: 'system-down',
+  MessagingHighLatency: 'high-latency',
+};
 const OPTIONS: AlertMessageOptions = {
   oncall: 'S0ONCALL',
   silences: true,

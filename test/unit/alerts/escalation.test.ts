@@ -176,7 +176,7 @@ describe('escalation counts from receipt (issue 10)', () => {
   it('a group record written before receivedAt existed counts from openedAt, as it did', () => {
     const { receivedAt: _gone, chain: _none, ...old } = late;
     expect(escalationStart(old)).toBe(T0);
-    expect(chainOf(old, TIERS)).toBe(TIERS);
+    expect(chainOf(old as AlertGroupState, TIERS)).toBe(TIERS);
   });
 });
 

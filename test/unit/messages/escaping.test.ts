@@ -42,7 +42,11 @@ const hostile = fc
 const someId = fc.oneof(fc.constantFrom(...KNOWN), hostile);
 
 /** Links the bot makes itself: the builders' generatorURL and externalURL, and Slack permalinks. */
-const LINKS = ['http://prometheus:9090/graph?', 'http://alertmanager:9093/#/silences', 'https://slack.com/archives/'];
+const LINKS = [
+  'http://prometheus:9090/graph?',
+  'http://alertmanager:9093/#/silences',
+  'https://slack.com/archives/',
+];
 
 function expectClean(rendered: unknown, known: readonly string[] = KNOWN) {
   for (const text of stringsOf(rendered)) {
