@@ -92,8 +92,8 @@ function statusLines(record: GroupRecord, firingCount: number, resolvedCount: nu
     // escalation counts from the receipt, not from the start.
     const late = state.receivedAt !== undefined ? state.receivedAt - state.openedAt : 0;
     if (late > LATE_RECEIPT_MS) {
-      const counts = state.severity === 'sev1' ? '; escalation counts from then' : '';
-      lines.push(`Received ${slackDate(state.receivedAt!)}, after firing for ${formatDuration(late)}${counts}`);
+      const from = state.severity === 'sev1' ? '; escalation counts from then' : '';
+      lines.push(`Received ${slackDate(state.receivedAt!)}, after firing for ${formatDuration(late)}${from}`);
     }
     return resolvedCount > 0 ? [...lines, counts] : lines;
   }
