@@ -119,8 +119,7 @@ export function alertInteractions(deps: AlertButtonDeps): InteractionSpec[] {
     ...(
       [
         ['runbook', ALERT_ACTIONS.runbook],
-        ['source', ALERT_ACTIONS.source],
-        ['alertmanager', ALERT_ACTIONS.alertmanager],
+        ['open-alert', ALERT_ACTIONS.openAlert],
       ] as const
     ).map(([name, id]) =>
       interaction({

@@ -7,9 +7,8 @@ export const ALERT_ACTIONS = {
   runbook: 'switchyard.alert.runbook',
   /** Starts the bot's own runbook for the alert, in the alert's thread. */
   runRunbook: 'switchyard.alert.run-runbook',
-  /** The alert's Prometheus/Grafana link (`generatorURL`) and Alertmanager's silences page: links. */
-  source: 'switchyard.alert.source',
-  alertmanager: 'switchyard.alert.alertmanager',
+  /** The escalation DM's link to the alert's message. */
+  openAlert: 'switchyard.alert.open',
   killSwitch: 'switchyard.alert.kill-switch',
   rollback: 'switchyard.alert.rollback',
 } as const;

@@ -125,7 +125,7 @@ function linkLine(record: GroupRecord): string | undefined {
   const base = safeUrl(record.state.externalURL?.replace(/\/+$/, ''));
   const parts = [
     source && `<${source.replace(/&/g, '&amp;')}|:chart_with_upwards_trend: Source graph>`,
-    base && `<${base.replace(/&/g, '&amp;')}/#/silences|:mute: Alertmanager silences>`,
+    base && `<${base.replace(/&/g, '&amp;')}/#/silences|Alertmanager silences>`,
   ].filter((part): part is string => typeof part === 'string');
   return parts.length > 0 ? parts.join(' · ') : undefined;
 }

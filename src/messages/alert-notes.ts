@@ -142,7 +142,7 @@ export function escalationPage(
           ? [
               button({
                 text: 'Open the alert',
-                actionId: ALERT_ACTIONS.source,
+                actionId: ALERT_ACTIONS.openAlert,
                 url: messageLink(record.message),
               }),
             ]

@@ -1,4 +1,3 @@
-import { tierName } from '../core/alerts/escalation.js';
 import type { DocumentStore } from '../ports/document-store.js';
 
 /**
@@ -19,7 +18,7 @@ export interface StartupWarning {
 
 export interface ConfigFacts {
   approvers: readonly string[];
-  tiers: ReadonlyArray<{ notify: readonly string[]; name?: string }>;
+  tiers: ReadonlyArray<{ notify: readonly string[] }>;
   gates: ReadonlyArray<{ name: string }>;
   prometheusUrl?: string;
 }
@@ -33,18 +32,10 @@ export function configWarnings(facts: ConfigFacts): StartupWarning[] {
       text: '`access.approvers` is empty: nobody can approve a phase advance, so `/phase advance` cannot complete.',
     });
   }
-  const empty = facts.tiers.flatMap((tier, index) =>
-    tier.notify.length === 0 ? [`${tierName(tier, index)} (tier ${index + 1})`] : [],
-  );
-  if (facts.tiers.length === 0 || empty.length === facts.tiers.length) {
+  if (facts.tiers.every((tier) => tier.notify.length === 0)) {
     warnings.push({
       key: 'escalation-no-targets',
       text: '`escalation.tiers` notify nobody: an unacknowledged sev1 escalates to no one.',
-    });
-  } else if (empty.length > 0) {
-    warnings.push({
-      key: 'escalation-no-targets',
-      text: `\`escalation.tiers\`: ${empty.join(', ')} notify nobody: escalation skips them.`,
     });
   }
   if (facts.gates.length > 0 && !facts.prometheusUrl) {
