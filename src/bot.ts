@@ -30,6 +30,7 @@ import { FileDocumentStore } from './adapters/storage/file-document-store.js';
 import { FileFlagStore } from './adapters/storage/file-flag-store.js';
 import { Quarantine } from './adapters/storage/quarantine.js';
 import {
+  announcedWarningsSchema,
   homeUsersSchema,
   pendingActionsSchema,
   phaseRequestsSchema,
@@ -57,6 +58,7 @@ import { type PhaseRequests, PhaseService } from './services/phase-service.js';
 import type { WatchTiming } from './services/rollback-watch.js';
 import { RUNBOOK_STEP_OPENER, type RunbookRuns, RunbookService } from './services/runbook-service.js';
 import type { Services } from './services/services.js';
+import { type AnnouncedWarnings, reportStartupWarnings } from './services/startup-warnings.js';
 import { StoreHealth } from './services/store-health.js';
 
 /** The four slash commands of the manifest. */
@@ -88,6 +90,11 @@ export interface BotOverrides {
   routes?: (routes: Route[], bot: Pick<RunningBot, 'settled'>) => Route[];
   /** Clock (ms) of the time rules: confirmation and phase request expiry, escalation, retention. */
   now?: () => number;
+  /**
+   * Start-up warnings (configuration that would do nothing): logged always; also said once in the
+   * channel unless `log` (tests whose channel must hold only what they cause).
+   */
+  startupWarnings?: 'announce' | 'log';
 }
 
 /** Builds every adapter from the config, wires them and starts listening. */
@@ -138,7 +145,7 @@ export async function startBot(
   await app.init();
   const web = new SlackWebChat(app.client, metrics, log);
   // Every post goes through the durable outbox, opened before anything can post.
-  const outbound = await openSlackOutbox({ config, web, metrics, log, quarantine });
+  const outbound = await openSlackOutbox({ config, web, metrics, log, quarantine, now });
   const chat = new OutboxChat(outbound.outbox, () => web.ping());
   flags.onChange((event) => inFlight.track(announceFlagChanges(chat, config.channel, log)(event)));
 
@@ -275,6 +282,32 @@ export async function startBot(
   const alerting = await startAlerting({ config, app, slack: slackDeps, outbound, metrics, log, now });
   inFlight.track(
     quarantine.attach(async (text) => void (await chat.post(config.channel, { kind: 'note', text }))),
+  );
+  // Configuration that would quietly do nothing: one log line each, and said once in the channel.
+  const clusterServices = cluster.services;
+  inFlight.track(
+    reportStartupWarnings({
+      facts: {
+        approvers: file.access.approvers,
+        tiers: file.escalation.tiers,
+        gates: file.gates,
+        prometheusUrl: env.PROMETHEUS_URL,
+      },
+      cluster: clusterServices && {
+        configured: file.rollback.deployments,
+        namespace: clusterServices.namespace,
+        list: async () => (await clusterServices.rollback.listDeployments()).map((row) => row.name),
+      },
+      log,
+      post: async (text) => {
+        if (overrides.startupWarnings !== 'log') await chat.post(config.channel, { kind: 'note', text });
+      },
+      store: new FileDocumentStore<AnnouncedWarnings>(
+        join(env.STATE_DIR, 'startup-warnings.json'),
+        () => ({ posted: [] }),
+        { schema: announcedWarningsSchema, quarantine, what: 'start-up warnings' },
+      ),
+    }).catch((error: unknown) => log.error({ err: error }, 'start-up warnings could not be reported')),
   );
 
   const settled = async () => {

@@ -1,8 +1,11 @@
 import {
+  chainOf,
   type EscalationTier,
+  escalationStart,
   nextEscalationAt,
   SEED_ESCALATION_MATRIX,
   sentTierIndexes,
+  tierName,
 } from '../core/alerts/escalation.js';
 import { summariseGroup } from '../core/alerts/summary.js';
 import { formatDuration } from '../core/duration.js';
@@ -205,14 +208,22 @@ function alertOf(
 ): HomeAlert {
   const { state } = record;
   const summary = summariseGroup(state);
-  const schedule: EscalationTier[] = tiers.map((tier) => ({ after: tier.ms, notify: tier.notify }));
+  const schedule: EscalationTier[] = tiers.map((tier) => ({
+    after: tier.ms,
+    notify: tier.notify,
+    name: tier.name,
+  }));
   const sent = sentTierIndexes(state, record.sentEscalations);
   const at = nextEscalationAt(state, schedule, sent);
+  // The group's own chain (snapshot at open) and start (first receipt), as the escalation uses them.
+  const chain = chainOf(state, schedule);
+  const start = escalationStart(state);
   const tierIndex =
     at === undefined
       ? -1
-      : tiers.findIndex((tier, index) => !sent.includes(index) && state.openedAt + tier.ms <= at);
-  const tier = tiers[tierIndex];
+      : chain.findIndex((tier, index) => !sent.includes(index) && start + tier.after <= at);
+  const chained = chain[tierIndex];
+  const tier = chained && { name: tierName(chained, tierIndex), notify: chained.notify };
   return {
     title: summary.title,
     severity: state.severity,

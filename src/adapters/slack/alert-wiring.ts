@@ -13,6 +13,7 @@ import type { Metrics } from '../metrics.js';
 import { FileGroupStore } from '../storage/file-group-store.js';
 import type { Quarantine } from '../storage/quarantine.js';
 import { registerAlertActions, rollbackAvailable } from './alert-actions.js';
+import { UsergroupHandles } from './alert-handles.js';
 import { slackJobExecutor } from './alert-jobs.js';
 import { SlackAlertNotifier } from './alert-notifier.js';
 import { HomeJobRunner } from './home-jobs.js';
@@ -57,12 +58,15 @@ export async function openSlackOutbox(deps: {
   log: Logger;
   /** Where damaged group files and journal lines go (issue 9). */
   quarantine?: Quarantine;
+  /** Clock of the user-group handle cache. */
+  now?: () => number;
 }): Promise<SlackOutbox> {
   const { config, metrics } = deps;
   const { env, file } = config;
   const log = deps.log.child({ component: 'outbox' });
   const groups = new FileGroupStore(join(env.STATE_DIR, 'alerts', 'groups'), deps.quarantine);
   await groups.load();
+  const handles = new UsergroupHandles(() => deps.web.usergroupHandles(), log, deps.now);
   let message: AlertMessageOptions = {
     oncall: file.escalation.oncall,
     silences: env.ALERTMANAGER_URL !== undefined,
@@ -74,12 +78,13 @@ export async function openSlackOutbox(deps: {
     store: groups,
     channel: config.channel,
     message: () => message,
+    handles: () => handles.get(),
     log,
   });
   const outbox = new Outbox<SlackJob>({
     // The path predates announcements going through it; kept so a journal left by an older version is replayed.
     journal: new OutboxJournal(join(env.STATE_DIR, 'alerts', 'outbox.jsonl'), deps.quarantine),
-    execute: (job) => (job.kind === 'home' ? home.run(job) : alertJobs(job)),
+    execute: (job, attempt) => (job.kind === 'home' ? home.run(job) : alertJobs(job, attempt)),
     classify: classifySlackError,
     log,
     onDepth: (depth) => metrics.slackQueueDepth.set(depth),
@@ -124,10 +129,13 @@ export async function startAlerting(deps: {
   const { outbox, groups: store } = outbound;
   const log = deps.log.child({ component: 'alerting' });
   const rollback = rollbackAvailable(deps.slack);
+  const runbooks = deps.slack.services.runbooks;
   outbound.setAlertMessage({
     oncall: file.escalation.oncall,
     silences: env.ALERTMANAGER_URL !== undefined,
     rollback,
+    // The bot's own runbook for an alert name, as `/runbook run <alertname>` resolves it.
+    ...(runbooks && { runbookFor: (alertName: string) => runbooks.find(alertName)?.name }),
   });
   const service = new AlertService({
     store,

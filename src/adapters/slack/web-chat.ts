@@ -153,6 +153,16 @@ export class SlackWebChat implements Directory {
     return result.users ?? [];
   }
 
+  /** Every user group's handle by ID (`usergroups.list`; needs `usergroups:read`). */
+  async usergroupHandles(): Promise<Map<string, string>> {
+    const result = await this.call('usergroups.list', () => this.client.usergroups.list({}));
+    const handles = new Map<string, string>();
+    for (const group of result.usergroups ?? []) {
+      if (group.id && group.handle) handles.set(group.id, group.handle);
+    }
+    return handles;
+  }
+
   private async call<T>(method: string, run: () => Promise<T>): Promise<T> {
     try {
       return await run();

@@ -197,7 +197,7 @@ export class SlackEmulator {
   private buckets = new Map<string, { tokens: number; at: number }>();
   private responseUrls = new Map<string, ResponseUrlState>();
   private readonly users = new Map<string, { name: string; isAdmin: boolean; isBot: boolean }>();
-  private readonly usergroups = new Map<string, string[]>();
+  private readonly usergroups = new Map<string, { users: string[]; handle: string; name: string }>();
   private readonly channels = new Map<string, EmulatedChannel>();
   private channelCounter = 0;
   private homeViews = new Map<string, PublishedView>();
@@ -277,8 +277,10 @@ export class SlackEmulator {
     this.users.set(id, { name: user.name, isAdmin: user.isAdmin ?? false, isBot: false });
   }
 
-  setUsergroup(id: string, userIds: string[]): void {
-    this.usergroups.set(id, [...userIds]);
+  /** A user group (`S…`) with its members and its handle (`@handle`; default the ID in lower case). */
+  setUsergroup(id: string, userIds: string[], handle = id.toLowerCase()): void {
+    if (!/^[a-z0-9][a-z0-9._-]{0,20}$/.test(handle)) throw new Error(`invalid user group handle ${handle}`);
+    this.usergroups.set(id, { users: [...userIds], handle, name: handle });
   }
 
   /**
@@ -732,9 +734,25 @@ export class SlackEmulator {
       return channel ? { ok: true, channel: this.channelView(channel) } : fail('channel_not_found');
     },
     'usergroups.users.list': (p) => {
-      const users = this.usergroups.get(str(p.usergroup) ?? '');
-      return users ? { ok: true, users: [...users] } : fail('no_such_subteam');
+      const group = this.usergroups.get(str(p.usergroup) ?? '');
+      return group ? { ok: true, users: [...group.users] } : fail('no_such_subteam');
     },
+    // Like Slack: users only with include_users, user_count only with include_count.
+    'usergroups.list': (p) => ({
+      ok: true,
+      usergroups: [...this.usergroups].map(([id, group]) => ({
+        id,
+        team_id: this.teamId,
+        is_usergroup: true,
+        name: group.name,
+        description: '',
+        handle: group.handle,
+        date_create: 0,
+        date_delete: 0,
+        ...(truthy(p.include_users) && { users: [...group.users] }),
+        ...(truthy(p.include_count) && { user_count: group.users.length }),
+      })),
+    }),
     'users.info': (p) => {
       const id = str(p.user) ?? '';
       const user = this.users.get(id);
