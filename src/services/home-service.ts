@@ -3,7 +3,6 @@ import {
   type EscalationTier,
   escalationStart,
   nextEscalationAt,
-  SEED_ESCALATION_MATRIX,
   sentTierIndexes,
   tierName,
 } from '../core/alerts/escalation.js';
@@ -141,7 +140,7 @@ export class HomeService {
       .filter((stored) => stored.run.completedAt === undefined && !('abortedAt' in stored.run))
       .sort((a, b) => a.run.startedAt.localeCompare(b.run.startedAt));
     const tiers = deps.escalation.tiers.map((tier, index) => ({
-      name: tier.name ?? SEED_ESCALATION_MATRIX[index + 1]?.role ?? `Tier ${index + 1}`,
+      name: tierName(tier, index),
       after: formatDuration(tier.after),
       notify: [...tier.notify],
       ms: tier.after,

@@ -111,7 +111,7 @@ describe('the App Home', () => {
     expect(shown).toContain('• Timing engine deployed and calibrated');
     expect(shown).toContain('No alert is firing.');
     expect(shown).toContain('On call, at once: <!subteam^S0ONCALL>');
-    expect(shown).toContain('1. Team lead after 15m: <@U0TEAMLEAD>');
+    expect(shown).toContain('1. Team Lead after 15m: <@U0TEAMLEAD>');
     expect(shown).toContain('Every flag is at its default.');
     await t.bot.settled();
     expect(t.slack.homeView(OPERATOR)?.view).toEqual(renderHome(await t.bot.home.state()));
@@ -151,7 +151,7 @@ describe('the App Home', () => {
     const firingView = await published(
       t,
       OPERATOR,
-      /MessagingSystemDown[\s\S]*Not acknowledged[\s\S]*Next page: Team lead \(<@U0TEAMLEAD>\) at <!date/,
+      /MessagingSystemDown[\s\S]*Not acknowledged[\s\S]*Next page: Team Lead \(<@U0TEAMLEAD>\) at <!date/,
       first.seq,
     );
     await t.bot.settled();

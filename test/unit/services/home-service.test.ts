@@ -133,12 +133,12 @@ describe('HomeService.state', () => {
     ]);
     expect(state.alerts).toHaveLength(2);
     const [paged, acked] = state.alerts;
-    expect(paged?.nextPage).toEqual({ tier: 'Engineering manager', notify: ['U0ENGMGR'], at: T0 + HOUR });
+    expect(paged?.nextPage).toEqual({ tier: 'Engineering Manager', notify: ['U0ENGMGR'], at: T0 + HOUR });
     expect(acked?.acknowledged).toEqual({ by: 'U0OPERATOR', at: T0 + MINUTE });
     expect(acked?.nextPage).toBeUndefined();
     expect(state.escalation.tiers.map((tier) => `${tier.name} ${tier.after}`)).toEqual([
-      'Team lead 15m',
-      'Engineering manager 1h',
+      'Team Lead 15m',
+      'Engineering Manager 1h',
       'VP Engineering 4h',
     ]);
   });
