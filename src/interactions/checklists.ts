@@ -25,16 +25,16 @@ const clickArgs = z
     return { checklist, mask, selected };
   }) as unknown as z.ZodType<{ checklist: string; mask: string; selected: string[] }, InteractionInput>;
 
-/**
- * A click on a checklist's checkboxes (in `/phase status`): records who ticked or unticked which
- * item and when, then shows the checklist again as it now stands (replacing the message clicked).
- */
 export interface ChecklistInteractionDeps {
   checklists: ChecklistService;
   /** `/phase status` as a reply (commands/phase.ts), with a note on top when given. */
   status(ctx: CommandContext, note?: string): Promise<Reply>;
 }
 
+/**
+ * A click on a checklist's checkboxes (in `/phase status`): records who ticked or unticked which
+ * item and when, then shows the checklist again as it now stands (replacing the message clicked).
+ */
 export function checklistInteractions({ checklists, status }: ChecklistInteractionDeps): InteractionSpec[] {
   return [
     interaction({

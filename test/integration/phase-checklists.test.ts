@@ -167,6 +167,15 @@ describe('phase checklists', () => {
     expect(refused.text).toContain('Nothing was changed.');
     expect(refused.replace_original).not.toBe(true);
 
+    // Forged clicks: another checklist's id, or a value that is no item; nothing is recorded. (Each
+    // click at its own time: Slack's action_ts, which the replay guard keys on, comes from the clock.)
+    clock += 1_000;
+    expect((await click(t, { ...view2, blockId: 'checklist:nope:00' }, [a], OPERATOR)).text).toContain(
+      'This checklist no longer exists. Nothing was recorded.',
+    );
+    clock += 1_000;
+    expect((await click(t, view2, ['<@U0VP>'], OPERATOR)).text).toContain('I do not recognise this action');
+
     const record = stored(stateDir);
     expect(record.events.map((event) => [event.action, event.by, event.at, event.text])).toEqual([
       ['tick', LEAD1, '2026-12-04T22:01:00.000Z', 'Feature flags infrastructure deployed'],
@@ -245,7 +254,7 @@ describe('phase checklists', () => {
     expect(stored(stateDir).events.at(-1)).toMatchObject({
       action: 'override',
       by: OPERATOR,
-      at: '2026-12-04T22:04:00.000Z',
+      at: '2026-12-04T22:04:02.000Z',
       checklist: 'pre-deployment',
       reason: 'stakeholder sign-off came by mail',
       requestId: request.id,

@@ -276,11 +276,14 @@ async function startUp(dir: string) {
 function auditOnDisk(dir: string): AuditEntry[] {
   const path = join(dir, 'flags', 'audit.jsonl');
   const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
-  return text
-    .slice(0, text.lastIndexOf('\n') + 1)
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as AuditEntry);
+  return (
+    text
+      .slice(0, text.lastIndexOf('\n') + 1)
+      .split('\n')
+      // As the log reads it (json-lines-log.ts): a line of only whitespace is no entry.
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as AuditEntry)
+  );
 }
 
 describe('start-up recovery under random damage', () => {
