@@ -21,13 +21,14 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SlackEmulator } from '../src/emulators/slack/emulator.js';
 import { freePort, startAlertmanager } from '../test/support/alertmanager.js';
+import { BENCH_BOT_TOKEN, BENCH_WEBHOOK_TOKEN, startBuiltBot } from './built-bot.js';
 
 const SINGLES = Number(process.env.BENCH_SINGLES ?? 200);
 const BURSTS = Number(process.env.BENCH_BURSTS ?? 10);
 const BURST_SIZE = 20;
 const TIMEOUT_MS = 15_000;
-const BOT_TOKEN = 'xoxb-bench';
-const WEBHOOK_TOKEN = 'bench-webhook-token';
+const BOT_TOKEN = BENCH_BOT_TOKEN;
+const WEBHOOK_TOKEN = BENCH_WEBHOOK_TOKEN;
 const GOALS = { singleP50: 1.3, singleP99: 1.3, burstP50: 1.5 };
 
 type Path = 'direct' | 'switchyard';
@@ -85,44 +86,6 @@ async function startControl(): Promise<{ url: string; close(): void }> {
   return { url: `http://127.0.0.1:${port}/`, close: () => server.close() };
 }
 
-async function startBot(
-  slack: SlackEmulator,
-  stateDir: string,
-): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const configPath = join(stateDir, 'switchyard.yml');
-  writeFileSync(
-    configPath,
-    'access:\n  operators: [U0OPERATOR]\n  approvers: [U0APPROVER]\nescalation:\n  oncall: S0ONCALL\n',
-  );
-  const child = spawn(process.execPath, ['dist/src/main.js'], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: stateDir,
-      PORT: String(port),
-      STATE_DIR: stateDir,
-      SWITCHYARD_CONFIG: configPath,
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_SIGNING_SECRET: 'bench-secret',
-      SLACK_API_URL: slack.apiUrl,
-      SLACK_CHANNEL: 'C0INCIDENTS',
-      ALERTMANAGER_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error('the bot exited before it was ready');
-    const ready = await fetch(`${url}/readyz`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ready) return { url, child };
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 function quantile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
@@ -161,9 +124,7 @@ slack.onCall((call) => {
   for (const name of JSON.stringify(call.params).match(NAME) ?? []) slackArrivals.record(name, at);
 });
 const control = await startControl();
-execFileSync(process.execPath, ['scripts/build.mjs', '--if-stale'], { stdio: 'inherit' });
-const stateDir = mkdtempSync(join(tmpdir(), 'switchyard-bench-vs-am-'));
-const bot = await startBot(slack, stateDir);
+const bot = await startBuiltBot(slack);
 const am = await startAlertmanager({
   webhookUrl: `${bot.url}/alertmanager`,
   bearerToken: WEBHOOK_TOKEN,
@@ -251,8 +212,7 @@ try {
   process.exitCode = 1;
 } finally {
   await am.stop();
-  bot.child.kill('SIGTERM');
+  await bot.stop();
   control.close();
   await slack.stop();
-  rmSync(stateDir, { recursive: true, force: true });
 }
