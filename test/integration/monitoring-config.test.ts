@@ -176,6 +176,9 @@ async function dashboard(): Promise<Dashboard> {
   return JSON.parse(await readFile(DASHBOARD, 'utf8')) as Dashboard;
 }
 
+/** Grafana's reference to the dashboard's `datasource` variable (a literal, not a JS template). */
+const DATASOURCE_VARIABLE = { type: 'prometheus', uid: ['$', '{datasource}'].join('') };
+
 const graphPanels = (board: Dashboard) =>
   board.panels.flatMap((panel) => [panel, ...(panel.panels ?? [])]).filter((panel) => panel.type !== 'row');
 
@@ -207,13 +210,13 @@ describe('deploy/grafana: a dashboard Grafana 10+ provisions from a file', () =>
       query: 'prometheus',
     });
     for (const panel of graphPanels(board)) {
-      expect(panel.datasource, panel.title).toEqual({ type: 'prometheus', uid: '${datasource}' });
+      expect(panel.datasource, panel.title).toEqual(DATASOURCE_VARIABLE);
       expect(panel.targets?.length, panel.title).toBeGreaterThan(0);
       const refIds = (panel.targets ?? []).map((target) => target.refId);
       expect(new Set(refIds).size, panel.title).toBe(refIds.length);
       for (const target of panel.targets ?? []) {
         expect(target.expr, panel.title).not.toBe('');
-        expect(target.datasource, panel.title).toEqual({ type: 'prometheus', uid: '${datasource}' });
+        expect(target.datasource, panel.title).toEqual(DATASOURCE_VARIABLE);
         // Only variables the dashboard defines, or Grafana's own.
         for (const [, name] of target.expr.matchAll(/\$(\w+)/g)) {
           expect(['__rate_interval', '__interval', ...variables.map((variable) => variable.name)]).toContain(
