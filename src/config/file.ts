@@ -161,6 +161,8 @@ export const fileConfigSchema = z
                 message: 'expected relative and/or absolute',
               })
               .optional(),
+            /** Checked only for advances into these phases (default: every advance). */
+            phases: z.array(z.number().int().min(1)).min(1).optional(),
           })
           .strict()
           .refine((gate) => (gate.max === undefined) !== (gate.min === undefined), {

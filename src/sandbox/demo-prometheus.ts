@@ -38,9 +38,9 @@ export class DemoPrometheus {
     const gate = this.gates.find((candidate) => candidate.query === query);
     if (!gate) return this.healthyNow ? 0 : 1;
     if (gate.max !== undefined) return this.healthyNow ? gate.max / 5 : gate.max * 3;
-    // A `min` gate (a success rate): halfway to 1 while healthy, well below the minimum while not.
+    // A `min` gate (a success rate, targets up): halfway to 1 (or the minimum) while healthy, below it while not.
     const min = gate.min ?? 0;
-    return this.healthyNow ? (min < 1 ? (min + 1) / 2 : min * 2) : min / 3;
+    return this.healthyNow ? (min < 1 ? (min + 1) / 2 : min) : min / 3;
   }
 
   async start(): Promise<void> {

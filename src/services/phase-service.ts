@@ -10,6 +10,7 @@ import {
   evaluateMetricGate,
   evaluateRolloutGate,
   type GateResult,
+  gatesFor,
   gatesPassed,
   type MetricGate,
   type MetricReading,
@@ -103,7 +104,7 @@ export class PhaseService {
     const plan = planPhaseAdvance(this.phases, this.deps.flags.catalog, values);
     if (!plan.ok) return { kind: 'refused', error: plan.error };
     await this.expireStale();
-    const baseline = await this.baselineOf(plan.from.number);
+    const baseline = await this.baselineOf(plan.from.number, plan.to.number);
     const now = this.deps.now();
     const timeoutMs = this.deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     const claimed = await this.deps.store.update<
@@ -119,8 +120,8 @@ export class PhaseService {
         from: { number: plan.from.number, name: plan.from.name },
         to: { number: plan.to.number, name: plan.to.name },
         toEnable: plan.changes.map((change) => change.key),
-        gateSummary: this.gateSummary(),
-        gateWarnings: unevaluableGates(this.deps.gates, {
+        gateSummary: this.gateSummary(plan.to.number),
+        gateWarnings: unevaluableGates(gatesFor(this.deps.gates, plan.to.number), {
           prometheus: this.deps.prometheus !== undefined,
           cluster: this.deps.cluster !== undefined,
           deployments: this.deps.deployments,
@@ -272,7 +273,7 @@ export class PhaseService {
     let gates: GateResult[] = [];
     try {
       const readings = await Promise.all(this.deps.gates.map((gate) => this.read(gate.query)));
-      gates = await this.runGates(readings, request.baseline);
+      gates = await this.runGates(readings, request.baseline, request.to.number);
       if (!gatesPassed(gates)) {
         const failing = gates.filter((gate) => !gate.passed);
         await this.settle(
@@ -334,9 +335,14 @@ export class PhaseService {
   }
 
   /** Each metric gate, then its "no degradation" check against the baseline, then the rollout gate. */
-  private async runGates(readings: MetricReading[], baseline: Baseline | undefined): Promise<GateResult[]> {
+  private async runGates(
+    readings: MetricReading[],
+    baseline: Baseline | undefined,
+    phase: number,
+  ): Promise<GateResult[]> {
     const results: GateResult[] = [];
     this.deps.gates.forEach((gate, index) => {
+      if (!gatesFor([gate], phase).length) return;
       const reading = readings[index] ?? { kind: 'error', reason: 'not read' };
       const where = this.linkOf(gate.query);
       results.push({ ...evaluateMetricGate(gate, reading), ...where });
@@ -357,8 +363,8 @@ export class PhaseService {
    * into it), else — the phase began outside an advance, or Phase 0 — the values now, said as such.
    * Only needed for gates with `degradation`, and only readable with a Prometheus.
    */
-  private async baselineOf(phase: number): Promise<Baseline | undefined> {
-    const compared = this.deps.gates.filter((gate) => gate.degradation);
+  private async baselineOf(phase: number, next: number): Promise<Baseline | undefined> {
+    const compared = gatesFor(this.deps.gates, next).filter((gate) => gate.degradation);
     if (compared.length === 0 || !this.deps.prometheus) return undefined;
     const started = Object.values(await this.deps.store.read())
       .filter(
@@ -394,8 +400,8 @@ export class PhaseService {
     }
   }
 
-  private gateSummary(): string[] {
-    const metric = this.deps.gates.map(
+  private gateSummary(phase: number): string[] {
+    const metric = gatesFor(this.deps.gates, phase).map(
       (gate) =>
         `${gate.name} ${gate.max !== undefined ? `below ${gate.max}` : `at least ${gate.min}`}${gate.degradation ? ', no worse than its baseline' : ''}`,
     );

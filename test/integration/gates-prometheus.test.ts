@@ -124,6 +124,7 @@ describe('default gates against a real Prometheus', () => {
       `:white_check_mark: error rate: 0.001 (must be below 0.05) · ${link(prometheus, gate('error rate').query)}`,
       `:white_check_mark: p95 latency (s): 0.4875 (must be below 5) · ${link(prometheus, gate('p95 latency (s)').query)}`,
       `:white_check_mark: success rate: 0.999 (must be at least 0.995) · ${link(prometheus, gate('success rate').query)}`,
+      `:white_check_mark: health checks: 1 (must be at least 1) · ${link(prometheus, gate('health checks').query)}`,
     ]) {
       expect(settled).toContain(line);
     }
@@ -151,6 +152,25 @@ describe('default gates against a real Prometheus', () => {
     // Only that gate fails.
     expect(settled.match(/:x:/g)).toHaveLength(1);
     expect(outcome).toContain(`Blocked by the gate checks: ${line.replace(':x: ', '')}`);
+    expect(await phase1Flags(t)).toEqual([false, false, false, false]);
+  });
+
+  it('a messaging system that stopped answering its health checks blocks the advance', async () => {
+    const { exporter, prometheus } = await metrics({});
+    await exporter.close();
+    const client = new PrometheusClient(prometheus.url);
+    // The next scrape fails: up drops to 0 (the rates keep their last 5 minutes of samples).
+    await eventually(async () => {
+      const reading = await client.query(gate('health checks').query);
+      if (reading.kind !== 'vector' || reading.samples[0]?.value !== '0') throw new Error('still up');
+    });
+    const t = await bot(prometheus);
+    const { settled, outcome } = await advance(t);
+    expect(settled).toContain(
+      `:x: health checks: 0 (must be at least 1) · ${link(prometheus, gate('health checks').query)}`,
+    );
+    expect(settled.match(/:x:/g)).toHaveLength(1);
+    expect(outcome).toContain('Blocked by the gate checks: health checks: 0 (must be at least 1)');
     expect(await phase1Flags(t)).toEqual([false, false, false, false]);
   });
 });

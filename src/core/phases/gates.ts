@@ -23,6 +23,13 @@ export interface MetricGate {
   max?: number;
   min?: number;
   degradation?: Degradation;
+  /** Checked only for advances into these phases; absent: for every advance. */
+  phases?: number[];
+}
+
+/** The gates an advance into `phase` is judged by. */
+export function gatesFor<T extends MetricGate>(gates: readonly T[], phase: number): T[] {
+  return gates.filter((gate) => gate.phases === undefined || gate.phases.includes(phase));
 }
 
 export interface GateResult {

@@ -3,7 +3,7 @@ import type { MetricGate } from './gates.js';
 /**
  * The default gates, from the seed: its alert thresholds (error rate above 5 %, p95 latency above 5 s),
  * its success metric "99.5%+ delivery success rate", and "no degradation in key metrics" against the
- * baseline read when the phase began. The queries are the seed's "Key Metrics", summed over the
+ * baseline read when the phase began, and its health checks (Phase 0's validation criteria). The queries are the seed's "Key Metrics", summed over the
  * service (the recording rules in deploy/prometheus/recording_rules.yml compute the same per job).
  */
 export const SEED_GATES: MetricGate[] = [
@@ -28,5 +28,12 @@ export const SEED_GATES: MetricGate[] = [
     min: 0.995,
     // May fall by at most 0.2 percentage points.
     degradation: { absolute: 0.002 },
+  },
+  {
+    // Phase 0's "Health check endpoints returning 200" and the success criterion "All health checks
+    // passing": every target of the messaging system answers its scrape (as MessagingSystemDown watches).
+    name: 'health checks',
+    query: 'min(up{job="messaging-system"})',
+    min: 1,
   },
 ];

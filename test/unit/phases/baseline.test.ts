@@ -11,6 +11,7 @@ import {
   captureBaseline,
   evaluateDegradation,
   evaluateMetricGate,
+  gatesFor,
   type MetricGate,
   prometheusGraphLink,
 } from '../../../src/core/phases/gates.js';
@@ -179,15 +180,28 @@ describe('links and defaults', () => {
     );
   });
 
-  it("defaults to the seed's gates: error rate, p95 latency, success rate ≥ 99.5 %, each with a baseline check", () => {
+  it("defaults to the seed's gates: error rate, p95 latency, success rate ≥ 99.5 % (each with a baseline check), health checks", () => {
     const config = fileConfigSchema.parse({});
     expect(config.gates).toEqual(SEED_GATES);
-    expect(config.gates.map((gate) => [gate.name, gate.max ?? gate.min])).toEqual([
-      ['error rate', 0.05],
-      ['p95 latency (s)', 5],
-      ['success rate', 0.995],
+    expect(
+      config.gates.map((gate) => [gate.name, gate.max ?? gate.min, gate.degradation !== undefined]),
+    ).toEqual([
+      ['error rate', 0.05, true],
+      ['p95 latency (s)', 5, true],
+      ['success rate', 0.995, true],
+      ['health checks', 1, false],
     ]);
-    expect(config.gates.every((gate) => gate.degradation)).toBe(true);
+  });
+
+  it('judges an advance by the gates of the phase it goes to', () => {
+    const gates: MetricGate[] = [
+      { name: 'always', query: 'a', max: 1 },
+      { name: 'scale only', query: 's', max: 1, phases: [3] },
+    ];
+    expect(gatesFor(gates, 1).map((gate) => gate.name)).toEqual(['always']);
+    expect(gatesFor(gates, 3).map((gate) => gate.name)).toEqual(['always', 'scale only']);
+    expect(fileConfigSchema.parse({ gates }).gates[1]?.phases).toEqual([3]);
+    expect(fileConfigSchema.safeParse({ gates: [{ ...gates[1], phases: [0] }] }).success).toBe(false);
   });
 
   it('still loads the older gate form, and refuses a gate with both or neither bound', () => {
