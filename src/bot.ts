@@ -2,9 +2,11 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 
 import { flagsCommand } from '../commands/flags.js';
+import { oncallCommand } from '../commands/oncall.js';
 import { phaseCommand } from '../commands/phase.js';
 import { rollbackCommand } from '../commands/rollback.js';
 import { runbookCommand } from '../commands/runbook.js';
+import { startFlagTimer } from './adapters/flag-timer.js';
 import { featureApiRoutes } from './adapters/http/features-api.js';
 import { cachedCheck, healthRoutes } from './adapters/http/health.js';
 import { createHttpServer, type Route, sendJson } from './adapters/http/server.js';
@@ -33,10 +35,12 @@ import {
   phaseRequestsSchema,
   replayRecordsSchema,
   runbookRunsSchema,
+  timedChangesSchema,
 } from './adapters/storage/state-schemas.js';
 import type { CommandSpec } from './commanding/spec.js';
 import { type AppConfig, ConfigError } from './config/load.js';
 import { FlagCatalog } from './core/flags/catalog.js';
+import type { TimedChanges } from './core/flags/timed.js';
 import { SEED_RUNBOOKS } from './core/runbooks/seed.js';
 import { confirmationInteractions } from './interactions/confirmation.js';
 import { homeInteractions } from './interactions/home.js';
@@ -49,14 +53,21 @@ import type { Logger } from './logger.js';
 import { AccessControl } from './services/access.js';
 import { Confirmations, type PendingActions } from './services/confirmations.js';
 import { FlagService } from './services/flag-service.js';
+import { OncallService } from './services/oncall-service.js';
 import { type PhaseRequests, PhaseService } from './services/phase-service.js';
 import type { WatchTiming } from './services/rollback-watch.js';
 import { RUNBOOK_STEP_OPENER, type RunbookRuns, RunbookService } from './services/runbook-service.js';
 import type { Services } from './services/services.js';
 import { StoreHealth } from './services/store-health.js';
 
-/** The four slash commands of the manifest. */
-export const COMMANDS: readonly CommandSpec[] = [flagsCommand, phaseCommand, rollbackCommand, runbookCommand];
+/** The slash commands of the manifest. */
+export const COMMANDS: readonly CommandSpec[] = [
+  flagsCommand,
+  phaseCommand,
+  rollbackCommand,
+  runbookCommand,
+  oncallCommand,
+];
 
 export interface RunningBot {
   url: string;
@@ -104,9 +115,24 @@ export async function startBot(
   // Damaged state is quarantined and reported, never a reason not to start (issue 9).
   const quarantine = new Quarantine(env.STATE_DIR, log);
   const flagStore = new FileFlagStore(join(env.STATE_DIR, 'flags'), catalog, { quarantine, log });
-  const flags = new FlagService(catalog, flagStore, undefined, (error) =>
-    log.error({ err: error }, 'flag change listener failed'),
+  const now = overrides.now ?? Date.now;
+  const flags = new FlagService(
+    catalog,
+    flagStore,
+    () => new Date(now()),
+    (error) => log.error({ err: error }, 'flag change listener failed'),
   );
+  // Timed changes (`--for`): durable, reverted on the injected clock by startFlagTimer below.
+  const timedStore = new FileDocumentStore<TimedChanges>(
+    join(env.STATE_DIR, 'flags', 'timed.json'),
+    () => ({}),
+    {
+      schema: timedChangesSchema,
+      quarantine,
+      what: 'timed flag changes',
+    },
+  );
+  flags.useTimedChanges(timedStore, now);
   setFlagGauges(metrics, catalog, (await flags.snapshot()).values);
   flags.onChange((event) => {
     setFlagGauges(metrics, catalog, event.values);
@@ -115,7 +141,6 @@ export async function startBot(
     }
   });
 
-  const now = overrides.now ?? Date.now;
   const signingSecret = env.SLACK_SIGNING_SECRET ?? '';
   const receiver =
     config.slackMode === 'socket'
@@ -184,7 +209,7 @@ export async function startBot(
   // Read each document now so a damaged one is quarantined at start. A file that cannot be read at
   // all (EISDIR, EACCES) is not damaged data: the store keeps failing at use, and /readyz says so.
   await Promise.all(
-    [confirmationStore, phaseStore, runbookStore].map((store) =>
+    [confirmationStore, phaseStore, runbookStore, timedStore].map((store) =>
       store.read().catch((error: unknown) => log.error({ err: error }, 'a state file cannot be read')),
     ),
   );
@@ -236,6 +261,14 @@ export async function startBot(
     ...homeInteractions(),
   ]);
   const alerting = await startAlerting({ config, app, slack: slackDeps, outbound, metrics, log, now });
+  services.oncall = new OncallService({
+    groups: outbound.groups,
+    tiers: file.escalation.tiers,
+    oncall: file.escalation.oncall,
+    directory: web,
+    now,
+  });
+  const flagTimer = startFlagTimer(flags, log.child({ component: 'flag-timer' }));
   inFlight.track(
     quarantine.attach(async (text) => void (await chat.post(config.channel, { kind: 'note', text }))),
   );
@@ -286,6 +319,7 @@ export async function startBot(
       await app.start();
     } catch (error) {
       await cluster.stop();
+      await flagTimer.stop();
       await alerting.stop(0);
       throw error;
     }
@@ -305,6 +339,7 @@ export async function startBot(
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await cluster.stop();
+      await flagTimer.stop();
       const drained = await inFlight.drain(10_000);
       if (!drained) log.warn({ pending: inFlight.size }, 'stopped with work still in flight');
       await alerting.stop();

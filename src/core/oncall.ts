@@ -1,0 +1,72 @@
+import { type EscalationTier, nextEscalationAt } from './alerts/escalation.js';
+import type { AlertGroupState } from './alerts/group.js';
+
+/**
+ * Who is on call, as data (issue 14 item 4): the seed's chain — the on-call engineer at once, then
+ * the configured tiers by role — and, for an open sev1 group, which tier is paged next and when.
+ */
+
+/** The seed's role names for the configured tiers, in order (`escalation.tiers[].name` overrides). */
+export const DEFAULT_TIER_NAMES = ['Team Lead', 'Engineering Manager', 'VP Engineering'] as const;
+export const ONCALL_ROLE = 'On-call engineer';
+
+/** A configured tier, with the role name the config may give it. */
+export type NamedTier = EscalationTier & { name?: string };
+
+export function roleName(tier: { name?: string }, tierIndex: number): string {
+  return tier.name ?? DEFAULT_TIER_NAMES[tierIndex] ?? `Tier ${tierIndex + 1}`;
+}
+
+export interface ChainStep {
+  /** The configured tier's index; undefined for the on-call engineer (paged when the group opens). */
+  tierIndex?: number;
+  name: string;
+  /** ms after the group opened. */
+  after: number;
+  /** Slack user (U…/W…) and user-group (S…) IDs. */
+  notify: string[];
+}
+
+/** The whole chain, in order: the on-call engineer, then each tier. */
+export function escalationChain(oncall: string | undefined, tiers: readonly NamedTier[]): ChainStep[] {
+  return [
+    { name: ONCALL_ROLE, after: 0, notify: oncall ? [oncall] : [] },
+    ...tiers.map((tier, tierIndex) => ({
+      tierIndex,
+      name: roleName(tier, tierIndex),
+      after: tier.after,
+      notify: [...tier.notify],
+    })),
+  ];
+}
+
+export interface NextPage {
+  tierIndex: number;
+  name: string;
+  notify: string[];
+  /** When (ms): the tier's time, or the end of a silence if later; may be past (the timer is due). */
+  at: number;
+}
+
+/**
+ * Who is paged next for a group and when: the unsent tier due first (the time is the escalation
+ * rule's own, `nextEscalationAt`); undefined when the group does not escalate (not sev1, resolved,
+ * acknowledged) or every tier was paged.
+ */
+export function nextPage(
+  state: AlertGroupState,
+  tiers: readonly NamedTier[],
+  sentTierIndexes: readonly number[],
+): NextPage | undefined {
+  const at = nextEscalationAt(state, tiers, sentTierIndexes);
+  if (at === undefined) return undefined;
+  const sent = new Set(sentTierIndexes);
+  let best: number | undefined;
+  tiers.forEach((tier, index) => {
+    if (sent.has(index) || !Number.isFinite(tier.after)) return;
+    if (best === undefined || tier.after < tiers[best]!.after) best = index;
+  });
+  if (best === undefined) return undefined;
+  const tier = tiers[best]!;
+  return { tierIndex: best, name: roleName(tier, best), notify: [...tier.notify], at };
+}
