@@ -70,3 +70,28 @@ export function nextPage(
   const tier = tiers[best]!;
   return { tierIndex: best, name: roleName(tier, best), notify: [...tier.notify], at };
 }
+
+/** What `/oncall` shows (the service gathers it, the messages layer renders it). */
+/** Someone a tier reaches: a user, or a user group with its members (or why they are unknown). */
+export interface OncallTarget {
+  id: string;
+  members?: string[];
+  error?: string;
+}
+
+export interface OpenSev1 {
+  id: string;
+  title: string;
+  openedAt: number;
+  acknowledged?: { by: string; at: number };
+  silencedUntil?: number;
+  /** Undefined when nobody more will be paged (acknowledged, or every tier paged). */
+  next?: NextPage & { targets: OncallTarget[] };
+  message?: { channel: string; ts: string };
+}
+
+export interface OncallView {
+  now: number;
+  chain: Array<ChainStep & { targets: OncallTarget[] }>;
+  open: OpenSev1[];
+}

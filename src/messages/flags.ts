@@ -42,11 +42,11 @@ export function renderFlagsChanged(notice: Extract<Notice, { kind: 'flags-change
   }[notice.action];
   if (notice.revertOf) {
     const timed = notice.revertOf;
-    const asked = `${actorLabel(timed.by, timed.via)} changed it ${slackDate(timed.setAt)} for ${formatDuration(timed.revertAt - timed.setAt)}`;
+    const asked = `${actorLabel(timed.by, timed.via)} had changed it ${slackDate(timed.setAt)} for ${formatDuration(timed.revertAt - timed.setAt)}`;
     const theirs = timed.reason ? ` — “${plain(timed.reason, 500)}”` : '';
     return {
       text: clip(
-        `:hourglass: *Timed change ran out*: Switchyard (timer) turned ${what} back.\n${asked}${theirs}.`,
+        `:hourglass: *Timed change ran out*: Switchyard (timer) changed it back: ${what}.\n${asked}${theirs}.`,
         3_000,
       ),
     };

@@ -1,5 +1,5 @@
 import { formatDuration } from '../core/duration.js';
-import type { OncallTarget, OncallView } from '../services/oncall-service.js';
+import type { OncallTarget, OncallView } from '../core/oncall.js';
 import { context, header, type KnownBlock, section } from './blocks.js';
 import { clip, mention, plain, slackDate } from './text.js';
 

@@ -1,32 +1,17 @@
+export type { OncallTarget, OncallView, OpenSev1 } from '../core/oncall.js';
+
 import { sentTierIndexes } from '../core/alerts/escalation.js';
-import { summariseGroup } from '../core/alerts/summary.js';
-import { type ChainStep, escalationChain, type NamedTier, type NextPage, nextPage } from '../core/oncall.js';
+import type { AlertGroupState } from '../core/alerts/group.js';
+import {
+  escalationChain,
+  type NamedTier,
+  nextPage,
+  type OncallTarget,
+  type OncallView,
+  type OpenSev1,
+} from '../core/oncall.js';
 import type { GroupRecord } from '../ports/alert-groups.js';
 import type { Directory } from '../ports/directory.js';
-
-/** Someone a tier reaches: a user, or a user group with its members (or why they are unknown). */
-export interface OncallTarget {
-  id: string;
-  members?: string[];
-  error?: string;
-}
-
-export interface OpenSev1 {
-  id: string;
-  title: string;
-  openedAt: number;
-  acknowledged?: { by: string; at: number };
-  silencedUntil?: number;
-  /** Undefined when nobody more will be paged (acknowledged, or every tier paged). */
-  next?: NextPage & { targets: OncallTarget[] };
-  message?: { channel: string; ts: string };
-}
-
-export interface OncallView {
-  now: number;
-  chain: Array<ChainStep & { targets: OncallTarget[] }>;
-  open: OpenSev1[];
-}
 
 export interface OncallDeps {
   /** The alert groups (the durable group store). */
@@ -73,7 +58,7 @@ export class OncallService {
           const next = nextPage(state, this.deps.tiers, sentTierIndexes(state, record.sentEscalations));
           return {
             id: record.id,
-            title: summariseGroup(state, { maxAlerts: 1, maxTitleChars: 150 }).title,
+            title: titleOf(state),
             openedAt: state.openedAt,
             ...(state.acknowledged && { acknowledged: state.acknowledged }),
             ...(state.silence && state.silence.until > now && { silencedUntil: state.silence.until }),
@@ -84,6 +69,14 @@ export class OncallService {
       ),
     };
   }
+}
+
+/** The group as people name it: its alert name and summary (plain text; the renderer escapes it). */
+function titleOf(state: AlertGroupState): string {
+  const name = state.commonLabels.alertname ?? state.groupLabels.alertname;
+  const summary = state.commonAnnotations.summary;
+  const title = [name, summary].filter(Boolean).join(' — ') || state.groupKey;
+  return title.length > 150 ? `${title.slice(0, 149)}…` : title;
 }
 
 function slackError(error: unknown): string {
