@@ -153,7 +153,7 @@ export const flagsCommand: CommandSpec = {
           last
             ? `Last change: ${slackDate(last.at)} by ${actorLabel(last.by, last.via)}${last.reason ? ` — “${plain(last.reason, 200)}”` : ''}`
             : 'Never changed since the bot started keeping records.',
-          timed ? revertLine(timed) : undefined,
+          timed ? revertLine(timed, flag.key) : undefined,
         ].filter(Boolean);
         return message(lines.join('\n').replace(/[*`]/g, ''), [section(lines.join('\n'))]);
       },
@@ -320,8 +320,8 @@ function pendingFor(timed: TimedChanges, key: string): TimedChange | undefined {
   return timed[key] ?? Object.values(timed).find((change) => change.changes.some((part) => part.key === key));
 }
 
-function revertLine(timed: TimedChange): string {
-  const back = timed.changes.find((part) => part.key === timed.flag)?.from;
+function revertLine(timed: TimedChange, key: string): string {
+  const back = timed.changes.find((part) => part.key === key)?.from;
   return `:hourglass_flowing_sand: Timed change: goes back ${onOff(back)} by itself ${slackDate(timed.revertAt)} (set ${slackDate(timed.setAt)} by ${actorLabel(timed.by, timed.via)} for ${formatDuration(timed.revertAt - timed.setAt)}) unless changed before.`;
 }
 

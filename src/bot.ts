@@ -268,7 +268,9 @@ export async function startBot(
     directory: web,
     now,
   });
-  const flagTimer = startFlagTimer(flags, log.child({ component: 'flag-timer' }));
+  const flagTimer = startFlagTimer(flags, log.child({ component: 'flag-timer' }), (text) =>
+    inFlight.track(chat.post(config.channel, { kind: 'note', text }).then(() => undefined)),
+  );
   inFlight.track(
     quarantine.attach(async (text) => void (await chat.post(config.channel, { kind: 'note', text }))),
   );

@@ -7,7 +7,12 @@ import type { FlagService } from '../services/flag-service.js';
  * while the bot was down happens now), then on a one-second tick (no overlap). The time rule itself
  * runs on the flag service's injected clock; the tick only asks.
  */
-export function startFlagTimer(flags: FlagService, log: Logger): { stop(): Promise<void> } {
+export function startFlagTimer(
+  flags: FlagService,
+  log: Logger,
+  /** Says in the channel what a revert could not put back (the revert itself is announced as a change). */
+  note?: (text: string) => Promise<void>,
+): { stop(): Promise<void> } {
   const tick = async () => {
     try {
       for (const outcome of await flags.revertDue()) {
@@ -16,8 +21,14 @@ export function startFlagTimer(flags: FlagService, log: Logger): { stop(): Promi
           changes: outcome.changes.map((change) => `${change.key}=${change.to}`),
           skipped: outcome.skipped,
         };
-        if (outcome.skipped.length > 0) log.warn(fields, 'timed flag change reverted in part');
         log.info(fields, 'timed flag change reverted');
+        if (outcome.skipped.length > 0) {
+          log.warn(fields, 'timed flag change reverted in part');
+          const left = outcome.skipped.map((skip) => `${skip.key} (${skip.why})`).join('; ');
+          await note?.(
+            `The timed change of ${outcome.timed.flag} ran out, but I could not put back: ${left} Change it by hand if it should go back.`,
+          );
+        }
       }
     } catch (error) {
       log.error({ err: error }, 'timed flag change tick failed');

@@ -173,6 +173,25 @@ describe('a --for 2h change', () => {
     expect((await flag(t, 'circuit_breaker')).enabled).toBe(true);
   });
 
+  it('says in the channel what it cannot put back under the rules', async () => {
+    await slash('enable intelligent_ordering setup');
+    await slash('enable urgent_first setup');
+    await slash('disable urgent_first --for 1h testing custom order');
+    expect(await slash('get urgent_first', OUTSIDER)).toContain('goes back on by itself');
+    // Its requirement goes off meanwhile (a change to another flag: the timed change still stands).
+    await slash('disable intelligent_ordering ordering off for now');
+    clock.at += HOUR;
+    await t.logs.waitFor('timed flag change reverted in part', 1, { flag: 'urgent_first' });
+    expect((await flag(t, 'urgent_first')).enabled).toBe(false);
+    const note = await t.slack.waitForCall(
+      'chat.postMessage',
+      (call) => String(call.params.text).includes('The timed change of urgent_first ran out'),
+      ANSWER_TIMEOUT_MS,
+    );
+    expect(String(note.params.text)).toContain('urgent_first needs intelligent_ordering to be on first.');
+    expect(pending(t)).toEqual({});
+  });
+
   it('refuses a bad duration with a clear error and changes nothing', async () => {
     const entries = audit(t).length;
     expect(await slash('enable dashboard_x --for 2h')).toContain('There is no flag');
