@@ -1,4 +1,10 @@
-import { type EscalationTier, nextEscalationAt } from './alerts/escalation.js';
+import {
+  chainOf,
+  DEFAULT_TIER_NAMES,
+  type EscalationTier,
+  nextEscalationAt,
+  tierName,
+} from './alerts/escalation.js';
 import type { AlertGroupState } from './alerts/group.js';
 
 /**
@@ -6,16 +12,11 @@ import type { AlertGroupState } from './alerts/group.js';
  * the configured tiers by role — and, for an open sev1 group, which tier is paged next and when.
  */
 
-/** The seed's role names for the configured tiers, in order (`escalation.tiers[].name` overrides). */
-export const DEFAULT_TIER_NAMES = ['Team Lead', 'Engineering Manager', 'VP Engineering'] as const;
+export { DEFAULT_TIER_NAMES };
 export const ONCALL_ROLE = 'On-call engineer';
 
-/** A configured tier, with the role name the config may give it. */
-export type NamedTier = EscalationTier & { name?: string };
-
-export function roleName(tier: { name?: string }, tierIndex: number): string {
-  return tier.name ?? DEFAULT_TIER_NAMES[tierIndex] ?? `Tier ${tierIndex + 1}`;
-}
+/** A configured tier, with the role name the config may give it (`escalation.tiers[].name`). */
+export type NamedTier = EscalationTier;
 
 export interface ChainStep {
   /** The configured tier's index; undefined for the on-call engineer (paged when the group opens). */
@@ -33,7 +34,7 @@ export function escalationChain(oncall: string | undefined, tiers: readonly Name
     { name: ONCALL_ROLE, after: 0, notify: oncall ? [oncall] : [] },
     ...tiers.map((tier, tierIndex) => ({
       tierIndex,
-      name: roleName(tier, tierIndex),
+      name: tierName(tier, tierIndex),
       after: tier.after,
       notify: [...tier.notify],
     })),
@@ -49,17 +50,19 @@ export interface NextPage {
 }
 
 /**
- * Who is paged next for a group and when: the unsent tier due first (the time is the escalation
- * rule's own, `nextEscalationAt`); undefined when the group does not escalate (not sev1, resolved,
+ * Who is paged next for a group and when: the unsent tier of the group's own chain (`chainOf`: the
+ * snapshot taken when it opened) due first; the time is the escalation rule's own
+ * (`nextEscalationAt`). Undefined when the group does not escalate (not sev1, resolved,
  * acknowledged) or every tier was paged.
  */
 export function nextPage(
   state: AlertGroupState,
-  tiers: readonly NamedTier[],
+  configured: readonly NamedTier[],
   sentTierIndexes: readonly number[],
 ): NextPage | undefined {
-  const at = nextEscalationAt(state, tiers, sentTierIndexes);
+  const at = nextEscalationAt(state, configured, sentTierIndexes);
   if (at === undefined) return undefined;
+  const tiers = chainOf(state, configured);
   const sent = new Set(sentTierIndexes);
   let best: number | undefined;
   tiers.forEach((tier, index) => {
@@ -68,7 +71,7 @@ export function nextPage(
   });
   if (best === undefined) return undefined;
   const tier = tiers[best]!;
-  return { tierIndex: best, name: roleName(tier, best), notify: [...tier.notify], at };
+  return { tierIndex: best, name: tierName(tier, best), notify: [...tier.notify], at };
 }
 
 /** What `/oncall` shows (the service gathers it, the messages layer renders it). */

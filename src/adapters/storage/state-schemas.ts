@@ -132,3 +132,9 @@ export const timedChangesSchema = recordOf(
     reason: z.string().optional(),
   }),
 );
+
+/** Who opened the App Home (their Home is republished on a change). */
+export const homeUsersSchema = z.object({ users: z.array(z.string().regex(/^[UW][A-Z0-9]+$/)) });
+
+/** Start-up warnings last posted in the channel (`startup-warnings.json`). */
+export const announcedWarningsSchema = z.object({ posted: z.array(z.string()) });

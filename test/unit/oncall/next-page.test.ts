@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { escalationKey, nextEscalationAt } from '../../../src/core/alerts/escalation.js';
+import { escalationKey, nextEscalationAt, snapshotChain } from '../../../src/core/alerts/escalation.js';
 import { acknowledge, applyNotification } from '../../../src/core/alerts/group.js';
 import { escalationChain, nextPage } from '../../../src/core/oncall.js';
 import { firing, HOUR, MINUTE, notification, T0 } from '../alerts/builders.js';
@@ -36,6 +36,25 @@ describe('who is paged next', () => {
     });
     expect(nextPage(state, TIERS, [0])).toMatchObject({ tierIndex: 1, name: 'Duty Manager' });
     expect(nextPage(state, TIERS, [0, 1, 2])).toBeUndefined();
+  });
+
+  it("follows the group's own chain (snapshot at open) and start (first receipt), not today's config", () => {
+    const late = T0 + 5 * HOUR; // fired at T0, first received five hours later
+    const state = applyNotification(
+      undefined,
+      notification([firing('a', T0, { severity: 'critical' })]),
+      late,
+      {
+        chain: snapshotChain(TIERS),
+      },
+    ).state;
+    const changedConfig = [{ after: MINUTE, notify: ['U0SOMEONEELSE'], name: 'New Lead' }];
+    expect(nextPage(state, changedConfig, [])).toEqual({
+      tierIndex: 0,
+      name: 'Team Lead',
+      notify: ['S0LEADS'],
+      at: late + 15 * MINUTE,
+    });
   });
 
   it('is nobody once acknowledged', () => {
