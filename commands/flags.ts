@@ -214,7 +214,8 @@ export const flagsCommand: CommandSpec = {
         const title = `${diff.differences.length} flag${diff.differences.length === 1 ? '' : 's'} differ${diff.differences.length === 1 ? 's' : ''} from ${against}`;
         return message(`${title}\n${lines.join('\n')}`, [
           header(title.replace(/[*`]/g, '')),
-          section(lines.join('\n')),
+          // A section holds 3,000 characters: a few lines each, never a line cut in half.
+          ...chunks(lines, 2_900).map((chunk) => section(chunk.join('\n'))),
           context(
             base === 'defaults'
               ? '`/flags diff plan` compares with the current phase’s plan.'
@@ -263,7 +264,11 @@ async function setFlag(
     case 'needs-confirmation':
       return confirm({
         title: `Turn off ${result.changes.map((change) => `\`${change.key}\``).join(', ')}?`,
-        details: [result.why, ...result.changes.map((change) => `\`${change.key}\` on → off`)],
+        details: [
+          result.why,
+          ...result.changes.map((change) => `\`${change.key}\` on → off`),
+          ...(forMs === undefined ? [] : [`For ${formatDuration(forMs)}, then back on by itself.`]),
+        ],
         confirmLabel: `Disable ${flag.key}`,
         args: { flag: flag.key, reason, for: forMs },
       });
@@ -313,6 +318,23 @@ function flagLine(flag: FlagDefinition, state: FlagState, timed: TimedChanges): 
   const pending = pendingFor(timed, flag.key);
   const reverts = pending ? ` · :hourglass_flowing_sand: reverts ${slackDate(pending.revertAt)}` : '';
   return `${mark(value)} \`${flag.key}\` ${onOff(value)}${nonDefault}${flag.safety ? ' :shield:' : ''}${changed}${reverts}`;
+}
+
+/** Lines grouped so that each group, joined by newlines, stays within `max` characters. */
+function chunks(lines: readonly string[], max: number): string[][] {
+  const groups: string[][] = [];
+  let size = 0;
+  for (const line of lines) {
+    const current = groups.at(-1);
+    if (current && size + line.length + 1 <= max) {
+      current.push(line);
+      size += line.length + 1;
+    } else {
+      groups.push([line]);
+      size = line.length;
+    }
+  }
+  return groups;
 }
 
 /** The pending timed change that would change this flag back (its own, or one that cascaded to it). */

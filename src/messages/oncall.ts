@@ -5,6 +5,8 @@ import { clip, mention, plain, slackDate } from './text.js';
 
 /** At most this many open sev1 groups are listed (a message has at most 50 blocks). */
 const MAX_GROUPS = 15;
+/** Members listed per user group (a chain line stays readable, the section within its 3,000 characters). */
+const MAX_MEMBERS = 12;
 
 /** `/oncall` as a message: the chain, who each step reaches, and the next page of each open sev1. */
 export function renderOncall(view: OncallView): { text: string; blocks: KnownBlock[] } {
@@ -32,7 +34,8 @@ export function renderOncall(view: OncallView): { text: string; blocks: KnownBlo
   if (groupLines.length === 0) {
     blocks.push(context('No sev1 alert group is open: nobody is being paged.'));
   } else {
-    blocks.push(section(clip(`*Open sev1 alert groups*\n${groupLines.join('\n')}`, 3_000)));
+    blocks.push(section('*Open sev1 alert groups*'));
+    for (const line of groupLines) blocks.push(section(clip(line, 3_000)));
     if (view.open.length > MAX_GROUPS) {
       blocks.push(context(`${view.open.length - MAX_GROUPS} more open sev1 groups not listed.`));
     }
@@ -51,7 +54,9 @@ export function renderOncall(view: OncallView): { text: string; blocks: KnownBlo
 
 function targetText(target: OncallTarget): string {
   if (target.members !== undefined) {
-    const members = target.members.length > 0 ? target.members.map(mention).join(' ') : '_no members_';
+    const shown = target.members.slice(0, MAX_MEMBERS).map(mention).join(' ');
+    const more = target.members.length > MAX_MEMBERS ? ` +${target.members.length - MAX_MEMBERS} more` : '';
+    const members = target.members.length > 0 ? `${shown}${more}` : '_no members_';
     return `${mention(target.id)} (${members})`;
   }
   if (target.error !== undefined)
