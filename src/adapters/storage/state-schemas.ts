@@ -53,6 +53,15 @@ export const pendingActionsSchema = recordOf(
   }),
 );
 
+/** A phase's baseline (src/core/phases/gates.ts Baseline); absent in requests recorded before it. */
+const baselineSchema = z.looseObject({
+  phase: z.number(),
+  capturedAt: z.string(),
+  source: z.enum(['phase-start', 'request']),
+  values: z.record(z.string(), z.number()),
+  missing: z.record(z.string(), z.string()).optional(),
+});
+
 export const phaseRequestsSchema = recordOf(
   z.looseObject({
     id: z.string(),
@@ -75,6 +84,8 @@ export const phaseRequestsSchema = recordOf(
         override: z.looseObject({ reason: z.string(), by: z.string() }).optional(),
       })
       .optional(),
+    baseline: baselineSchema.optional(),
+    nextBaseline: baselineSchema.optional(),
   }),
 );
 
@@ -155,6 +166,20 @@ export function firstIssue(error: z.ZodError): string {
 
 /** Slack requests already accepted: [key, accepted at (ms)], pruned after the replay window. */
 export const replayRecordsSchema = z.object({ seen: z.array(z.tuple([z.string(), z.number()])) });
+
+/** Pending timed flag changes (`--for`), by flag: src/core/flags/timed.ts TimedChange. */
+export const timedChangesSchema = recordOf(
+  z.looseObject({
+    flag: z.string().min(1),
+    changes: z.array(z.object({ key: z.string().min(1), from: z.boolean(), to: z.boolean() })).min(1),
+    entries: z.array(z.object({ flag: z.string().min(1), seq: z.number().int().positive(), at: z.string() })),
+    setAt: z.number(),
+    revertAt: z.number(),
+    by: actor,
+    via,
+    reason: z.string().optional(),
+  }),
+);
 
 /** Who opened the App Home (their Home is republished on a change). */
 export const homeUsersSchema = z.object({ users: z.array(z.string().regex(/^[UW][A-Z0-9]+$/)) });
