@@ -2,12 +2,15 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 
 import { flagsCommand } from '../commands/flags.js';
+import { incidentCommand } from '../commands/incident.js';
 import { phaseCommand } from '../commands/phase.js';
 import { rollbackCommand } from '../commands/rollback.js';
 import { runbookCommand } from '../commands/runbook.js';
 import { featureApiRoutes } from './adapters/http/features-api.js';
 import { cachedCheck, healthRoutes } from './adapters/http/health.js';
+import { incidentApiRoutes } from './adapters/http/incidents-api.js';
 import { createHttpServer, type Route, sendJson } from './adapters/http/server.js';
+import { incidentEventReader, rollbackAuditFile } from './adapters/incidents/record-reader.js';
 import type { ClusterSources } from './adapters/kubernetes/cluster-sources.js';
 import { startClusterWiring } from './adapters/kubernetes/wiring.js';
 import { createMetrics, type Metrics, setFlagGauges } from './adapters/metrics.js';
@@ -49,14 +52,21 @@ import type { Logger } from './logger.js';
 import { AccessControl } from './services/access.js';
 import { Confirmations, type PendingActions } from './services/confirmations.js';
 import { FlagService } from './services/flag-service.js';
+import { IncidentService } from './services/incident-service.js';
 import { type PhaseRequests, PhaseService } from './services/phase-service.js';
 import type { WatchTiming } from './services/rollback-watch.js';
 import { RUNBOOK_STEP_OPENER, type RunbookRuns, RunbookService } from './services/runbook-service.js';
 import type { Services } from './services/services.js';
 import { StoreHealth } from './services/store-health.js';
 
-/** The four slash commands of the manifest. */
-export const COMMANDS: readonly CommandSpec[] = [flagsCommand, phaseCommand, rollbackCommand, runbookCommand];
+/** The slash commands of the manifest. */
+export const COMMANDS: readonly CommandSpec[] = [
+  flagsCommand,
+  phaseCommand,
+  rollbackCommand,
+  runbookCommand,
+  incidentCommand,
+];
 
 export interface RunningBot {
   url: string;
@@ -216,6 +226,27 @@ export async function startBot(
   confirmations.onSettled(RUNBOOK_STEP_OPENER, (opener, outcome) =>
     runbooks.confirmationSettled(opener.ref, outcome),
   );
+  // The incident timeline reads what the other use-cases recorded; it keeps nothing of its own.
+  services.incidents = new IncidentService({
+    events: incidentEventReader({
+      groups: outbound.groups,
+      flagAudit: () => flagStore.history({ limit: Number.MAX_SAFE_INTEGER }),
+      rollbacks: rollbackAuditFile(join(env.STATE_DIR, 'rollbacks', 'audit.json'), (error) =>
+        log.warn(
+          { err: error },
+          'the rollback audit cannot be read; the incident timeline leaves rollbacks out',
+        ),
+      ),
+      runbookRuns: runbookStore,
+      phaseRequests: phaseStore,
+      runbooks: services.runbookCatalog ?? SEED_RUNBOOKS,
+      tiers: file.escalation.tiers,
+      oncall: file.escalation.oncall,
+    }),
+    chat,
+    channel: config.channel,
+    now,
+  });
   // Readiness reads these too, so a phase or runbook file that cannot be read shows in /readyz.
   const phaseHealth = new StoreHealth('phase requests', phaseStore);
   const runbookHealth = new StoreHealth('runbook runs', runbookStore);
@@ -251,6 +282,7 @@ export async function startBot(
       ? [{ method: 'POST', path: '/slack/events', handler: receiver.handle.bind(receiver) } satisfies Route]
       : []),
     ...featureApiRoutes(flags, env.FLAG_API_TOKEN),
+    ...incidentApiRoutes(services.incidents, env.FLAG_API_TOKEN),
     ...alerting.routes,
     ...healthRoutes(
       [

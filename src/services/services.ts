@@ -2,6 +2,7 @@ import type { Runbook } from '../core/runbooks/runbook.js';
 import type { AccessControl } from './access.js';
 import type { ClusterServices } from './cluster-services.js';
 import type { FlagService } from './flag-service.js';
+import type { IncidentService } from './incident-service.js';
 import type { PhaseService } from './phase-service.js';
 import type { RunbookService } from './runbook-service.js';
 
@@ -21,6 +22,8 @@ export interface Services {
   runbooks?: RunbookService;
   /** `/phase advance`: approval requests, gates and the advance; undefined where not wired. */
   phases?: PhaseService;
+  /** `/incident timeline`: the post-mortem draft from the bot's records; undefined where not wired. */
+  incidents?: IncidentService;
 }
 
 export type { ClusterServices };

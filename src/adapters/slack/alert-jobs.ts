@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../logger.js';
 import { type AlertMessageOptions, renderAlertMessage } from '../../messages/alert-message.js';
+import { renderFileShare } from '../../messages/files.js';
 import { renderNotice } from '../../messages/render.js';
 import type { GroupStore } from '../../ports/alert-groups.js';
 import type { Attempt } from './outbox.js';
@@ -12,7 +13,7 @@ const withoutFlag = ({ channel, ts }: { channel: string; ts: string }) => ({ cha
 const attemptId = (attempt: Attempt | undefined) => attempt?.id ?? randomUUID();
 
 export interface SlackJobDeps {
-  web: Pick<SlackWebChat, 'post' | 'update' | 'findPosted'>;
+  web: Pick<SlackWebChat, 'post' | 'update' | 'findPosted' | 'uploadFile'>;
   store: GroupStore;
   channel: string;
   /** Read when a message is rendered: whether a cluster is configured is known only after start-up. */
@@ -49,7 +50,10 @@ export function slackJobExecutor(deps: SlackJobDeps) {
     }
     return deps.web.post(channel, message, postId);
   };
-  return async (job: SlackJob, attempt?: Attempt): Promise<{ channel: string; ts: string } | undefined> => {
+  return async (
+    job: SlackJob,
+    attempt?: Attempt,
+  ): Promise<{ channel: string; ts: string } | { channel: string; fileId: string } | undefined> => {
     switch (job.kind) {
       case 'group-message': {
         const record = deps.store.get(job.groupId);
@@ -97,6 +101,9 @@ export function slackJobExecutor(deps: SlackJobDeps) {
       case 'notice-update':
         await deps.web.update(job.channel, job.ts, renderNotice(job.notice));
         return { channel: job.channel, ts: job.ts };
+      case 'file':
+        // Each try runs the three steps afresh: an upload URL is good for one upload only.
+        return deps.web.uploadFile(job.channel, renderFileShare(job.file));
     }
   };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Chat, ChatMessage, Notice } from '../../ports/chat.js';
+import type { Chat, ChatMessage, FileShare, Notice } from '../../ports/chat.js';
 import type { Outbox } from './outbox.js';
 import type { OutboxJob } from './outbox-journal.js';
 
@@ -13,7 +13,9 @@ export type SlackJob =
   /** Bot text for a channel (journals written before notices existed hold these). */
   | { kind: 'post'; channel: string; text: string }
   | { kind: 'notice'; channel: string; notice: Notice; threadTs?: string }
-  | { kind: 'notice-update'; channel: string; ts: string; notice: Notice };
+  | { kind: 'notice-update'; channel: string; ts: string; notice: Notice }
+  /** A file shared in a channel (files.uploadV2's three steps), rendered when the job runs. */
+  | { kind: 'file'; channel: string; file: FileShare };
 
 /**
  * Who goes first when several conversations have something ready (within one conversation the
@@ -70,6 +72,15 @@ export class OutboxChat implements Chat {
       payload: { kind: 'notice-update', channel, ts, notice: notice as Notice },
     };
     await this.outbox.deliver(job);
+  }
+
+  upload(channel: string, file: FileShare): Promise<{ channel: string; fileId: string }> {
+    return this.outbox.deliver({
+      id: randomUUID(),
+      key: conversationKey(channel),
+      priority: PRIORITY.post,
+      payload: { kind: 'file', channel, file },
+    });
   }
 
   ping(): Promise<void> {
