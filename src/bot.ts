@@ -114,8 +114,13 @@ export async function startBot(
   // Damaged state is quarantined and reported, never a reason not to start (issue 9).
   const quarantine = new Quarantine(env.STATE_DIR, log);
   const flagStore = new FileFlagStore(join(env.STATE_DIR, 'flags'), catalog, { quarantine, log });
-  const flags = new FlagService(catalog, flagStore, undefined, (error) =>
-    log.error({ err: error }, 'flag change listener failed'),
+  const now = overrides.now ?? Date.now;
+  // The audit's times come from the bot's clock too: the incident timeline orders them with the alerts'.
+  const flags = new FlagService(
+    catalog,
+    flagStore,
+    () => new Date(now()),
+    (error) => log.error({ err: error }, 'flag change listener failed'),
   );
   setFlagGauges(metrics, catalog, (await flags.snapshot()).values);
   flags.onChange((event) => {
@@ -125,7 +130,6 @@ export async function startBot(
     }
   });
 
-  const now = overrides.now ?? Date.now;
   const signingSecret = env.SLACK_SIGNING_SECRET ?? '';
   const receiver =
     config.slackMode === 'socket'

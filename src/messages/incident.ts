@@ -97,7 +97,7 @@ function describe(event: IncidentEvent): string {
       return `${what}${via}${event.reason ? ` — reason: ${mdCode(event.reason)}` : ''}`;
     }
     case 'rollback':
-      return `**Rolled back** ${mdCode(event.deployment)} from revision ${event.fromRevision} to revision ${event.toRevision}${event.fromImages.length ? ` (away from ${list(event.fromImages.map(mdCode))})` : ''}`;
+      return `**Rolled back** ${mdCode(event.deployment)} from revision ${event.fromRevision} to revision ${event.toRevision}${event.fromImages.length ? ` (away from ${list(event.fromImages.map(mdCode))})` : ''}${event.reason ? ` — reason: ${mdCode(event.reason)}` : ''}`;
     case 'runbook': {
       const name = mdCode(event.runbook);
       const step =

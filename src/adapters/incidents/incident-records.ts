@@ -156,11 +156,13 @@ function rollbackEvent(record: RollbackRecord): IncidentEvent[] {
       kind: 'rollback',
       at,
       actor: { id: record.by },
+      ...(record.thread && { link: slackLink(record.thread.channel, record.thread.ts) }),
       deployment: record.deployment,
       fromRevision: record.fromRevision,
       toRevision: record.toRevision,
       // Records written before images were kept have none.
       fromImages: Array.isArray(record.fromImages) ? [...record.fromImages] : [],
+      ...(typeof record.reason === 'string' && record.reason && { reason: record.reason }),
     },
   ];
 }

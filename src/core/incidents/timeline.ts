@@ -39,7 +39,14 @@ export type IncidentEvent = EventBase &
         changes: Array<{ flag: string; to: boolean }>;
         reason?: string;
       }
-    | { kind: 'rollback'; deployment: string; fromRevision: number; toRevision: number; fromImages: string[] }
+    | {
+        kind: 'rollback';
+        deployment: string;
+        fromRevision: number;
+        toRevision: number;
+        fromImages: string[];
+        reason?: string;
+      }
     | {
         kind: 'runbook';
         runbook: string;

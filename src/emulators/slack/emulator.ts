@@ -578,7 +578,7 @@ export class SlackEmulator {
       if (size <= MAX_BODY_BYTES) chunks.push(chunk);
     }
     const file = this.uploads.get(this.uploadKeys.get(key) ?? '');
-    const body = Buffer.concat(chunks);
+    const body = uploadedBytes(Buffer.concat(chunks), req.headers['content-type']);
     let status = 200;
     let text = `OK - ${body.length}`;
     if (req.method !== 'POST') [status, text] = [405, 'method not allowed'];
@@ -1134,6 +1134,34 @@ function dmChannelId(users: string[]): string {
     .update([...users].sort().join(','))
     .digest('hex');
   return `G${digest.slice(0, 10).toUpperCase()}`;
+}
+
+/**
+ * The file's bytes in a POST to an upload URL: the body itself, or, in a `multipart/form-data` body
+ * (Slack takes both), the part that carries a file (a `filename=`), else the first part.
+ */
+function uploadedBytes(body: Buffer, contentType: string | undefined): Buffer {
+  const boundary = /^multipart\/form-data;.*\bboundary="?([^";]+)"?/i.exec(contentType ?? '')?.[1];
+  if (!boundary) return body;
+  const delimiter = Buffer.from(`--${boundary}`);
+  const parts: Buffer[] = [];
+  let start = body.indexOf(delimiter);
+  while (start >= 0) {
+    const next = body.indexOf(delimiter, start + delimiter.length);
+    if (next < 0) break;
+    parts.push(body.subarray(start + delimiter.length, next));
+    start = next;
+  }
+  const parsed = parts.map((part) => {
+    const split = part.indexOf('\r\n\r\n');
+    const headers = part.subarray(0, Math.max(0, split)).toString('latin1');
+    // Each part is `\r\n<headers>\r\n\r\n<bytes>\r\n`.
+    const bytes =
+      split < 0 ? Buffer.alloc(0) : part.subarray(split + 4, Math.max(split + 4, part.length - 2));
+    return { headers, bytes };
+  });
+  const file = parsed.find((part) => /filename=/i.test(part.headers)) ?? parsed[0];
+  return file ? file.bytes : body;
 }
 
 function feed<T extends { seq: number }>(items: T[], since: number): { items: T[]; next: number } {
