@@ -218,5 +218,5 @@ export function postMortemFilename(draft: PostMortem): string {
 /** The message that introduces the file in the channel (Slack mrkdwn; only bot-worded text). */
 export function postMortemComment(draft: PostMortem, requestedBy: string): string {
   const who = /^[UW][A-Z0-9]+$/.test(requestedBy) ? ` for <@${requestedBy}>` : '';
-  return `:memo: Post-mortem draft${who}: ${draft.timeline.length} event${draft.timeline.length === 1 ? '' : 's'} from ${mdTime(draft.window.since)} to ${mdTime(draft.window.until)}. Download it, fill in impact, root cause and prevention.`;
+  return `:memo: Post-mortem draft${who}: ${draft.timeline.length} event${draft.timeline.length === 1 ? '' : 's'} from ${mdTime(draft.window.since)} to ${mdTime(draft.window.until)}, drafted ${mdTime(draft.generatedAt)}. Fill in impact, root cause and prevention.`;
 }

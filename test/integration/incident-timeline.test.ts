@@ -165,7 +165,7 @@ describe('/incident timeline (issue 14, item 3)', () => {
     const markdown = file!.content!.toString('utf8');
     const shared = t.slack.messages(CHANNEL).find((m) => m.files?.[0]?.id === file!.id);
     expect(shared?.text).toMatch(
-      /^:memo: Post-mortem draft for <@U0OPERATOR>: 7 events from 2026-12-04 02:45:00Z to 2026-12-04 03:45:00Z\./,
+      /^:memo: Post-mortem draft for <@U0OPERATOR>: 7 events from 2026-12-04 02:45:00Z to 2026-12-04 03:45:00Z, drafted 2026-12-04 03:45:00Z\./,
     );
 
     // Each event in order, with the right actor.

@@ -4,7 +4,13 @@
  */
 import { webApi } from '@slack/bolt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { slackJobExecutor } from '../../src/adapters/slack/alert-jobs.js';
+import type { SlackJob } from '../../src/adapters/slack/outbox-chat.js';
+import { SlackWebChat } from '../../src/adapters/slack/web-chat.js';
+import { draftPostMortem } from '../../src/core/incidents/post-mortem.js';
 import { SlackEmulator } from '../../src/emulators/slack/emulator.js';
+import { createLogger } from '../../src/logger.js';
+import type { GroupStore } from '../../src/ports/alert-groups.js';
 
 const CHANNELS = [
   { id: 'C1', name: 'incidents', botMember: true },
@@ -108,5 +114,38 @@ describe('SlackEmulator file uploads (files.uploadV2)', () => {
         }).files.getUploadURLExternal({ filename: 'a', length: 1 }),
       ),
     ).toBe('not_authed');
+  });
+
+  it('shares a file job once: a replay that may have reached Slack finds the share and adopts it', async () => {
+    const T0 = Date.parse('2026-12-04T03:00:00Z');
+    const execute = slackJobExecutor({
+      web: new SlackWebChat(web, undefined, createLogger('silent')),
+      store: {} as GroupStore,
+      channel: '#incidents',
+      message: () => ({ silences: false, rollback: false }),
+      log: createLogger('silent'),
+    });
+    const job: SlackJob = {
+      kind: 'file',
+      channel: '#incidents',
+      file: {
+        kind: 'post-mortem',
+        draft: draftPostMortem([], { since: T0 - 3_600_000, until: T0 }, T0),
+        requestedBy: 'U0OPERATOR',
+      },
+    };
+    const first = await execute(job, { id: 'job-1', uncertain: false });
+    expect(first).toEqual({ channel: 'C1', fileId: emu.files()[0]!.id });
+    // The answer was lost (a crash, a timeout): the job runs again, uncertain.
+    expect(await execute(job, { id: 'job-1', uncertain: true })).toEqual(first);
+    expect(emu.files()).toHaveLength(1);
+    expect(emu.messages('C1').filter((m) => m.files)).toHaveLength(1);
+    // A different draft is a different file.
+    const later = {
+      ...job,
+      file: { ...job.file, draft: { ...job.file.draft, generatedAt: T0 + 1_000 } },
+    } as SlackJob;
+    await execute(later, { id: 'job-2', uncertain: true });
+    expect(emu.files()).toHaveLength(2);
   });
 });

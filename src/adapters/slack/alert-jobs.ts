@@ -13,7 +13,7 @@ const withoutFlag = ({ channel, ts }: { channel: string; ts: string }) => ({ cha
 const attemptId = (attempt: Attempt | undefined) => attempt?.id ?? randomUUID();
 
 export interface SlackJobDeps {
-  web: Pick<SlackWebChat, 'post' | 'update' | 'findPosted' | 'uploadFile'>;
+  web: Pick<SlackWebChat, 'post' | 'update' | 'findPosted' | 'uploadFile' | 'findSharedFile'>;
   store: GroupStore;
   channel: string;
   /** Read when a message is rendered: whether a cluster is configured is known only after start-up. */
@@ -101,9 +101,19 @@ export function slackJobExecutor(deps: SlackJobDeps) {
       case 'notice-update':
         await deps.web.update(job.channel, job.ts, renderNotice(job.notice));
         return { channel: job.channel, ts: job.ts };
-      case 'file':
+      case 'file': {
+        const file = renderFileShare(job.file);
+        // Like a post: a share that may already be in Slack is looked for first, and adopted.
+        if (attempt?.uncertain) {
+          const found = await deps.web.findSharedFile(job.channel, file);
+          if (found) {
+            deps.log.info({ ...found }, 'outbox: adopted a file shared before a restart');
+            return found;
+          }
+        }
         // Each try runs the three steps afresh: an upload URL is good for one upload only.
-        return deps.web.uploadFile(job.channel, renderFileShare(job.file));
+        return deps.web.uploadFile(job.channel, file);
+      }
     }
   };
 }

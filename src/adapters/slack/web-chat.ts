@@ -111,6 +111,32 @@ export class SlackWebChat implements Directory {
   async uploadFile(channel: string, file: RenderedFile): Promise<{ channel: string; fileId: string }> {
     const channelId = await this.conversationId(channel);
     if (!channelId) throw platformError('channel_not_found');
+    return this.uploadTo(channelId, file);
+  }
+
+  /**
+   * The share of this very file, among the channel's most recent messages: same name, same title and
+   * the same introducing comment (which names the draft's window and time, so two drafts differ).
+   * File shares carry no metadata, so this is how a replayed upload finds the one Slack already has.
+   */
+  async findSharedFile(
+    channel: string,
+    file: RenderedFile,
+  ): Promise<{ channel: string; fileId: string } | undefined> {
+    const conversation = await this.conversationId(channel);
+    if (!conversation) return undefined;
+    const history = await this.call('conversations.history', () =>
+      this.client.conversations.history({ channel: conversation, limit: ADOPTION_PAGE }),
+    );
+    for (const message of history.messages ?? []) {
+      if (message.text !== file.comment) continue;
+      const shared = message.files?.find((f) => f.name === file.filename && f.title === file.title);
+      if (shared?.id) return { channel: conversation, fileId: shared.id };
+    }
+    return undefined;
+  }
+
+  private async uploadTo(channelId: string, file: RenderedFile): Promise<{ channel: string; fileId: string }> {
     const bytes = Buffer.from(file.content, 'utf8');
     const ticket = await this.call('files.getUploadURLExternal', () =>
       this.client.files.getUploadURLExternal({ filename: file.filename, length: bytes.length }),
