@@ -136,7 +136,10 @@ export class SlackWebChat implements Directory {
     return undefined;
   }
 
-  private async uploadTo(channelId: string, file: RenderedFile): Promise<{ channel: string; fileId: string }> {
+  private async uploadTo(
+    channelId: string,
+    file: RenderedFile,
+  ): Promise<{ channel: string; fileId: string }> {
     const bytes = Buffer.from(file.content, 'utf8');
     const ticket = await this.call('files.getUploadURLExternal', () =>
       this.client.files.getUploadURLExternal({ filename: file.filename, length: bytes.length }),
