@@ -187,6 +187,11 @@ export function renderPostMortem(draft: PostMortem): string {
     '## Timeline',
     '',
     ...(timeline.length ? timeline.map(renderTimelineLine) : ['- Nothing in the records of this window.']),
+    ...(draft.omitted
+      ? [
+          `- … and ${draft.omitted} later event${draft.omitted === 1 ? '' : 's'} left out: ask for a shorter window.`,
+        ]
+      : []),
     '',
     '## Response',
     '',

@@ -130,3 +130,30 @@ describe('outside text in the post-mortem Markdown', () => {
     expect(mdActor({ id: '[x](http://e)' })).toBe('`[x](http://e)`');
   });
 });
+
+describe('a window with more events than a draft lists', () => {
+  it('lists the first 2000, says how many later ones it left out, and counts durations on them all', () => {
+    const events: IncidentEvent[] = Array.from({ length: 2_003 }, (_, index) => ({
+      kind: 'flag-change',
+      at: T0 + index,
+      actor: { id: 'U0OPERATOR' },
+      action: 'enable',
+      via: 'slack',
+      changes: [{ flag: 'retry_logic', to: true }],
+    }));
+    events.push({
+      kind: 'alert-fired',
+      at: T0 - 1,
+      actor: { id: 'alertmanager' },
+      group: 'g',
+      alert: 'A',
+      severity: 'sev2',
+    });
+    events.push({ kind: 'ack', at: T0 + 5_000, actor: { id: 'U0OPERATOR' }, group: 'g', alert: 'A' });
+    const draft = draftPostMortem(events, { since: T0 - MIN, until: T0 + MIN }, T0 + MIN);
+    expect(draft.timeline).toHaveLength(2_000);
+    expect(draft.omitted).toBe(5);
+    expect(draft.durations.timeToAcknowledge).toBe(5_001);
+    expect(renderPostMortem(draft)).toContain('- … and 5 later events left out: ask for a shorter window.');
+  });
+});
