@@ -24,6 +24,7 @@ import {
 import { announceFlagChanges } from './adapters/slack/announcer.js';
 import { App } from './adapters/slack/bolt-app.js';
 import { toBoltLogger } from './adapters/slack/bolt-logger.js';
+import { OutboxHomePublisher } from './adapters/slack/home-jobs.js';
 import { OutboxChat } from './adapters/slack/outbox-chat.js';
 import { SignedRequestReceiver } from './adapters/slack/receiver.js';
 import { registerSlackHandlers } from './adapters/slack/slack-app.js';
@@ -32,6 +33,8 @@ import { FileDocumentStore } from './adapters/storage/file-document-store.js';
 import { FileFlagStore } from './adapters/storage/file-flag-store.js';
 import { Quarantine } from './adapters/storage/quarantine.js';
 import {
+  announcedWarningsSchema,
+  homeUsersSchema,
   pendingActionsSchema,
   phaseRequestsSchema,
   replayRecordsSchema,
@@ -49,14 +52,17 @@ import { InteractionRouter } from './interactions/router.js';
 import { runbookInteractions } from './interactions/runbook-buttons.js';
 import { InFlight } from './lifecycle.js';
 import type { Logger } from './logger.js';
+import { renderHome } from './messages/home.js';
 import { AccessControl } from './services/access.js';
 import { Confirmations, type PendingActions } from './services/confirmations.js';
 import { FlagService } from './services/flag-service.js';
+import { HomeService, type HomeUsers } from './services/home-service.js';
 import { IncidentService } from './services/incident-service.js';
 import { type PhaseRequests, PhaseService } from './services/phase-service.js';
 import type { WatchTiming } from './services/rollback-watch.js';
 import { RUNBOOK_STEP_OPENER, type RunbookRuns, RunbookService } from './services/runbook-service.js';
 import type { Services } from './services/services.js';
+import { type AnnouncedWarnings, reportStartupWarnings } from './services/startup-warnings.js';
 import { StoreHealth } from './services/store-health.js';
 
 /** The slash commands of the manifest. */
@@ -74,6 +80,8 @@ export interface RunningBot {
   services: Services;
   metrics: Metrics;
   alerting: Alerting;
+  /** The App Home: what it shows for the current state (the sandbox and tests compare against it). */
+  home: HomeService;
   /** Resolves once the bot has no work left: replies after acks, announcements, queued Slack posts. */
   settled(): Promise<void>;
   /** Stops taking requests, finishes in-flight work, then closes. */
@@ -92,6 +100,11 @@ export interface BotOverrides {
   routes?: (routes: Route[], bot: Pick<RunningBot, 'settled'>) => Route[];
   /** Clock (ms) of the time rules: confirmation and phase request expiry, escalation, retention. */
   now?: () => number;
+  /**
+   * Start-up warnings (configuration that would do nothing): logged always; also said once in the
+   * channel unless `log` (tests whose channel must hold only what they cause).
+   */
+  startupWarnings?: 'announce' | 'log';
 }
 
 /** Builds every adapter from the config, wires them and starts listening. */
@@ -146,7 +159,7 @@ export async function startBot(
   await app.init();
   const web = new SlackWebChat(app.client, metrics, log);
   // Every post goes through the durable outbox, opened before anything can post.
-  const outbound = await openSlackOutbox({ config, web, metrics, log, quarantine });
+  const outbound = await openSlackOutbox({ config, web, metrics, log, quarantine, now });
   const chat = new OutboxChat(outbound.outbox, () => web.ping());
   flags.onChange((event) => inFlight.track(announceFlagChanges(chat, config.channel, log)(event)));
 
@@ -195,10 +208,19 @@ export async function startBot(
     () => ({}),
     { schema: runbookRunsSchema, quarantine, what: 'runbook runs' },
   );
+  const homeUsers = new FileDocumentStore<HomeUsers>(
+    join(env.STATE_DIR, 'home-users.json'),
+    () => ({ users: [] }),
+    {
+      schema: homeUsersSchema,
+      quarantine,
+      what: 'App Home users',
+    },
+  );
   // Read each document now so a damaged one is quarantined at start. A file that cannot be read at
   // all (EISDIR, EACCES) is not damaged data: the store keeps failing at use, and /readyz says so.
   await Promise.all(
-    [confirmationStore, phaseStore, runbookStore].map((store) =>
+    [confirmationStore, phaseStore, runbookStore, homeUsers].map((store) =>
       store.read().catch((error: unknown) => log.error({ err: error }, 'a state file cannot be read')),
     ),
   );
@@ -251,6 +273,28 @@ export async function startBot(
     channel: config.channel,
     now,
   });
+  // The App Home: published on app_home_opened, and again for its openers when what it shows changes.
+  const home = new HomeService({
+    channel: config.channel,
+    flags,
+    phaseRequests: phaseStore,
+    runbookRuns: runbookStore,
+    runbooks: services.runbookCatalog ?? SEED_RUNBOOKS,
+    groups: outbound.groups,
+    escalation: { oncall: file.escalation.oncall, tiers: file.escalation.tiers },
+    users: homeUsers,
+    publisher: new OutboxHomePublisher(outbound.outbox),
+    log: log.child({ component: 'home' }),
+  });
+  await home
+    .start()
+    .catch((error: unknown) => log.error({ err: error }, 'App Home: state unreadable at start'));
+  outbound.home.attach(async () => renderHome(await home.state()));
+  const homeChanged = () => void inFlight.track(home.changed());
+  flags.onChange(homeChanged);
+  phaseStore.onChange(homeChanged);
+  runbookStore.onChange(homeChanged);
+  outbound.groups.onChange(homeChanged);
   // Readiness reads these too, so a phase or runbook file that cannot be read shows in /readyz.
   const phaseHealth = new StoreHealth('phase requests', phaseStore);
   const runbookHealth = new StoreHealth('runbook runs', runbookStore);
@@ -268,11 +312,37 @@ export async function startBot(
     ...confirmationInteractions(COMMANDS, confirmations),
     ...runbookInteractions({ runbooks: services.runbooks, commands: COMMANDS }),
     ...phaseApprovalInteractions(services.phases),
-    ...homeInteractions(),
+    ...homeInteractions(home),
   ]);
   const alerting = await startAlerting({ config, app, slack: slackDeps, outbound, metrics, log, now });
   inFlight.track(
     quarantine.attach(async (text) => void (await chat.post(config.channel, { kind: 'note', text }))),
+  );
+  // Configuration that would quietly do nothing: one log line each, and said once in the channel.
+  const clusterServices = cluster.services;
+  inFlight.track(
+    reportStartupWarnings({
+      facts: {
+        approvers: file.access.approvers,
+        tiers: file.escalation.tiers,
+        gates: file.gates,
+        prometheusUrl: env.PROMETHEUS_URL,
+      },
+      cluster: clusterServices && {
+        configured: file.rollback.deployments,
+        namespace: clusterServices.namespace,
+        list: async () => (await clusterServices.rollback.listDeployments()).map((row) => row.name),
+      },
+      log,
+      post: async (text) => {
+        if (overrides.startupWarnings !== 'log') await chat.post(config.channel, { kind: 'note', text });
+      },
+      store: new FileDocumentStore<AnnouncedWarnings>(
+        join(env.STATE_DIR, 'startup-warnings.json'),
+        () => ({ posted: [] }),
+        { schema: announcedWarningsSchema, quarantine, what: 'start-up warnings' },
+      ),
+    }).catch((error: unknown) => log.error({ err: error }, 'start-up warnings could not be reported')),
   );
 
   const settled = async () => {
@@ -335,6 +405,7 @@ export async function startBot(
     services,
     metrics,
     alerting,
+    home,
     settled,
     async stop() {
       shuttingDown = true;

@@ -59,8 +59,12 @@ export async function startLocalSlack(config: AppConfig, log: Logger) {
   });
   await emulator.start(0, '127.0.0.1');
   for (const person of LOCAL_PEOPLE) emulator.addUser(person.id, { name: person.name });
-  emulator.setUsergroup(ONCALL_GROUP, ['U0ONCALL']);
-  emulator.setUsergroup(APPROVERS_GROUP, [LOCAL_USER, 'U0APPROVER1', 'U0APPROVER2', 'U0APPROVER3']);
+  emulator.setUsergroup(ONCALL_GROUP, ['U0ONCALL'], 'messaging-oncall');
+  emulator.setUsergroup(
+    APPROVERS_GROUP,
+    [LOCAL_USER, 'U0APPROVER1', 'U0APPROVER2', 'U0APPROVER3'],
+    'release-leads',
+  );
   const cluster = config.env.KUBECONFIG ? undefined : await startDemoCluster(config, log);
   const webhookToken = config.env.ALERTMANAGER_WEBHOOK_TOKEN ?? randomBytes(12).toString('hex');
   const { file } = config;

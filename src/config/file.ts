@@ -77,7 +77,16 @@ export const fileConfigSchema = z
       .object({
         oncall: slackId.optional(),
         tiers: z
-          .array(z.object({ after: duration, notify: z.array(slackId).default([]) }).strict())
+          .array(
+            z
+              .object({
+                after: duration,
+                notify: z.array(slackId).default([]),
+                /** The role the tier reaches; default the seed's Team Lead / Engineering Manager / VP Engineering. */
+                name: z.string().trim().min(1).max(80).optional(),
+              })
+              .strict(),
+          )
           // The seed's matrix: team lead after 15 min, engineering manager after 1 h, VP after 4 h.
           .prefault([
             { after: '15m', notify: [] },

@@ -1,12 +1,13 @@
 import { z } from 'zod';
+import type { HomeService } from '../services/home-service.js';
 import { type InteractionSpec, interaction } from './spec.js';
 
 /**
  * Opening the App Home, declared so it takes the same path as every interaction (replay check,
- * metrics, log line). What the Home tab shows is left to a later issue: for now nothing is
- * published, and Slack shows the app's About page.
+ * metrics, log line). The opener is remembered and sent the Home view (views.publish, through the
+ * outbox); the home service republishes it for them whenever what it shows changes.
  */
-export function homeInteractions(): InteractionSpec[] {
+export function homeInteractions(home: Pick<HomeService, 'opened'>): InteractionSpec[] {
   return [
     interaction({
       kind: 'event',
@@ -16,7 +17,10 @@ export function homeInteractions(): InteractionSpec[] {
       permission: 'anyone',
       confirm: 'never',
       args: z.object({}),
-      run: async () => undefined,
+      run: async (ctx) => {
+        await home.opened(ctx.user.id);
+        return undefined;
+      },
     }),
   ];
 }

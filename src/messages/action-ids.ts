@@ -5,6 +5,10 @@ export const ALERT_ACTIONS = {
   silence: 'switchyard.alert.silence',
   unsilence: 'switchyard.alert.unsilence',
   runbook: 'switchyard.alert.runbook',
+  /** Starts the bot's own runbook for the alert, in the alert's thread. */
+  runRunbook: 'switchyard.alert.run-runbook',
+  /** The escalation DM's link to the alert's message. */
+  openAlert: 'switchyard.alert.open',
   killSwitch: 'switchyard.alert.kill-switch',
   rollback: 'switchyard.alert.rollback',
 } as const;

@@ -6,7 +6,14 @@ import { formatDuration } from '../core/duration.js';
 import type { GroupRecord } from '../ports/alert-groups.js';
 import { ALERT_ACTIONS, SILENCE_CHOICES } from './action-ids.js';
 import { actions, button, context, type RenderedMessage, section } from './blocks.js';
-import { clip, escapeText as escapeMrkdwn, nameWithoutPing, mention as ping, slackDate } from './text.js';
+import {
+  clip,
+  escapeText as escapeMrkdwn,
+  nameWithoutPing,
+  mention as ping,
+  slackAgo,
+  slackDate,
+} from './text.js';
 
 export { ALERT_ACTIONS, SILENCE_CHOICES } from './action-ids.js';
 
@@ -16,6 +23,10 @@ export interface AlertMessageOptions {
   silences: boolean;
   /** Roll back only when `/rollback` exists and a cluster is configured. */
   rollback: boolean;
+  /** User-group handles by ID (`usergroups.list`): a group named without a ping shows as `@handle`. */
+  handles?: ReadonlyMap<string, string>;
+  /** The bot's runbook for an alert name (`/runbook run` resolves it the same way): a Run runbook button. */
+  runbookFor?: (alertName: string) => string | undefined;
 }
 
 const FIRING_EMOJI: Record<Severity, string> = {
@@ -50,7 +61,9 @@ export function renderAlertMessage(record: GroupRecord, options: AlertMessageOpt
       `Alertmanager left ${summary.notReceivedCount} alerts of this group out of its notification (max_alerts).`,
   ].filter((line): line is string => typeof line === 'string');
   if (left.length > 0) blocks.push(context(...left));
-  const notice = oncallLine(record, options.oncall);
+  const links = linkLine(record);
+  if (links) blocks.push(context(links));
+  const notice = oncallLine(record, options.oncall, options.handles);
   const handled = handledLines(record);
   if (notice || handled.length > 0)
     blocks.push(context(...[notice, ...handled].filter((l): l is string => !!l)));
@@ -74,13 +87,47 @@ function statusLines(record: GroupRecord, firingCount: number, resolvedCount: nu
       ? `${firingCount} firing · ${resolvedCount} resolved`
       : `${resolvedCount} alert${resolvedCount === 1 ? '' : 's'} resolved`;
   if (state.status === 'firing') {
-    const since = `Firing since ${slackDate(state.openedAt)}`;
-    return resolvedCount > 0 ? [since, counts] : [since];
+    const lines = [`Firing since ${slackDate(state.openedAt)} (${slackAgo(state.openedAt)})`];
+    // Received long after it started (Alertmanager or the bot was down): say so, and that
+    // escalation counts from the receipt, not from the start.
+    const late = state.receivedAt !== undefined ? state.receivedAt - state.openedAt : 0;
+    if (late > LATE_RECEIPT_MS) {
+      const from = state.severity === 'sev1' ? '; escalation counts from then' : '';
+      lines.push(`Received ${slackDate(state.receivedAt!)}, after firing for ${formatDuration(late)}${from}`);
+    }
+    return resolvedCount > 0 ? [...lines, counts] : lines;
   }
   return [
     `*Resolved* after ${formatDuration(durationOf(record))} (${slackDate(state.openedAt)} – ${slackDate(state.resolvedAt ?? state.lastNotificationAt)})`,
     counts,
   ];
+}
+
+/** A receipt more than this after the alert's start (more than Alertmanager's usual waits) is worth a line. */
+const LATE_RECEIPT_MS = 5 * 60_000;
+
+/** An http(s) URL that can sit in a mrkdwn link or a button (no `|`, `<`, `>` or space to break out). */
+export function safeUrl(url: string | undefined): string | undefined {
+  return url && /^https?:\/\/[^\s|<>]+$/.test(url) && url.length <= 2_000 ? url : undefined;
+}
+
+/**
+ * Where to look next: the alert's own source (`generatorURL`, a Prometheus or Grafana graph: the
+ * first firing alert's, else any) and Alertmanager's silences page (`externalURL`).
+ */
+function linkLine(record: GroupRecord): string | undefined {
+  const alerts = Object.values(record.state.alerts);
+  const ordered = [
+    ...alerts.filter((a) => a.status === 'firing'),
+    ...alerts.filter((a) => a.status !== 'firing'),
+  ];
+  const source = ordered.map((alert) => safeUrl(alert.generatorURL)).find((url) => url !== undefined);
+  const base = safeUrl(record.state.externalURL?.replace(/\/+$/, ''));
+  const parts = [
+    source && `<${source.replace(/&/g, '&amp;')}|:chart_with_upwards_trend: Source graph>`,
+    base && `<${base.replace(/&/g, '&amp;')}/#/silences|Alertmanager silences>`,
+  ].filter((part): part is string => typeof part === 'string');
+  return parts.length > 0 ? parts.join(' · ') : undefined;
 }
 
 function durationOf(record: GroupRecord): number {
@@ -91,7 +138,11 @@ function durationOf(record: GroupRecord): number {
  * sev1 pages the on-call group in the message itself, and says what escalation does now; sev2 names
  * the group without a ping (Slack has no mention that does not notify); sev3 is quiet.
  */
-function oncallLine(record: GroupRecord, oncall: string | undefined): string | undefined {
+function oncallLine(
+  record: GroupRecord,
+  oncall: string | undefined,
+  handles: ReadonlyMap<string, string> | undefined,
+): string | undefined {
   const { severity, status, acknowledged, silence } = record.state;
   if (!oncall || status !== 'firing') return undefined;
   if (severity === 'sev1') {
@@ -99,8 +150,14 @@ function oncallLine(record: GroupRecord, oncall: string | undefined): string | u
     if (silence) return `On call ${ping(oncall)} paged; escalation paused while silenced.`;
     return `On call ${ping(oncall)} paged; escalates until acknowledged.`;
   }
-  if (severity === 'sev2') return `On call ${nameWithoutPing(oncall)} not paged for sev2; no escalation.`;
+  if (severity === 'sev2') return `On call ${quietName(oncall, handles)} not paged for sev2; no escalation.`;
   return undefined;
+}
+
+/** A user group by its handle (`@messaging-oncall`, no ping), else its ID as code. */
+function quietName(id: string, handles: ReadonlyMap<string, string> | undefined): string {
+  const handle = handles?.get(id);
+  return handle ? `*@${escapeMrkdwn(handle)}*` : nameWithoutPing(id);
 }
 
 function handledLines(record: GroupRecord): string[] {
@@ -137,6 +194,12 @@ function actionButtons(record: GroupRecord, options: AlertMessageOptions): Actio
         value: `${record.id}:${choice.value}`,
       })),
     });
+  }
+  const own = firing ? options.runbookFor?.(alertNameOf(record)) : undefined;
+  if (own) {
+    buttons.push(
+      button({ text: `Run runbook ${own}`, actionId: ALERT_ACTIONS.runRunbook, value: record.id }),
+    );
   }
   const runbook = runbookUrl(record);
   if (runbook) buttons.push(button({ text: 'Open runbook', actionId: ALERT_ACTIONS.runbook, url: runbook }));

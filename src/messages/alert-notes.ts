@@ -3,6 +3,8 @@ import type { GroupChange } from '../core/alerts/group.js';
 import type { Alert } from '../core/alerts/types.js';
 import { formatDuration } from '../core/duration.js';
 import type { GroupRecord } from '../ports/alert-groups.js';
+import { ALERT_ACTIONS } from './action-ids.js';
+import { actions, button, context, type KnownBlock, type RenderedMessage, section } from './blocks.js';
 import {
   channelRef,
   clip,
@@ -83,13 +85,85 @@ export function unsilencedNote(by: string): string {
   return `:loud_sound: Silence expired by ${ping(by)}.`;
 }
 
-export function escalationNote(due: DueEscalation): string {
-  const who = due.notify.length > 0 ? due.notify.map(ping).join(' ') : '(nobody configured for this tier)';
-  return `:rotating_light: *Escalation tier ${due.tierIndex + 1}*: still unacknowledged. ${who}`;
+/** `Team Lead (tier 1)`: the role name (config text, escaped) and the tier's place. */
+function tierLabel(due: Pick<DueEscalation, 'tierIndex' | 'name'>): string {
+  return `${escapeMrkdwn(due.name)} (tier ${due.tierIndex + 1})`;
 }
 
-export function escalationDm(record: GroupRecord, due: DueEscalation, channel: string): string {
+export function escalationNote(due: DueEscalation): string {
+  const who = due.notify.length > 0 ? due.notify.map(ping).join(' ') : '(nobody configured for this tier)';
+  return `:rotating_light: *Escalation to ${tierLabel(due)}*: still unacknowledged. ${who}`;
+}
+
+/** A link to a Slack message (Slack redirects it to the workspace). */
+export function messageLink(message: { channel: string; ts: string }): string {
+  return `https://slack.com/archives/${encodeURIComponent(message.channel)}/p${message.ts.replace('.', '')}`;
+}
+
+/** The escalation DM's text (also the fallback of its blocks). */
+export function escalationDm(
+  record: GroupRecord,
+  due: Pick<DueEscalation, 'tierIndex' | 'name'>,
+  channel: string,
+): string {
   const title = record.state.groupLabels.alertname ?? record.state.commonLabels.alertname ?? 'an alert';
-  const where = channelRef(channel);
-  return `:rotating_light: You are paged (escalation tier ${due.tierIndex + 1}): sev1 *${escapeMrkdwn(title)}* has been firing unacknowledged since ${slackDate(record.state.openedAt)}. Please acknowledge it in ${where}.`;
+  const where = record.message
+    ? `<${messageLink(record.message)}|the alert> in ${channelRef(record.message.channel)}`
+    : channelRef(channel);
+  return `:rotating_light: You are paged as ${tierLabel(due)}: sev1 *${escapeMrkdwn(title)}* has been firing unacknowledged since ${slackDate(record.state.openedAt)}. Acknowledge it here or in ${where}.`;
+}
+
+/**
+ * The escalation DM: the page, a link to the alert's message and, while the group still escalates, an
+ * Acknowledge button (the same action as the channel's, so it stops the chain and updates the message).
+ */
+export function escalationPage(
+  record: GroupRecord,
+  due: Pick<DueEscalation, 'tierIndex' | 'name'>,
+  channel: string,
+): RenderedMessage {
+  const text = escalationDm(record, due, channel);
+  const { acknowledged, status } = record.state;
+  const blocks: KnownBlock[] = [section(text)];
+  if (acknowledged) {
+    blocks.push(
+      context(`:eyes: Already acknowledged by ${ping(acknowledged.by)} ${slackDate(acknowledged.at)}.`),
+    );
+  } else if (status === 'firing') {
+    blocks.push(
+      actions(`alert-page-${record.id}`, [
+        button({
+          text: 'Acknowledge',
+          actionId: ALERT_ACTIONS.acknowledge,
+          value: record.id,
+          style: 'primary',
+        }),
+        ...(record.message
+          ? [
+              button({
+                text: 'Open the alert',
+                actionId: ALERT_ACTIONS.openAlert,
+                url: messageLink(record.message),
+              }),
+            ]
+          : []),
+      ]),
+    );
+  }
+  return { text: clip(text, 3_000), blocks };
+}
+
+/** A page whose group was forgotten before it was sent (retention): still said, without the alert. */
+export function orphanPage(due: Pick<DueEscalation, 'tierIndex' | 'name'>): string {
+  return `:rotating_light: You were paged as ${tierLabel(due)} for an alert that has since been closed.`;
+}
+
+/** What the person who clicked Run runbook on an alert is told. */
+export function runbookStarted(
+  title: string,
+  outcome: { kind: 'started' | 'busy'; link: string; run: { run: { startedBy: string } } },
+): string {
+  return outcome.kind === 'busy'
+    ? `:warning: *${escapeMrkdwn(title)}* is already in progress (started by ${ping(outcome.run.run.startedBy)}): <${outcome.link}|continue it in its thread>.`
+    : `:arrow_forward: Started *${escapeMrkdwn(title)}* in the alert's thread: <${outcome.link}|its steps>.`;
 }

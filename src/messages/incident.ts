@@ -73,7 +73,7 @@ function describe(event: IncidentEvent): string {
     case 'page':
       return event.tier === 0
         ? `**Paged** the on-call ${list(event.targets.map(mdTarget))} for ${mdCode(event.alert)}`
-        : `**Escalated** (tier ${event.tier}, still unacknowledged) to ${list(event.targets.map(mdTarget))} for ${mdCode(event.alert)}`;
+        : `**Escalated** (tier ${event.tier}${event.role ? `, ${mdCode(event.role)}` : ''}, still unacknowledged) to ${list(event.targets.map(mdTarget))} for ${mdCode(event.alert)}`;
     case 'ack':
       return `**Acknowledged** ${mdCode(event.alert)}; escalation stopped`;
     case 'silence':

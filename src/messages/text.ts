@@ -41,6 +41,12 @@ export function channelRef(channel: string): string {
   return /^[CG][A-Z0-9]+$/.test(channel) ? `<#${channel}>` : escapeText(channel);
 }
 
+/** How long ago, as each reader's Slack says it ("5 hours ago"); the date as fallback. */
+export function slackAgo(iso: string | number): string {
+  const date = new Date(iso);
+  return `<!date^${Math.floor(date.getTime() / 1000)}^{ago}|${date.toISOString()}>`;
+}
+
 /** Slack shows this in each reader's own time zone. */
 export function slackDate(iso: string | number): string {
   const date = new Date(iso);

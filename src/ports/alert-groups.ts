@@ -66,6 +66,12 @@ export const groupRecordSchema = z.looseObject({
     alerts: z.record(z.string(), alertSchema),
     truncatedAlerts: z.number().int().nonnegative(),
     openedAt: z.number(),
+    // Newer fields: optional, so records written before them still load.
+    receivedAt: z.number().optional(),
+    chain: z
+      .array(z.object({ after: z.number(), notify: z.array(z.string()), name: z.string().optional() }))
+      .optional(),
+    externalURL: z.string().optional(),
     status: z.enum(['firing', 'resolved']),
     severity: z.enum(['sev1', 'sev2', 'sev3']),
     acknowledged: z.object({ by: z.string(), at: z.number() }).optional(),

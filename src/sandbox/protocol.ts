@@ -44,6 +44,8 @@ export interface SandboxState {
   alerts: Array<{ name: string; severity: string }>;
   prometheusHealthy: boolean;
   messages: SandboxMessage[];
+  /** Each person's App Home, as the bot last published it (views.publish); absent until they open it. */
+  homeViews: Record<string, { type: 'home'; blocks: unknown[] }>;
 }
 
 /** The outcome of one request to the bot, once the bot has finished handling it. */

@@ -36,6 +36,7 @@ const alertBody = z
   })
   .strict();
 const prometheusBody = z.object({ healthy: z.boolean() }).strict();
+const homeBody = z.object({ user: z.string().min(1) }).strict();
 
 export function sandboxRoutes(sandbox: Sandbox): Route[] {
   const post = <S extends z.ZodType>(path: string, schema: S, run: (body: z.infer<S>) => Promise<unknown>) =>
@@ -96,6 +97,7 @@ export function sandboxRoutes(sandbox: Sandbox): Route[] {
     post('/sandbox/api/reaction', reactionBody, (b) =>
       sandbox.reaction(b.user, b.messageId, b.name, b.added),
     ),
+    post('/sandbox/api/home', homeBody, (b) => sandbox.openHome(b.user)),
     post('/sandbox/api/alert', alertBody, (b) => sandbox.alert(b.name, b.status, b.severity)),
     post('/sandbox/api/prometheus', prometheusBody, async (b) =>
       sandbox.setPrometheusHealthy(b.healthy)

@@ -60,6 +60,7 @@ export class Sandbox {
 
   constructor(private readonly options: SandboxOptions) {
     options.emulator.events.on('message', () => this.events.emit('changed'));
+    options.emulator.events.on('view', () => this.events.emit('changed'));
     options.emulator.events.on('response', (response) => this.onResponse(response));
   }
 
@@ -101,6 +102,9 @@ export class Sandbox {
       alerts: SEED_ALERTS.map((alert) => ({ name: alert.name, severity: alert.severity })),
       prometheusHealthy: this.options.prometheus?.healthy ?? true,
       messages: [...this.options.emulator.messages().map(toSandboxMessage), ...this.ephemerals].sort(byTs),
+      homeViews: Object.fromEntries(
+        this.options.emulator.homeViewList().map((published) => [published.user, published.view]),
+      ),
     };
   }
 
@@ -207,6 +211,23 @@ export class Sandbox {
           reaction: emoji,
           item: { type: 'message', channel: message.channel, ts: message.ts },
           item_user: message.user,
+          event_ts: nowTs(),
+        },
+        { headers: { 'x-request-id': requestId } },
+      );
+      return answer.status;
+    });
+  }
+
+  /** A person opens the bot's Home tab: Slack sends `app_home_opened`, the bot publishes the view. */
+  openHome(user: string): Promise<Exchange> {
+    return this.exchange(user, async (client, requestId) => {
+      const answer = await client.event(
+        {
+          type: 'app_home_opened',
+          user,
+          channel: `D${user.slice(1)}`,
+          tab: 'home',
           event_ts: nowTs(),
         },
         { headers: { 'x-request-id': requestId } },

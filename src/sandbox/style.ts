@@ -20,6 +20,7 @@ body{margin:0;font:15px/1.46 -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,
 .topbar{border-bottom:1px solid #ddd;padding:10px 20px;font-weight:700;display:flex;justify-content:space-between;align-items:center}
 .topbar .who{font-weight:400;font-size:13px;color:#616061}
 .messages{flex:1;overflow:auto;padding:8px 0 16px}
+.home{padding:16px 24px;max-width:760px}
 .empty{color:#616061;padding:20px}
 .msg{display:grid;grid-template-columns:36px 1fr;gap:8px;padding:6px 20px}
 .msg:hover{background:#f8f8f8}

@@ -1,8 +1,10 @@
 import {
+  chainOf,
   dueEscalations,
   type EscalationTier,
   isEscalating,
   sentTierIndexes,
+  snapshotChain,
 } from '../core/alerts/escalation.js';
 import {
   type AlertGroupState,
@@ -63,6 +65,8 @@ export class AlertService {
     const record = await this.options.store.update(id, async (current) => {
       const { state, changes } = applyNotification(current?.state, notification, this.now(), {
         ...(mapping && { severityMapping: mapping }),
+        // A new episode escalates along the chain configured now, whatever the config says later.
+        chain: snapshotChain(this.options.tiers),
       });
       const next: GroupRecord = { id, sentEscalations: [], ...current, state };
       // Queued after the record is written, so the message job renders this state or a later one. A
@@ -230,6 +234,19 @@ export class AlertService {
 
   get(id: string): GroupRecord | undefined {
     return this.options.store.get(id);
+  }
+
+  /**
+   * Whether `user` was paged by name (a user ID in a tier already sent) in the group's current
+   * episode: the person a page reaches may acknowledge it from the page, operator or not.
+   */
+  wasPaged(id: string, user: string): boolean {
+    const record = this.options.store.get(id);
+    if (!record) return false;
+    const chain = chainOf(record.state, this.options.tiers);
+    return sentTierIndexes(record.state, record.sentEscalations).some(
+      (index) => chain[index]?.notify.includes(user) ?? false,
+    );
   }
 
   activeGroups(): number {

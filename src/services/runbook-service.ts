@@ -70,8 +70,11 @@ export class RunbookService {
     return (await this.deps.store.read())[id];
   }
 
-  /** Starts a run, or points at the one of the same runbook still in progress (one at a time). */
-  async start(runbook: Runbook, user: string): Promise<StartOutcome> {
+  /**
+   * Starts a run, or points at the one of the same runbook still in progress (one at a time). With
+   * `where.threadTs` (an alert's message), the run's messages go in that thread instead of a new one.
+   */
+  async start(runbook: Runbook, user: string, where?: { threadTs?: string }): Promise<StartOutcome> {
     const at = this.deps.now().toISOString();
     const claimed = await this.deps.store.update<{ kind: 'busy' | 'new'; stored: StoredRun }>((runs) => {
       const active = Object.values(runs).find(
@@ -92,6 +95,7 @@ export class RunbookService {
         runbook,
         run,
         now: at,
+        ...(where?.threadTs && { threadTs: where.threadTs }),
       });
       await this.save(run.id, (stored) => ({ ...stored, channel: top.channel, ts: top.ts }));
       const stepTs: string[] = [];
@@ -101,7 +105,7 @@ export class RunbookService {
           runbook,
           run,
           index,
-          threadTs: top.ts,
+          threadTs: where?.threadTs ?? top.ts,
         });
         stepTs.push(posted.ts);
         await this.save(run.id, (stored) => ({ ...stored, stepTs: [...stepTs] }));

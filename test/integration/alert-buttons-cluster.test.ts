@@ -12,7 +12,7 @@ import {
 } from '../support/bot.js';
 import { eventually, sendJson, textOf } from '../support/http.js';
 import { releaseImage, startSeededCluster } from '../support/kube.js';
-import { ANSWER_TIMEOUT_MS } from '../support/slack.js';
+import { ANSWER_TIMEOUT_MS, clickConfirm } from '../support/slack.js';
 import { firing, notification } from '../unit/alerts/builders.js';
 
 const CONFIG = `
@@ -99,5 +99,58 @@ describe('alert buttons with a cluster configured', () => {
     const asked = await press(ALERT_ACTIONS.killSwitch, kill.value ?? '', OPERATOR);
     expect(asked).toContain('Turn off 1 new feature?');
     expect(asked).toContain('`retry_logic` on → off');
+  });
+
+  it('puts the alert name in the reason of a rollback or kill switch opened from the alert, escaped', async () => {
+    const name = 'CoreDown <!channel> <@U0VP>';
+    const groupKey = '{}:{alertname="hostile"}';
+    const response = await sendJson(
+      'POST',
+      `${t.url}/alertmanager`,
+      notification([firing('fp-hostile', Date.now() - 60_000, { alertname: name })], {
+        groupKey,
+        groupLabels: { alertname: name },
+        commonLabels: { alertname: name, deployment: 'messaging-core', severity: 'critical' },
+      }),
+      { authorization: `Bearer ${ALERT_TOKEN}` },
+    );
+    expect(response.status).toBe(200);
+    const message = await eventually(() => {
+      const found = t.slack
+        .messages(CHANNEL)
+        .find((m) => !m.thread_ts && (m.text ?? '').includes('CoreDown'));
+      if (!found) throw new Error('alert not posted yet');
+      return found;
+    }, 10_000);
+    const escaped = 'alert CoreDown &lt;!channel&gt; &lt;@U0VP&gt;';
+    const rollback = buttons(message).find((b) => b.actionId === ALERT_ACTIONS.rollback)!;
+    const asked = await press(ALERT_ACTIONS.rollback, rollback.value ?? '', OPERATOR);
+    expect(asked).toContain(`Reason: “${escaped}”`);
+    expect(asked).not.toContain('<!channel>');
+
+    await sendJson(
+      'PUT',
+      `${t.url}/api/v1/features/retry_logic`,
+      { enabled: true, reason: 'x' },
+      { authorization: `Bearer ${API_TOKEN}` },
+    );
+    const kill = buttons(message).find((b) => b.actionId === ALERT_ACTIONS.killSwitch)!;
+    const sent = await t.client.blockAction({
+      actionId: ALERT_ACTIONS.killSwitch,
+      value: kill.value ?? '',
+      userId: OPERATOR,
+      channelId: CHANNEL,
+      responseUrl: t.slack.createResponseUrl(),
+    });
+    const confirmation = (await t.slack.waitForResponse((r) => r.url === sent.responseUrl, ANSWER_TIMEOUT_MS))
+      .body;
+    expect(await clickConfirm(t.slack, t.client, confirmation, OPERATOR)).toContain('Kill switch');
+    await t.bot.settled();
+    const announced = t.slack
+      .messages(CHANNEL)
+      .filter((m) => !m.thread_ts && (m.text ?? '').includes('Reason:'))
+      .at(-1);
+    expect(announced?.text).toContain(`Reason: “${escaped}”`);
+    expect(JSON.stringify(announced)).not.toContain('<!channel>');
   });
 });

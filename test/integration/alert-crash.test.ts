@@ -42,7 +42,8 @@ function setup(tiers: string) {
   const configPath = join(stateDir, 'switchyard.yml');
   writeFileSync(
     configPath,
-    `access:\n  operators: [${OPERATOR}]\nescalation:\n  oncall: S0ONCALL\n  tiers:\n${tiers}`,
+    // Approvers and no gates: no start-up warning posts in the channel this test counts.
+    `access:\n  operators: [${OPERATOR}]\n  approvers: [${OPERATOR}]\ngates: []\nescalation:\n  oncall: S0ONCALL\n  tiers:\n${tiers}`,
   );
   const env = testEnv(slack, stateDir, configPath);
   return async () => {
@@ -145,8 +146,8 @@ describe('alerting across SIGKILL', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => 
     const [message] = slack.messages(CHANNEL).filter((m) => !m.thread_ts);
     const notes = slack.thread(CHANNEL, message!.ts).map((m) => m.text);
     expect(notes).toEqual([
-      ':rotating_light: *Escalation tier 1*: still unacknowledged. <@U0TEAMLEAD>',
-      ':rotating_light: *Escalation tier 2*: still unacknowledged. <@U0ENGMGR>',
+      ':rotating_light: *Escalation to Team Lead (tier 1)*: still unacknowledged. <@U0TEAMLEAD>',
+      ':rotating_light: *Escalation to Engineering Manager (tier 2)*: still unacknowledged. <@U0ENGMGR>',
     ]);
     expect(topLevelPosts('DownWhileDue')).toHaveLength(1);
     await kill(second);

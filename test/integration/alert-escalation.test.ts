@@ -69,15 +69,15 @@ describe('escalation of an unacknowledged sev1 group', () => {
     expect(tier1.at - opened).toBeGreaterThanOrEqual(1_000);
     expect(tier2.at - opened).toBeGreaterThanOrEqual(2_000);
     expect(String(tier1.params.text)).toMatch(
-      /^:rotating_light: You are paged \(escalation tier 1\): sev1 \*EscalateMe\*/,
+      /^:rotating_light: You are paged as Team Lead \(tier 1\): sev1 \*EscalateMe\*/,
     );
 
     await t.bot.alerting.outbox.idle();
     const [message] = t.slack.messages(CHANNEL).filter((m) => !m.thread_ts && m.text?.includes('EscalateMe'));
     const notes = t.slack.thread(CHANNEL, message!.ts).map((m) => m.text);
     expect(notes).toEqual([
-      ':rotating_light: *Escalation tier 1*: still unacknowledged. <@U0TEAMLEAD>',
-      ':rotating_light: *Escalation tier 2*: still unacknowledged. <@U0ENGMGR> <!subteam^S0MANAGERS>',
+      ':rotating_light: *Escalation to Team Lead (tier 1)*: still unacknowledged. <@U0TEAMLEAD>',
+      ':rotating_light: *Escalation to Engineering Manager (tier 2)*: still unacknowledged. <@U0ENGMGR> <!subteam^S0MANAGERS>',
     ]);
     // User groups are mentioned in the thread, not DMed.
     expect(t.slack.calls('chat.postMessage').filter((c) => c.params.channel === 'S0MANAGERS')).toEqual([]);

@@ -161,7 +161,10 @@ describe('alert group messages', () => {
     const [sev2] = topLevel().filter((m) => m.text?.includes('Slow'));
     const [sev3] = topLevel().filter((m) => m.text?.includes('Meh'));
     expect(JSON.stringify(sev2)).not.toContain('<!subteam^');
-    expect(JSON.stringify(sev2!.blocks)).toContain('On call `S0ONCALL` not paged for sev2; no escalation.');
+    // By its handle (usergroups.list), not its raw ID.
+    expect(JSON.stringify(sev2!.blocks)).toContain(
+      'On call *@messaging-oncall* not paged for sev2; no escalation.',
+    );
     expect(sev2!.text).toContain(':large_orange_circle: SEV2 firing');
     expect(JSON.stringify(sev3)).not.toContain('S0ONCALL');
     expect(sev3!.text).toContain(':large_yellow_circle: SEV3 firing');

@@ -184,4 +184,22 @@ describe('the sandbox page in Chromium', () => {
       .getByText('`/flgs` is not a Switchyard command. Did you mean `/flags`?')
       .waitFor(WAIT);
   }, 60_000);
+
+  it('shows the App Home tab: the view the bot published for this person, alert text as text', async () => {
+    await be('U0LOCAL');
+    await page.click('[data-view="home"]');
+    const home = page.locator('#home');
+    await home.getByText('Open alerts').waitFor(WAIT);
+    await home.getByText('SEV1 firing').first().waitFor(WAIT);
+    // The same view the emulator recorded for views.publish: one rendered block per block.
+    const state = (await (await fetch(`${url}/sandbox/api/state`)).json()) as {
+      homeViews: Record<string, { blocks: unknown[] }>;
+    };
+    const blocks = state.homeViews.U0LOCAL?.blocks ?? [];
+    expect(blocks.length).toBeGreaterThan(0);
+    expect(await home.locator(':scope > .blk').count()).toBe(blocks.length);
+    expect(await home.textContent()).toContain('onerror="window.__pwned=1"');
+    expect(await page.locator('#home img, #home script').count()).toBe(0);
+    await page.screenshot({ path: 'docs/sandbox-home.png' });
+  }, 120_000);
 });

@@ -111,6 +111,17 @@ describe('SlackEmulator Web API', () => {
     expect(await slackError(web.users.info({ user: 'U0NOBODY' }))).toBe('user_not_found');
   });
 
+  it('lists user groups with their handles (usergroups.list), members only with include_users', async () => {
+    emu.setUsergroup('S0ONCALL', ['U0ALICE'], 'messaging-oncall');
+    const listed = await web.usergroups.list({});
+    const oncall = listed.usergroups?.find((group) => group.id === 'S0ONCALL');
+    expect(oncall).toMatchObject({ id: 'S0ONCALL', handle: 'messaging-oncall', is_usergroup: true });
+    expect(oncall?.users).toBeUndefined();
+    const withUsers = await web.usergroups.list({ include_users: true });
+    expect(withUsers.usergroups?.find((group) => group.id === 'S0ONCALL')?.users).toEqual(['U0ALICE']);
+    expect(() => emu.setUsergroup('S0BAD', [], 'Not A Handle')).toThrow('invalid user group handle');
+  });
+
   it('answers 429 with Retry-After, which the real client waits out', async () => {
     emu.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
     const started = Date.now();

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { type RunningBot, startBot } from '../../src/bot.js';
+import { type BotOverrides, type RunningBot, startBot } from '../../src/bot.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { KubeEmulator } from '../../src/emulators/kube/index.js';
 import { SlackEmulator } from '../../src/emulators/slack/emulator.js';
@@ -15,6 +15,8 @@ import { TestSlackClient } from './slack.js';
 export const OPERATOR = 'U0OPERATOR';
 export const ONCALL_MEMBER = 'U0ONCALL1';
 export const OUTSIDER = 'U0OUTSIDER';
+/** The handle of the on-call user group `S0ONCALL` (`usergroups.list`). */
+export const ONCALL_HANDLE = 'messaging-oncall';
 export const CHANNEL = 'C0INCIDENTS';
 export const SIGNING_SECRET = 'test-signing-secret';
 export const BOT_TOKEN = 'xoxb-test-token';
@@ -41,6 +43,13 @@ export interface TestBotOptions {
   rolloutTiming?: Partial<WatchTiming>;
   /** The bot's clock for its time rules (see `BotOverrides.now`); default the wall clock. */
   now?: () => number;
+  /** Extra routes or observed ones (see `BotOverrides.routes`), e.g. a sandbox over the test's emulator. */
+  routes?: BotOverrides['routes'];
+  /**
+   * Start-up warnings in the channel (`BotOverrides.startupWarnings`): default only logged, so a
+   * test's channel holds what the test caused; the tests of the warnings themselves announce them.
+   */
+  startupWarnings?: 'announce' | 'log';
 }
 
 /** One parsed log line of the bot. */
@@ -129,7 +138,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
   const slack = options.slack ?? new SlackEmulator({ botToken: BOT_TOKEN });
   if (ownSlack) {
     await slack.start();
-    slack.setUsergroup('S0ONCALL', [ONCALL_MEMBER]);
+    slack.setUsergroup('S0ONCALL', [ONCALL_MEMBER], ONCALL_HANDLE);
   }
   const stateDir = options.stateDir ?? tempDir();
   const configPath = join(stateDir, 'switchyard.yml');
@@ -149,6 +158,8 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     },
     rolloutTiming: options.rolloutTiming,
     now: options.now,
+    routes: options.routes,
+    startupWarnings: options.startupWarnings ?? 'log',
   });
   const client = new TestSlackClient(
     // Signs with the bot's clock, as Slack's and the bot's clocks agree in production.

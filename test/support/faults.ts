@@ -45,6 +45,7 @@ export async function startLoggedBot(options: {
       home: options.configDir,
       tokenFile: join(options.configDir, 'no-service-account-token'),
     },
+    startupWarnings: 'log', // the channel holds only what the fault tests cause
   });
   return { bot, url: bot.url, logs, stop: () => bot.stop() };
 }

@@ -11,16 +11,23 @@ export function stringsOf(value: unknown): string[] {
   return [];
 }
 
-const DATE = /^<!date\^\d+\^\{date_short_pretty\} \{time\}\|\d{4}-\d\d-\d\dT[\d:.]+Z>$/;
+const DATE = /^<!date\^\d+\^(\{date_short_pretty\} \{time\}|\{ago\})\|\d{4}-\d\d-\d\dT[\d:.]+Z>$/;
 
 /**
  * The `<…>` tokens in `text` that the bot would not have made: broadcasts (`<!channel>`, `<!here>`,
  * `<!everyone>`), mentions of IDs outside `knownIds`, user groups outside them, links, anything else.
  */
-export function foreignTokens(text: string, knownIds: readonly string[]): string[] {
+export function foreignTokens(
+  text: string,
+  knownIds: readonly string[],
+  /** URL prefixes of links the bot makes itself (the alert's source, Slack permalinks). */
+  knownLinks: readonly string[] = [],
+): string[] {
   const tokens = text.match(/<[^<>]*>/g) ?? [];
   return tokens.filter((token) => {
     if (DATE.test(token)) return false;
+    const link = /^<(https?:\/\/[^|<>\s]+)(\|[^|<>]*)?>$/.exec(token);
+    if (link && knownLinks.some((prefix) => link[1]!.startsWith(prefix))) return false;
     if (/^<#[CG][A-Z0-9]+>$/.test(token)) return false;
     const user = /^<@([A-Z0-9]+)>$/.exec(token);
     if (user) return !knownIds.includes(user[1]!);

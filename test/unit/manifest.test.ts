@@ -8,6 +8,7 @@ interface Manifest {
   _metadata?: { major_version?: number; minor_version?: number };
   display_information?: { name?: string };
   features?: {
+    app_home?: { home_tab_enabled?: boolean; messages_tab_enabled?: boolean };
     bot_user?: { display_name?: string };
     slash_commands?: SlashCommand[];
   };
@@ -108,5 +109,10 @@ describe('manifest.yml', () => {
     const events = manifest.settings?.event_subscriptions?.bot_events ?? [];
     expect(events).toContain('reaction_added');
     expect(botScopes).toContain('reactions:read');
+  });
+
+  it('enables the Home tab and subscribes to app_home_opened, which the bot publishes it on', () => {
+    expect(manifest.features?.app_home?.home_tab_enabled).toBe(true);
+    expect(manifest.settings?.event_subscriptions?.bot_events ?? []).toContain('app_home_opened');
   });
 });

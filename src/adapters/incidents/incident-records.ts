@@ -1,4 +1,10 @@
-import { type EscalationTier, sentTierIndexes } from '../../core/alerts/escalation.js';
+import {
+  chainOf,
+  type EscalationTier,
+  escalationStart,
+  sentTierIndexes,
+  tierName,
+} from '../../core/alerts/escalation.js';
 import type { AuditEntry } from '../../core/flags/state.js';
 import type { EventActor, IncidentEvent } from '../../core/incidents/timeline.js';
 import type { PhaseRequest } from '../../core/phases/request.js';
@@ -70,18 +76,22 @@ function groupEvents(
       ...(summary && { summary }),
     },
   ];
+  // Pages go out from when the bot received the episode, along the chain snapshotted then.
+  const start = escalationStart(state);
   if (state.severity === 'sev1' && oncall) {
-    events.push({ kind: 'page', at: state.openedAt, actor: SWITCHYARD, ...base, tier: 0, targets: [oncall] });
+    events.push({ kind: 'page', at: start, actor: SWITCHYARD, ...base, tier: 0, targets: [oncall] });
   }
+  const chain = chainOf(state, tiers);
   for (const index of sentTierIndexes(state, record.sentEscalations)) {
-    const tier = tiers[index];
+    const tier = chain[index];
     if (!tier) continue;
     events.push({
       kind: 'page',
-      at: state.openedAt + tier.after,
+      at: start + tier.after,
       actor: SWITCHYARD,
       ...base,
       tier: index + 1,
+      role: tierName(tier, index),
       targets: [...tier.notify],
     });
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../logger.js';
 import { type AlertMessageOptions, renderAlertMessage } from '../../messages/alert-message.js';
+import { escalationPage, orphanPage } from '../../messages/alert-notes.js';
 import { renderFileShare } from '../../messages/files.js';
 import { renderNotice } from '../../messages/render.js';
 import type { GroupStore } from '../../ports/alert-groups.js';
@@ -18,6 +19,8 @@ export interface SlackJobDeps {
   channel: string;
   /** Read when a message is rendered: whether a cluster is configured is known only after start-up. */
   message: () => AlertMessageOptions;
+  /** User-group handles (cached; never throws: an empty map when Slack cannot say). */
+  handles?: () => Promise<ReadonlyMap<string, string>>;
   log: Logger;
 }
 
@@ -58,7 +61,8 @@ export function slackJobExecutor(deps: SlackJobDeps) {
       case 'group-message': {
         const record = deps.store.get(job.groupId);
         if (!record) return undefined;
-        const message = renderAlertMessage(record, deps.message());
+        const handles = deps.handles ? await deps.handles() : undefined;
+        const message = renderAlertMessage(record, { ...deps.message(), ...(handles && { handles }) });
         if (record.message) {
           await deps.web.update(record.message.channel, record.message.ts, message);
           return record.message;
@@ -83,6 +87,12 @@ export function slackJobExecutor(deps: SlackJobDeps) {
       }
       case 'dm':
         return withoutFlag(await postOnce(job.user, { text: job.text }, attemptId(attempt), attempt));
+      case 'page': {
+        const record = deps.store.get(job.groupId);
+        // A group forgotten meanwhile: the page still goes, as text.
+        const page = record ? escalationPage(record, job.tier, deps.channel) : { text: orphanPage(job.tier) };
+        return withoutFlag(await postOnce(job.user, page, attemptId(attempt), attempt));
+      }
       case 'post':
         return withoutFlag(
           await postOnce(

@@ -4,7 +4,6 @@ import type { GroupChange } from '../../core/alerts/group.js';
 import {
   acknowledgedNote,
   changesNote,
-  escalationDm,
   escalationNote,
   silencedNote,
   unsilencedNote,
@@ -62,7 +61,12 @@ export class SlackAlertNotifier implements AlertNotifier {
           key: keyOf(record),
           priority: PRIORITY.urgent,
           fence: tier.key,
-          payload: { kind: 'dm', user, text: escalationDm(record, tier, this.options.channel) },
+          payload: {
+            kind: 'page',
+            user,
+            groupId: record.id,
+            tier: { tierIndex: tier.tierIndex, name: tier.name },
+          },
         });
       }
     }

@@ -13,8 +13,10 @@ import type { Metrics } from '../metrics.js';
 import { FileGroupStore } from '../storage/file-group-store.js';
 import type { Quarantine } from '../storage/quarantine.js';
 import { registerAlertActions, rollbackAvailable } from './alert-actions.js';
+import { UsergroupHandles } from './alert-handles.js';
 import { slackJobExecutor } from './alert-jobs.js';
 import { SlackAlertNotifier } from './alert-notifier.js';
+import { HomeJobRunner } from './home-jobs.js';
 import { Outbox } from './outbox.js';
 import type { SlackJob } from './outbox-chat.js';
 import { classifySlackError } from './outbox-errors.js';
@@ -41,6 +43,8 @@ export interface SlackOutbox {
   fences: string[];
   /** Set once the cluster wiring is known (the alert message's Roll back button depends on it). */
   setAlertMessage(options: AlertMessageOptions): void;
+  /** Runs the App Home's views.publish jobs once the home service is attached. */
+  home: HomeJobRunner;
 }
 
 /**
@@ -54,27 +58,33 @@ export async function openSlackOutbox(deps: {
   log: Logger;
   /** Where damaged group files and journal lines go (issue 9). */
   quarantine?: Quarantine;
+  /** Clock of the user-group handle cache. */
+  now?: () => number;
 }): Promise<SlackOutbox> {
   const { config, metrics } = deps;
   const { env, file } = config;
   const log = deps.log.child({ component: 'outbox' });
   const groups = new FileGroupStore(join(env.STATE_DIR, 'alerts', 'groups'), deps.quarantine);
   await groups.load();
+  const handles = new UsergroupHandles(() => deps.web.usergroupHandles(), log, deps.now);
   let message: AlertMessageOptions = {
     oncall: file.escalation.oncall,
     silences: env.ALERTMANAGER_URL !== undefined,
     rollback: false,
   };
+  const home = new HomeJobRunner(deps.web);
+  const alertJobs = slackJobExecutor({
+    web: deps.web,
+    store: groups,
+    channel: config.channel,
+    message: () => message,
+    handles: () => handles.get(),
+    log,
+  });
   const outbox = new Outbox<SlackJob>({
     // The path predates announcements going through it; kept so a journal left by an older version is replayed.
     journal: new OutboxJournal(join(env.STATE_DIR, 'alerts', 'outbox.jsonl'), deps.quarantine),
-    execute: slackJobExecutor({
-      web: deps.web,
-      store: groups,
-      channel: config.channel,
-      message: () => message,
-      log,
-    }),
+    execute: (job, attempt) => (job.kind === 'home' ? home.run(job) : alertJobs(job, attempt)),
     classify: classifySlackError,
     log,
     onDepth: (depth) => metrics.slackQueueDepth.set(depth),
@@ -85,6 +95,7 @@ export async function openSlackOutbox(deps: {
     outbox,
     groups,
     fences,
+    home,
     setAlertMessage(options) {
       message = options;
     },
@@ -118,10 +129,13 @@ export async function startAlerting(deps: {
   const { outbox, groups: store } = outbound;
   const log = deps.log.child({ component: 'alerting' });
   const rollback = rollbackAvailable(deps.slack);
+  const runbooks = deps.slack.services.runbooks;
   outbound.setAlertMessage({
     oncall: file.escalation.oncall,
     silences: env.ALERTMANAGER_URL !== undefined,
     rollback,
+    // The bot's own runbook for an alert name, as `/runbook run <alertname>` resolves it.
+    ...(runbooks && { runbookFor: (alertName: string) => runbooks.find(alertName)?.name }),
   });
   const service = new AlertService({
     store,

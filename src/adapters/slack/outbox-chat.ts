@@ -10,12 +10,18 @@ export type SlackJob =
   /** A note in an alert group's thread (mrkdwn from the messages layer). */
   | { kind: 'thread'; groupId: string; text: string }
   | { kind: 'dm'; user: string; text: string }
+  /** An escalation page by DM, rendered when sent (link to the alert, Acknowledge button). */
+  | { kind: 'page'; user: string; groupId: string; tier: { tierIndex: number; name: string } }
   /** Bot text for a channel (journals written before notices existed hold these). */
   | { kind: 'post'; channel: string; text: string }
   | { kind: 'notice'; channel: string; notice: Notice; threadTs?: string }
   | { kind: 'notice-update'; channel: string; ts: string; notice: Notice }
+  /** A user's App Home (views.publish), rendered from the current state when the job runs. */
+  | HomeJob
   /** A file shared in a channel (files.uploadV2's three steps), rendered when the job runs. */
   | { kind: 'file'; channel: string; file: FileShare };
+
+export type HomeJob = { kind: 'home'; user: string };
 
 /**
  * Who goes first when several conversations have something ready (within one conversation the

@@ -2,6 +2,7 @@ import type { webApi } from '@slack/bolt';
 import type { Logger } from '../../logger.js';
 import type { RenderedMessage } from '../../messages/blocks.js';
 import type { RenderedFile } from '../../messages/files.js';
+import type { HomeView } from '../../messages/home.js';
 import type { Directory } from '../../ports/directory.js';
 import type { Metrics } from '../metrics.js';
 import { failpoint } from '../storage/failpoint.js';
@@ -212,6 +213,11 @@ export class SlackWebChat implements Directory {
     return undefined;
   }
 
+  /** The user's App Home (views.publish); a view Slack refuses is not retried (the outbox drops it). */
+  async publishView(user: string, view: HomeView): Promise<void> {
+    await this.call('views.publish', () => this.client.views.publish({ user_id: user, view }));
+  }
+
   async ping() {
     await this.call('auth.test', () => this.client.auth.test());
   }
@@ -221,6 +227,16 @@ export class SlackWebChat implements Directory {
       this.client.usergroups.users.list({ usergroup: groupId }),
     );
     return result.users ?? [];
+  }
+
+  /** Every user group's handle by ID (`usergroups.list`; needs `usergroups:read`). */
+  async usergroupHandles(): Promise<Map<string, string>> {
+    const result = await this.call('usergroups.list', () => this.client.usergroups.list({}));
+    const handles = new Map<string, string>();
+    for (const group of result.usergroups ?? []) {
+      if (group.id && group.handle) handles.set(group.id, group.handle);
+    }
+    return handles;
   }
 
   private async call<T>(method: string, run: () => Promise<T>): Promise<T> {

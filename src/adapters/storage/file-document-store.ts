@@ -20,12 +20,19 @@ export interface DocumentValidation {
 export class FileDocumentStore<T> implements DocumentStore<T> {
   private readonly mutex = new Mutex();
   private cached: T | undefined;
+  /** Told after each write (the App Home shows phase requests and runbook runs). */
+  private readonly listeners: Array<(document: T) => void> = [];
 
   constructor(
     private readonly path: string,
     private readonly initial: () => T,
     private readonly validation?: DocumentValidation,
   ) {}
+
+  /** `listener` runs (synchronously, must not throw) after every update that wrote the document. */
+  onChange(listener: (document: T) => void): void {
+    this.listeners.push(listener);
+  }
 
   async read(): Promise<T> {
     if (this.cached === undefined) this.cached = (await this.load()) ?? this.initial();
@@ -42,6 +49,7 @@ export class FileDocumentStore<T> implements DocumentStore<T> {
           throw new StorageError(`Saving ${this.validation?.what ?? this.path}`, error);
         }
         this.cached = next;
+        for (const listener of this.listeners) listener(next);
       }
       return result;
     });

@@ -19,6 +19,8 @@ export class FileGroupStore implements GroupStore {
   private readonly records = new Map<string, GroupRecord>();
   /** One lock per group while anyone uses it; dropped when the last user is done, so the map stays small. */
   private readonly locks = new Map<string, { mutex: Mutex; users: number }>();
+  /** Told after a group was written or forgotten (the App Home shows open groups). */
+  private readonly listeners: Array<() => void> = [];
 
   constructor(
     private readonly dir: string,
@@ -51,6 +53,15 @@ export class FileGroupStore implements GroupStore {
     }
   }
 
+  /** `listener` runs (synchronously, must not throw) after every write or deletion of a group. */
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) listener();
+  }
+
   get(id: string): GroupRecord | undefined {
     return this.records.get(id);
   }
@@ -72,6 +83,7 @@ export class FileGroupStore implements GroupStore {
           throw new StorageError('Recording the alert group', error);
         }
         this.records.set(id, next);
+        this.changed();
       }
       const saved = this.records.get(id);
       if (after && saved) await after(saved);
@@ -89,6 +101,7 @@ export class FileGroupStore implements GroupStore {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       }
       this.records.delete(id);
+      this.changed();
       return true;
     });
   }

@@ -118,3 +118,9 @@ export function firstIssue(error: z.ZodError): string {
 
 /** Slack requests already accepted: [key, accepted at (ms)], pruned after the replay window. */
 export const replayRecordsSchema = z.object({ seen: z.array(z.tuple([z.string(), z.number()])) });
+
+/** Who opened the App Home (their Home is republished on a change). */
+export const homeUsersSchema = z.object({ users: z.array(z.string().regex(/^[UW][A-Z0-9]+$/)) });
+
+/** Start-up warnings last posted in the channel (`startup-warnings.json`). */
+export const announcedWarningsSchema = z.object({ posted: z.array(z.string()) });

@@ -1,22 +1,23 @@
 import { parseDuration } from '../duration.js';
 import { type AlertGroupState, isSilenced } from './group.js';
+import type { EscalationTier } from './types.js';
 
 /**
  * Escalation as data, after Grafana OnCall: the schedule is a function of the group's state and the
  * time; a fencing key per (group, episode, tier) makes a duplicate or stale timer harmless.
  *
  * Tier 0 of the seed's matrix (the on-call engineer, at once) is the initial ping when a group opens;
- * the tiers here are the config's `escalation.tiers`, counted from the episode's `openedAt`.
+ * the tiers here are the config's `escalation.tiers`, as snapshotted when the episode opened
+ * (`chainOf`), counted from when the bot first received the episode (`escalationStart`): an alert
+ * that fired for hours before it reached the bot (Alertmanager or the bot was down) does not page the
+ * whole chain at once.
  */
-export interface EscalationTier {
-  /** ms after the episode opened. */
-  after: number;
-  /** Slack user (U…/W…) or user-group (S…) IDs. */
-  notify: string[];
-}
+export type { EscalationTier } from './types.js';
 
 export interface DueEscalation {
   tierIndex: number;
+  /** The tier's role name, e.g. Team Lead. */
+  name: string;
   notify: string[];
   dueAt: number;
   /** `escalationKey(state, tierIndex)`: record it before sending, skip when already recorded. */
@@ -31,9 +32,17 @@ export const SEED_ESCALATION_MATRIX = [
   { after: '4h', role: 'VP Engineering' },
 ] as const;
 
+/** The seed's role names of the configured tiers, in order (`escalation.tiers[].name` defaults). */
+export const DEFAULT_TIER_NAMES = ['Team Lead', 'Engineering Manager', 'VP Engineering'] as const;
+
+/** A tier's role name: its own, else the seed's for its place, else `Tier N`. */
+export function tierName(tier: Pick<EscalationTier, 'name'>, tierIndex: number): string {
+  return tier.name ?? DEFAULT_TIER_NAMES[tierIndex] ?? `Tier ${tierIndex + 1}`;
+}
+
 /** Config tiers (`{after: '15m', notify: [...]}`) → tiers in ms. Throws naming the bad entry. */
 export function parseEscalationTiers(
-  config: ReadonlyArray<{ after: string; notify: readonly string[] }>,
+  config: ReadonlyArray<{ after: string; notify: readonly string[]; name?: string }>,
 ): EscalationTier[] {
   return config.map((tier, index) => {
     const after = parseDuration(tier.after);
@@ -42,8 +51,36 @@ export function parseEscalationTiers(
         `escalation.tiers[${index}].after: expected a duration like 90s, 15m or 4h, got ${JSON.stringify(tier.after)}`,
       );
     }
-    return { after, notify: [...tier.notify] };
+    return { after, notify: [...tier.notify], ...(tier.name !== undefined && { name: tier.name }) };
   });
+}
+
+/**
+ * When escalation of the current episode starts counting: when the bot first received it. Group
+ * records written before `receivedAt` existed fall back to `openedAt`, as they always counted.
+ */
+export function escalationStart(state: Pick<AlertGroupState, 'receivedAt' | 'openedAt'>): number {
+  return state.receivedAt ?? state.openedAt;
+}
+
+/**
+ * The chain the episode escalates along: the snapshot taken when it opened, so that a config change
+ * does not rewrite a running chain; `configured` for records written before snapshots existed.
+ */
+export function chainOf(
+  state: Pick<AlertGroupState, 'chain'>,
+  configured: readonly EscalationTier[],
+): readonly EscalationTier[] {
+  return state.chain ?? configured;
+}
+
+/** A copy of the configured chain for a new episode's state (role names resolved). */
+export function snapshotChain(tiers: readonly EscalationTier[]): EscalationTier[] {
+  return tiers.map((tier, index) => ({
+    after: tier.after,
+    notify: [...tier.notify],
+    name: tierName(tier, index),
+  }));
 }
 
 /** A group escalates while it is sev1, firing, unacknowledged and not silenced. */
@@ -82,7 +119,7 @@ export function sentTierIndexes(
 }
 
 /**
- * Every tier whose time has come and that is not in `sentTierIndexes`, in index order: after a long
+ * Every tier of the episode's chain (`chainOf`) whose time has come and that is not in `sentTierIndexes`, in index order: after a long
  * outage (or a restart) all overdue tiers are returned at once. Empty unless `isEscalating`.
  */
 export function dueEscalations(
@@ -94,10 +131,17 @@ export function dueEscalations(
   if (!isEscalating(state, now)) return [];
   const sent = new Set(sentTierIndexes);
   const due: DueEscalation[] = [];
-  tiers.forEach((tier, tierIndex) => {
-    const dueAt = state.openedAt + tier.after;
+  const start = escalationStart(state);
+  chainOf(state, tiers).forEach((tier, tierIndex) => {
+    const dueAt = start + tier.after;
     if (sent.has(tierIndex) || !Number.isFinite(dueAt) || dueAt > now) return;
-    due.push({ tierIndex, notify: [...tier.notify], dueAt, key: escalationKey(state, tierIndex) });
+    due.push({
+      tierIndex,
+      name: tierName(tier, tierIndex),
+      notify: [...tier.notify],
+      dueAt,
+      key: escalationKey(state, tierIndex),
+    });
   });
   return due;
 }
@@ -116,8 +160,9 @@ export function nextEscalationAt(
     return undefined;
   const sent = new Set(sentTierIndexes);
   let next: number | undefined;
-  tiers.forEach((tier, tierIndex) => {
-    const dueAt = state.openedAt + tier.after;
+  const start = escalationStart(state);
+  chainOf(state, tiers).forEach((tier, tierIndex) => {
+    const dueAt = start + tier.after;
     if (sent.has(tierIndex) || !Number.isFinite(dueAt)) return;
     if (next === undefined || dueAt < next) next = dueAt;
   });

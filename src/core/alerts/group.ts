@@ -1,5 +1,5 @@
 import { DEFAULT_SEVERITY_MAPPING, groupSeverity } from './severity.js';
-import type { Alert, AlertNotification, AlertStatus, Severity } from './types.js';
+import type { Alert, AlertNotification, AlertStatus, EscalationTier, Severity } from './types.js';
 
 /**
  * What Switchyard knows about one Alertmanager aggregation group. Plain data: it is stored as JSON
@@ -21,6 +21,18 @@ export interface AlertGroupState {
    * the episode, so that escalation times and fencing keys stay stable.
    */
   openedAt: number;
+  /**
+   * When the bot first received the current episode (the notification that opened or reopened it).
+   * Escalation counts from here, not from `startsAt`. Absent in records written before it existed.
+   */
+  receivedAt?: number;
+  /**
+   * The escalation chain as configured when the episode opened: a config change does not rewrite a
+   * running chain. Absent in records written before it existed (the configured chain applies).
+   */
+  chain?: EscalationTier[];
+  /** Alertmanager's `externalURL` from the latest notification (its UI: the silences page). */
+  externalURL?: string;
   status: AlertStatus;
   severity: Severity;
   acknowledged?: { by: string; at: number };
@@ -42,6 +54,11 @@ export type GroupChange =
 export interface ApplyOptions {
   /** `severity` label value → level; defaults to critical→sev1, warning→sev2, else sev3. */
   severityMapping?: Readonly<Record<string, Severity>>;
+  /**
+   * The escalation chain to snapshot into a new or reopened episode (see `AlertGroupState.chain`);
+   * `snapshotChain` of the configured tiers. Unset: no snapshot, the configured chain applies.
+   */
+  chain?: readonly EscalationTier[];
 }
 
 export interface ApplyResult {
@@ -137,17 +154,28 @@ export function applyNotification(
     commonAnnotations: { ...notification.commonAnnotations },
     alerts: Object.fromEntries(merged),
     truncatedAlerts: notification.truncatedAlerts,
+    ...(notification.externalURL && { externalURL: notification.externalURL }),
     status,
     severity,
     lastNotificationAt: now,
   };
+  // A new episode: received now, along the chain configured now.
+  const episode = {
+    receivedAt: now,
+    ...(options.chain && { chain: options.chain.map((tier) => ({ ...tier, notify: [...tier.notify] })) }),
+  };
+  // A running episode keeps both.
+  const running = (p: AlertGroupState) => ({
+    ...(p.receivedAt !== undefined && { receivedAt: p.receivedAt }),
+    ...(p.chain && { chain: p.chain }),
+  });
   const resolvedAt = (openedAt: number) => Math.max(openedAt, Math.min(now, latestEnd(all, now)));
 
   if (previous === undefined) {
     if (all.length === 0) return { state: { ...base, openedAt: now }, changes: [] };
     if (status === 'firing') {
       const openedAt = Math.min(now, earliestStart(firing, now));
-      return { state: { ...base, openedAt }, changes: [{ kind: 'opened' }, ...alertChanges] };
+      return { state: { ...base, openedAt, ...episode }, changes: [{ kind: 'opened' }, ...alertChanges] };
     }
     // First heard of when already resolved (say, the bot was down while it fired).
     const openedAt = Math.min(now, earliestStart(all, now));
@@ -169,13 +197,19 @@ export function applyNotification(
     // would be fenced off as already sent.
     const openedAt = Math.max(Math.min(now, earliestStart(firing, now)), previous.openedAt + 1);
     return {
-      state: { ...base, openedAt, ...(silence && { silence }) },
+      state: { ...base, openedAt, ...episode, ...(silence && { silence }) },
       changes: [{ kind: 'reopened' }, ...alertChanges],
     };
   }
   if (previous.status === 'firing' && status === 'resolved') {
     return {
-      state: { ...base, openedAt: previous.openedAt, ...kept, resolvedAt: resolvedAt(previous.openedAt) },
+      state: {
+        ...base,
+        openedAt: previous.openedAt,
+        ...running(previous),
+        ...kept,
+        resolvedAt: resolvedAt(previous.openedAt),
+      },
       changes: [...alertChanges, ...severityChange, { kind: 'group-resolved' }],
     };
   }
@@ -183,6 +217,7 @@ export function applyNotification(
     state: {
       ...base,
       openedAt: previous.openedAt,
+      ...running(previous),
       ...kept,
       ...(previous.resolvedAt !== undefined && status === 'resolved' && { resolvedAt: previous.resolvedAt }),
     },

@@ -40,3 +40,13 @@ export interface AlertNotification {
 
 /** Alertmanager's zero time: the `endsAt` of a firing alert. */
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/** One tier of the escalation chain (`escalation.tiers[]`). */
+export interface EscalationTier {
+  /** ms after the bot first received the episode (`escalationStart`). */
+  after: number;
+  /** Slack user (U…/W…) or user-group (S…) IDs. */
+  notify: string[];
+  /** The role the tier reaches (`escalation.tiers[].name`); `tierName` gives the seed's default. */
+  name?: string;
+}

@@ -29,7 +29,15 @@ export type IncidentEvent = EventBase &
     | { kind: 'alert-fired'; group: string; alert: string; severity: Severity; summary?: string }
     | { kind: 'alert-resolved'; group: string; alert: string; severity: Severity }
     /** Tier 0 is the on-call ping when the group opened; tiers 1… are the escalation tiers. */
-    | { kind: 'page'; group: string; alert: string; tier: number; targets: string[] }
+    | {
+        kind: 'page';
+        group: string;
+        alert: string;
+        tier: number;
+        /** The tier's role name (Team Lead…), for tiers 1…. */
+        role?: string;
+        targets: string[];
+      }
     | { kind: 'ack'; group: string; alert: string }
     | { kind: 'silence'; group: string; alert: string; until: number }
     | {

@@ -3,7 +3,7 @@
  * message that would fail in a real workspace fails in tests and in local mode first.
  */
 
-export type BlockKitSurface = 'message' | 'modal';
+export type BlockKitSurface = 'message' | 'modal' | 'home';
 
 export interface BlockKitMessage {
   text?: string;
@@ -11,7 +11,8 @@ export interface BlockKitMessage {
   attachments?: unknown[];
 }
 
-const MAX_BLOCKS: Record<BlockKitSurface, number> = { message: 50, modal: 100 };
+const MAX_BLOCKS: Record<BlockKitSurface, number> = { message: 50, modal: 100, home: 100 };
+const MAX_PRIVATE_METADATA = 3000;
 const MAX_MESSAGE_TEXT = 40_000;
 const MAX_SECTION_TEXT = 3000;
 const MAX_HEADER_TEXT = 150;
@@ -260,4 +261,40 @@ export function blockKitRefusal(violations: readonly string[]): BlockKitRefusal 
 function pointer(path: string): string {
   const bare = path.replace(/ \([^)]*\)/g, '').replace(/\[(\d+)\]/g, '.$1');
   return `/${bare.split('.').join('/')}`;
+}
+
+/**
+ * What Slack refuses in a view (`views.publish` takes only `type: "home"`): the view's own fields, then
+ * its blocks under the surface's limits. Paths start with `view.`; empty when Slack would accept it.
+ */
+export function viewViolations(view: unknown, type: 'home' | 'modal'): string[] {
+  if (!isObj(view)) return ['view: must be a view object'];
+  const out: string[] = [];
+  if (view.type !== type) out.push(`view.type: must be "${type}"`);
+  if (!Array.isArray(view.blocks)) out.push('view.blocks: must provide an array');
+  else checkBlocks(view.blocks, 'view.blocks', MAX_BLOCKS[type], new Set<string>(), out);
+  for (const [field, max] of [
+    ['private_metadata', MAX_PRIVATE_METADATA],
+    ['callback_id', MAX_ID],
+    ['external_id', MAX_ID],
+  ] as const) {
+    const value = view[field];
+    if (value === undefined) continue;
+    if (typeof value !== 'string') out.push(`view.${field}: must be a string`);
+    else if (chars(value) > max) out.push(`view.${field}: ${chars(value)} chars (max ${max})`);
+  }
+  return out;
+}
+
+/** Slack's answer to a view it refuses: `invalid_arguments`, each violation located by a JSON pointer. */
+export function viewRefusal(violations: readonly string[]): {
+  ok: false;
+  error: 'invalid_arguments';
+  response_metadata: { messages: string[] };
+} {
+  const messages = violations.map((v) => {
+    const at = v.indexOf(': ');
+    return `[ERROR] ${v.slice(at + 2)} [json-pointer:${pointer(v.slice(0, at))}]`;
+  });
+  return { ok: false, error: 'invalid_arguments', response_metadata: { messages } };
 }

@@ -9,7 +9,7 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '../../logger.js';
-import { blockKitRefusal, blockKitViolations } from './block-kit-limits.js';
+import { blockKitRefusal, blockKitViolations, viewRefusal, viewViolations } from './block-kit-limits.js';
 import {
   type EnvelopeAck,
   type EnvelopeType,
@@ -149,6 +149,16 @@ export interface SlackEmulatorOptions {
   now?: () => number;
 }
 
+/** A user's App Home as views.publish last set it. */
+export interface PublishedView {
+  user: string;
+  seq: number;
+  id: string;
+  hash: string;
+  /** The view as published: `type: "home"`, its blocks and optional fields. */
+  view: { type: 'home'; blocks: unknown[]; [field: string]: unknown };
+}
+
 interface ResponseUrlState {
   createdAt: number;
   uses: number;
@@ -175,6 +185,8 @@ export class SlackEmulator {
     response: [RecordedResponse];
     /** A message was posted or changed (updated, reacted to, deleted): the sandbox page's live feed. */
     message: [EmulatedMessage];
+    /** A user's App Home was published (views.publish accepted). */
+    view: [PublishedView];
   }>();
   /** Block Kit violations of every recorded message body, each prefixed with the method. */
   readonly violations: string[] = [];
@@ -201,12 +213,13 @@ export class SlackEmulator {
   private buckets = new Map<string, { tokens: number; at: number }>();
   private responseUrls = new Map<string, ResponseUrlState>();
   private readonly users = new Map<string, { name: string; isAdmin: boolean; isBot: boolean }>();
-  private readonly usergroups = new Map<string, string[]>();
+  private readonly usergroups = new Map<string, { users: string[]; handle: string; name: string }>();
   private readonly channels = new Map<string, EmulatedChannel>();
   /** Files by id, and the secret upload keys that name them in `upload_url`s. */
   private readonly uploads = new Map<string, EmulatedFile>();
   private readonly uploadKeys = new Map<string, string>();
   private channelCounter = 0;
+  private homeViews = new Map<string, PublishedView>();
 
   constructor(options: SlackEmulatorOptions = {}) {
     this.botToken = options.botToken ?? 'xoxb-local';
@@ -283,8 +296,10 @@ export class SlackEmulator {
     this.users.set(id, { name: user.name, isAdmin: user.isAdmin ?? false, isBot: false });
   }
 
-  setUsergroup(id: string, userIds: string[]): void {
-    this.usergroups.set(id, [...userIds]);
+  /** A user group (`S…`) with its members and its handle (`@handle`; default the ID in lower case). */
+  setUsergroup(id: string, userIds: string[], handle = id.toLowerCase()): void {
+    if (!/^[a-z0-9][a-z0-9._-]{0,20}$/.test(handle)) throw new Error(`invalid user group handle ${handle}`);
+    this.usergroups.set(id, { users: [...userIds], handle, name: handle });
   }
 
   /**
@@ -330,6 +345,7 @@ export class SlackEmulator {
     this.recordedCalls = [];
     this.recordedResponses = [];
     this.store = [];
+    this.homeViews.clear();
     this.violations.length = 0;
     this.failures.clear();
     this.buckets.clear();
@@ -413,6 +429,16 @@ export class SlackEmulator {
     return structuredClone(
       this.store.filter((m) => !m.deleted && (channel === undefined || m.channel === channel)),
     );
+  }
+
+  /** The App Home views.publish last set for `user`. */
+  homeView(user: string): PublishedView | undefined {
+    return structuredClone(this.homeViews.get(user));
+  }
+
+  /** Every user's published App Home. */
+  homeViewList(): PublishedView[] {
+    return structuredClone([...this.homeViews.values()]);
   }
 
   /** Replies in the thread under `ts` (without the parent). */
@@ -854,9 +880,25 @@ export class SlackEmulator {
       return channel ? { ok: true, channel: this.channelView(channel) } : fail('channel_not_found');
     },
     'usergroups.users.list': (p) => {
-      const users = this.usergroups.get(str(p.usergroup) ?? '');
-      return users ? { ok: true, users: [...users] } : fail('no_such_subteam');
+      const group = this.usergroups.get(str(p.usergroup) ?? '');
+      return group ? { ok: true, users: [...group.users] } : fail('no_such_subteam');
     },
+    // Like Slack: users only with include_users, user_count only with include_count.
+    'usergroups.list': (p) => ({
+      ok: true,
+      usergroups: [...this.usergroups].map(([id, group]) => ({
+        id,
+        team_id: this.teamId,
+        is_usergroup: true,
+        name: group.name,
+        description: '',
+        handle: group.handle,
+        date_create: 0,
+        date_delete: 0,
+        ...(truthy(p.include_users) && { users: [...group.users] }),
+        ...(truthy(p.include_count) && { user_count: group.users.length }),
+      })),
+    }),
     'users.info': (p) => {
       const id = str(p.user) ?? '';
       const user = this.users.get(id);
@@ -895,6 +937,52 @@ export class SlackEmulator {
       message.reactions = reactions;
       this.touch(message);
       return { ok: true };
+    },
+    'views.publish': (p) => {
+      const user = str(p.user_id);
+      if (!user)
+        return fail('invalid_arguments', {
+          response_metadata: { messages: ['[ERROR] missing required field: user_id'] },
+        });
+      if (!this.users.has(user)) return fail('user_not_found');
+      const found = viewViolations(p.view, 'home');
+      if (found.length > 0) {
+        const recorded = found.map((v) => `views.publish: ${v}`);
+        this.violations.push(...recorded);
+        this.unchecked.push(...recorded);
+        this.logger.warn(
+          { method: 'views.publish', violations: found },
+          'slack emulator: Block Kit violation',
+        );
+        return viewRefusal(found);
+      }
+      const previous = this.homeViews.get(user);
+      const hash = str(p.hash);
+      if (hash !== undefined && previous && previous.hash !== hash) return fail('hash_conflict');
+      const view = structuredClone(p.view) as PublishedView['view'];
+      const published: PublishedView = {
+        user,
+        seq: ++this.seq,
+        id: previous?.id ?? `V${randomBytes(5).toString('hex').toUpperCase()}`,
+        hash: `${Math.floor(this.now() / 1000)}.${randomBytes(4).toString('hex')}`,
+        view,
+      };
+      this.homeViews.set(user, published);
+      this.events.emit('view', structuredClone(published));
+      return {
+        ok: true,
+        view: {
+          id: published.id,
+          team_id: this.teamId,
+          app_id: APP_ID,
+          bot_id: BOT_ID,
+          private_metadata: '',
+          callback_id: '',
+          external_id: '',
+          ...view,
+          hash: published.hash,
+        },
+      };
     },
     'reactions.get': (p) => {
       const target = this.resolveChannel(p.channel);

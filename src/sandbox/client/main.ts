@@ -207,6 +207,9 @@ function renderSidebar(): HTMLElement {
     side.append(none);
   }
   for (const channel of dmList) side.append(navButton(channel, `@ ${dmLabel(channel)}`));
+  const apps = el('h2', '');
+  apps.textContent = 'Apps';
+  side.append(apps, navButton('home', '🏠 switchyard — Home'));
 
   const controls = el('div', 'controls');
   const h = el('h2', '');
@@ -224,6 +227,7 @@ function renderSidebar(): HTMLElement {
     me = persona.value;
     history.replaceState(null, '', `#as=${encodeURIComponent(me)}`);
     render();
+    if (view === 'home') openHome();
   });
 
   const scenario = el('h2', '');
@@ -300,8 +304,48 @@ function navButton(target: string, label: string): HTMLElement {
   button.addEventListener('click', () => {
     view = target;
     render();
+    if (target === 'home') openHome();
   });
   return button;
+}
+
+/** Opening the Home tab, as in Slack: the bot is told (app_home_opened) and publishes the view. */
+function openHome(): void {
+  void call('home', { user: me });
+}
+
+/** The App Home tab: the view the bot published for this person (views.publish), rendered as Slack would. */
+function renderHome(): HTMLElement {
+  const main = el('main', 'main');
+  const top = el('div', 'topbar');
+  const title = el('span', '');
+  title.textContent = '🏠 switchyard — Home';
+  const who = el('span', 'who');
+  const person = state?.people.find((p) => p.id === me);
+  who.textContent = `You are ${person?.name ?? me} (${person?.role ?? 'unknown'})`;
+  top.append(title, who);
+  const pane = el('div', 'messages home');
+  pane.id = 'home';
+  const published = state?.homeViews[me];
+  if (!published) {
+    const empty = el('div', 'empty');
+    empty.textContent = pending > 0 ? 'Opening Home…' : 'The bot has not published a Home for you yet.';
+    pane.append(empty);
+  } else {
+    const inert: Interact = {
+      click() {
+        hint = { text: 'The Home tab has no buttons.', error: true };
+        render();
+      },
+      select() {},
+    };
+    pane.append(...renderBlocks(published.blocks, names, inert));
+  }
+  const hintLine = el('div', `hint${hint.error ? ' error' : ''}`);
+  hintLine.id = 'hint';
+  hintLine.textContent = hint.text || (pending > 0 ? 'The bot is working…' : '');
+  main.append(top, pane, hintLine);
+  return main;
 }
 
 function channelName(): string {
@@ -309,6 +353,7 @@ function channelName(): string {
 }
 
 function renderMain(): HTMLElement {
+  if (view === 'home') return renderHome();
   const main = el('main', 'main');
   const top = el('div', 'topbar');
   const title = el('span', '');

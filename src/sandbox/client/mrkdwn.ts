@@ -47,6 +47,9 @@ const EMOJI: Record<string, string> = {
   heavy_plus_sign: '➕',
   arrow_right: '➡️',
   clipboard: '📋',
+  railway_track: '🛤️',
+  telephone_receiver: '📞',
+  triangular_flag_on_post: '🚩',
   memo: '📝',
   book: '📖',
   ballot_box_with_check: '☑️',
@@ -138,7 +141,7 @@ function specialNode(special: string, names: Names): Node {
   if (target.startsWith('@')) return mention(`@${names.person(target.slice(1))}`);
   if (target.startsWith('#')) return mention(`#${label ?? names.channel(target.slice(1))}`);
   if (target.startsWith('!subteam^')) return mention(`@${names.group(target.slice('!subteam^'.length))}`);
-  if (target.startsWith('!date^')) return text(label ?? target);
+  if (target.startsWith('!date^')) return text(localDate(target) ?? label ?? target);
   if (target.startsWith('!')) return mention(`@${target.slice(1)}`);
   if (/^(https?|mailto):/.test(target)) {
     const link = document.createElement('a');
@@ -166,4 +169,11 @@ function element(tag: string, children: Node[]): Node {
   const node = document.createElement(tag);
   node.append(...children);
   return node;
+}
+
+/** `!date^<epoch>^…` as Slack shows it: in the reader's own time zone. */
+function localDate(target: string): string | undefined {
+  const epoch = Number(target.split('^')[1]);
+  if (!Number.isFinite(epoch)) return undefined;
+  return new Date(epoch * 1000).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
 }

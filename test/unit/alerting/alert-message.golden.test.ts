@@ -12,7 +12,18 @@ import type { GroupRecord } from '../../../src/ports/alert-groups.js';
 import { expectGolden } from '../../support/golden.js';
 import { firing, HOUR, MINUTE, notification, resolved, T0 } from '../alerts/builders.js';
 
-const OPTIONS: AlertMessageOptions = { oncall: 'S0ONCALL', silences: true, rollback: true };
+/** The seed's runbooks answer these alert names (as `/runbook run <alertname>` resolves them). */
+const RUNBOOKS: Record<string, string> = {
+  MessagingSystemDown: 'system-down',
+  MessagingHighLatency: 'high-latency',
+};
+const OPTIONS: AlertMessageOptions = {
+  oncall: 'S0ONCALL',
+  silences: true,
+  rollback: true,
+  handles: new Map([['S0ONCALL', 'messaging-oncall']]),
+  runbookFor: (alertName) => RUNBOOKS[alertName],
+};
 const ID = 'c0ffee0123456789abcdef01';
 
 /** The labels every alert shares, as Alertmanager computes `commonLabels`. */
@@ -25,9 +36,13 @@ function commonLabelsOf(alerts: readonly Alert[]): Record<string, string> {
   );
 }
 
-function recordOf(alerts: Alert[], overrides: Parameters<typeof notification>[1] = {}): GroupRecord {
+function recordOf(
+  alerts: Alert[],
+  overrides: Parameters<typeof notification>[1] = {},
+  receivedAt = T0 + MINUTE,
+): GroupRecord {
   const payload = notification(alerts, { commonLabels: commonLabelsOf(alerts), ...overrides });
-  const { state } = applyNotification(undefined, payload, T0 + MINUTE);
+  const { state } = applyNotification(undefined, payload, receivedAt);
   return { id: ID, state, sentEscalations: [] };
 }
 
@@ -46,7 +61,11 @@ describe('alert message goldens', () => {
     golden('sev1-firing', recordOf([firing('a1', T0), firing('a22', T0 + 20_000), settled]));
   });
 
-  it('sev2 firing: on-call named, not paged', () => {
+  it('sev1 received 5 hours after it started: says so, and that escalation counts from receipt', () => {
+    golden('sev1-received-late', recordOf([firing('a1', T0)], {}, T0 + 5 * HOUR));
+  });
+
+  it('sev2 firing: on-call named by its handle, not paged', () => {
     const alert = (fp: string) => {
       const a = firing(fp, T0, { alertname: 'MessagingHighLatency', severity: 'warning' });
       return {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -53,6 +53,39 @@ function setup(
 const ID = groupIdOf(GROUP_KEY);
 
 describe('AlertService', () => {
+  it('loads a group record written before receivedAt, chain and externalURL existed, and escalates it as before', async () => {
+    const s = setup();
+    s.at(T0 + 60 * SECOND_MS);
+    await s.service.ingest(notification([firing('a', T0)]));
+    const path = join(s.dir, `${ID}.json`);
+    const record = JSON.parse(readFileSync(path, 'utf8'));
+    expect(record.state.receivedAt).toBe(T0 + 60 * SECOND_MS);
+    expect(record.state.chain).toHaveLength(2);
+    // As an older version wrote it.
+    delete record.state.receivedAt;
+    delete record.state.chain;
+    delete record.state.externalURL;
+    writeFileSync(path, JSON.stringify(record));
+    const older = setup(s.dir);
+    await older.store.load();
+    expect(older.store.get(ID)?.state.openedAt).toBe(T0);
+    // Counted from openedAt and along the configured tiers, as that version did.
+    older.at(T0 + 15 * 60 * SECOND_MS);
+    expect(await older.service.escalate()).toBe(1);
+    expect(older.calls).toEqual(['escalated:0']);
+  });
+
+  it('lets the person a tier paged acknowledge (wasPaged), nobody else', async () => {
+    const s = setup();
+    await s.service.ingest(notification([firing('a', T0)]));
+    expect(s.service.wasPaged(ID, 'U0TEAMLEAD')).toBe(false);
+    s.at(T0 + 15 * 60 * SECOND_MS);
+    await s.service.escalate();
+    expect(s.service.wasPaged(ID, 'U0TEAMLEAD')).toBe(true);
+    expect(s.service.wasPaged(ID, 'U0ENGMGR')).toBe(false);
+    expect(s.service.wasPaged('unknown', 'U0TEAMLEAD')).toBe(false);
+  });
+
   it('records a group durably and queues its message; a resend changes nothing', async () => {
     const s = setup();
     await s.service.ingest(notification([firing('a', T0)]));

@@ -1,14 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  chainOf,
   dueEscalations,
   type EscalationTier,
   escalationKey,
+  escalationStart,
   isEscalating,
   nextEscalationAt,
   parseEscalationTiers,
   SEED_ESCALATION_MATRIX,
   sentTierIndexes,
+  snapshotChain,
+  tierName,
 } from '../../../src/core/alerts/escalation.js';
 import {
   type AlertGroupState,
@@ -26,7 +30,8 @@ const TIERS = parseEscalationTiers([
   { after: '4h', notify: ['U0VP'] },
 ]);
 
-const sev1 = applyNotification(undefined, notification([firing('a1', T0)]), T0 + MINUTE).state;
+/** Received the moment it started (the usual case): its tiers count from T0. */
+const sev1 = applyNotification(undefined, notification([firing('a1', T0)]), T0).state;
 
 describe('parseEscalationTiers', () => {
   it('turns config durations into ms', () => {
@@ -60,7 +65,13 @@ describe('dueEscalations', () => {
   it('returns nothing before 15 minutes, then the team lead', () => {
     expect(dueEscalations(sev1, TIERS, [], T0 + 15 * MINUTE - 1)).toEqual([]);
     expect(dueEscalations(sev1, TIERS, [], T0 + 15 * MINUTE)).toEqual([
-      { tierIndex: 0, notify: ['U0TEAMLEAD'], dueAt: T0 + 15 * MINUTE, key: escalationKey(sev1, 0) },
+      {
+        tierIndex: 0,
+        name: 'Team Lead',
+        notify: ['U0TEAMLEAD'],
+        dueAt: T0 + 15 * MINUTE,
+        key: escalationKey(sev1, 0),
+      },
     ]);
   });
 
@@ -127,6 +138,99 @@ describe('dueEscalations', () => {
   });
 });
 
+describe('escalation counts from receipt (issue 10)', () => {
+  // Alertmanager (or the bot) was down: the alert started 5 hours before the bot heard of it.
+  const received = T0 + 5 * HOUR;
+  const late = applyNotification(undefined, notification([firing('a1', T0)]), received, {
+    chain: snapshotChain(TIERS),
+  }).state;
+
+  it('pages no tier before its time counted from receipt, though startsAt is 5 hours old', () => {
+    expect(late.openedAt).toBe(T0);
+    expect(escalationStart(late)).toBe(received);
+    expect(dueEscalations(late, TIERS, [], received)).toEqual([]);
+    expect(dueEscalations(late, TIERS, [], received + 15 * MINUTE - 1)).toEqual([]);
+    expect(dueEscalations(late, TIERS, [], received + 15 * MINUTE).map((d) => d.name)).toEqual(['Team Lead']);
+    expect(dueEscalations(late, TIERS, [0], received + HOUR - 1)).toEqual([]);
+    expect(nextEscalationAt(late, TIERS, [])).toBe(received + 15 * MINUTE);
+    expect(nextEscalationAt(late, TIERS, [0, 1])).toBe(received + 4 * HOUR);
+  });
+
+  it('keeps the receipt time for the episode; a reopened episode counts from its own receipt', () => {
+    const resend = applyNotification(late, notification([firing('a1', T0)]), received + 10 * MINUTE).state;
+    expect(resend.receivedAt).toBe(received);
+    const done = applyNotification(
+      resend,
+      notification([resolved(firing('a1', T0), received + HOUR)]),
+      received + HOUR,
+    ).state;
+    expect(done.receivedAt).toBe(received);
+    const again = applyNotification(
+      done,
+      notification([firing('a1', T0 + 2 * HOUR)]),
+      received + 3 * HOUR,
+    ).state;
+    expect(again.receivedAt).toBe(received + 3 * HOUR);
+  });
+
+  it('a group record written before receivedAt existed counts from openedAt, as it did', () => {
+    const { receivedAt: _gone, chain: _none, ...old } = late;
+    expect(escalationStart(old)).toBe(T0);
+    expect(chainOf(old as AlertGroupState, TIERS)).toBe(TIERS);
+  });
+});
+
+describe('the chain is a snapshot taken when the group opens', () => {
+  const configured = parseEscalationTiers([
+    { after: '15m', notify: ['U0TEAMLEAD'] },
+    { after: '60m', notify: ['U0ENGMGR'], name: 'Duty Manager' },
+  ]);
+  const opened = applyNotification(undefined, notification([firing('a1', T0)]), T0, {
+    chain: snapshotChain(configured),
+  }).state;
+
+  it('records the chain with role names, and a config change does not rewrite it', () => {
+    expect(opened.chain).toEqual([
+      { after: 15 * MINUTE, notify: ['U0TEAMLEAD'], name: 'Team Lead' },
+      { after: HOUR, notify: ['U0ENGMGR'], name: 'Duty Manager' },
+    ]);
+    const changed = parseEscalationTiers([{ after: '1m', notify: ['U0SOMEONE'] }]);
+    // The next notification, after a config change: the running episode keeps its chain.
+    const later = applyNotification(opened, notification([firing('a1', T0)]), T0 + 5 * MINUTE, {
+      chain: snapshotChain(changed),
+    }).state;
+    expect(later.chain).toEqual(opened.chain);
+    expect(dueEscalations(later, changed, [], T0 + 5 * MINUTE)).toEqual([]);
+    expect(dueEscalations(later, changed, [], T0 + HOUR).map((d) => [d.name, d.notify])).toEqual([
+      ['Team Lead', ['U0TEAMLEAD']],
+      ['Duty Manager', ['U0ENGMGR']],
+    ]);
+    // A new episode takes the chain configured then.
+    const done = applyNotification(
+      later,
+      notification([resolved(firing('a1', T0), T0 + 2 * HOUR)]),
+      T0 + 2 * HOUR,
+      {
+        chain: snapshotChain(changed),
+      },
+    ).state;
+    const reopened = applyNotification(done, notification([firing('a1', T0 + 3 * HOUR)]), T0 + 3 * HOUR, {
+      chain: snapshotChain(changed),
+    }).state;
+    expect(reopened.chain).toEqual([{ after: MINUTE, notify: ['U0SOMEONE'], name: 'Team Lead' }]);
+  });
+
+  it("names tiers after the seed's roles unless the config names them", () => {
+    expect([0, 1, 2, 3].map((index) => tierName({}, index))).toEqual([
+      'Team Lead',
+      'Engineering Manager',
+      'VP Engineering',
+      'Tier 4',
+    ]);
+    expect(tierName({ name: 'Incident Commander' }, 0)).toBe('Incident Commander');
+  });
+});
+
 describe('fencing keys', () => {
   it('differ by group, episode and tier, and parse back', () => {
     expect(escalationKey(sev1, 2)).toBe(`escalation:${T0}:2:${GROUP_KEY}`);
@@ -183,12 +287,15 @@ const arbState: fc.Arbitrary<AlertGroupState> = fc
     acked: fc.boolean(),
     silencedFor: fc.option(fc.integer({ min: -60, max: 8 * 60 }), { nil: undefined }),
     openedOffset: fc.integer({ min: 0, max: 60 }),
+    lateBy: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 6 * 60 })),
   })
-  .map(({ severity, status, acked, silencedFor, openedOffset }) => ({
+  .map(({ severity, status, acked, silencedFor, openedOffset, lateBy }) => ({
     ...sev1,
     severity,
     status,
-    openedAt: T0 + openedOffset * MINUTE,
+    // Started up to 6 hours before the bot received it.
+    openedAt: T0 + openedOffset * MINUTE - lateBy * MINUTE,
+    receivedAt: T0 + openedOffset * MINUTE,
     ...(acked && { acknowledged: { by: 'U0ACK', at: T0 } }),
     ...(silencedFor !== undefined && { silence: { id: 's', by: 'U0X', until: T0 + silencedFor * MINUTE } }),
   }));
@@ -196,6 +303,30 @@ const arbState: fc.Arbitrary<AlertGroupState> = fc
 const arbNow = fc.integer({ min: 0, max: 10 * 60 }).map((minutes) => T0 + minutes * MINUTE);
 
 describe('dueEscalations properties', () => {
+  it('never pages a tier before receipt + after, however old startsAt is (issue 10)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 48 * 60 }),
+        arbTiers,
+        fc.integer({ min: 0, max: 10 * 60 }),
+        (lateMinutes, tiers, elapsed) => {
+          const received = T0 + lateMinutes * MINUTE;
+          const { state } = applyNotification(undefined, notification([firing('a1', T0)]), received, {
+            chain: snapshotChain(tiers),
+          });
+          const now = received + elapsed * MINUTE;
+          for (const due of dueEscalations(state, [], [], now)) {
+            expect(due.dueAt).toBe(received + tiers[due.tierIndex]!.after);
+            expect(due.dueAt).toBeLessThanOrEqual(now);
+          }
+          expect(dueEscalations(state, [], [], now).length).toBe(
+            tiers.filter((tier) => received + tier.after <= now).length,
+          );
+        },
+      ),
+    );
+  });
+
   it('returns unsent tiers, in increasing index, each due by now, with distinct keys', () => {
     fc.assert(
       fc.property(arbState, arbTiers, fc.array(fc.nat(7)), arbNow, (state, tiers, sent, now) => {
@@ -203,7 +334,9 @@ describe('dueEscalations properties', () => {
         due.forEach((entry, position) => {
           expect(sent).not.toContain(entry.tierIndex);
           expect(entry.dueAt).toBeLessThanOrEqual(now);
-          expect(entry.dueAt).toBe(state.openedAt + tiers[entry.tierIndex]!.after);
+          // Counted from receipt, never from the alert's start.
+          expect(entry.dueAt).toBe(state.receivedAt! + tiers[entry.tierIndex]!.after);
+          expect(entry.dueAt).toBeGreaterThanOrEqual(state.receivedAt!);
           expect(entry.notify).toEqual(tiers[entry.tierIndex]!.notify);
           expect(entry.key).toBe(escalationKey(state, entry.tierIndex));
           if (position > 0) expect(entry.tierIndex).toBeGreaterThan(due[position - 1]!.tierIndex);

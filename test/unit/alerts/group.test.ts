@@ -31,6 +31,9 @@ describe('applyNotification', () => {
       alerts: { a1: a, b22: b },
       truncatedAlerts: 0,
       openedAt: T0,
+      // Escalation counts from here: when the bot received it, not when it started.
+      receivedAt: T0 + MINUTE,
+      externalURL: 'http://alertmanager:9093',
       status: 'firing',
       severity: 'sev1',
       lastNotificationAt: T0 + MINUTE,

@@ -189,3 +189,26 @@ describe('the bot records as incident events', () => {
     expect(slackLink('C0INCIDENTS', '')).toBeUndefined();
   });
 });
+
+describe('pages of an episode the bot received late', () => {
+  it('count from receipt along the chain snapshotted at open, with its role names', () => {
+    const late: GroupRecord = {
+      ...group,
+      state: {
+        ...state,
+        receivedAt: T0 + 5 * MIN,
+        chain: [{ after: 10 * MIN, notify: ['U0LEAD'], name: 'Shift Lead' }],
+      },
+      sentEscalations: [escalationKey(state, 0)],
+    };
+    const pages = eventsFromRecords({ ...none, groups: [late], oncall: 'S0ONCALL' }).filter(
+      (e) => e.kind === 'page',
+    );
+    expect(
+      pages.map((e) => [e.at - T0, e.kind === 'page' && e.role, e.kind === 'page' && e.targets]),
+    ).toEqual([
+      [5 * MIN, undefined, ['S0ONCALL']],
+      [15 * MIN, 'Shift Lead', ['U0LEAD']],
+    ]);
+  });
+});

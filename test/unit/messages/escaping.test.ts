@@ -17,6 +17,8 @@ import {
   changesNote,
   escalationDm,
   escalationNote,
+  escalationPage,
+  orphanPage,
   silencedNote,
 } from '../../../src/messages/alert-notes.js';
 import { renderNotice } from '../../../src/messages/render.js';
@@ -39,9 +41,16 @@ const hostile = fc
 /** A Slack ID that the bot may or may not recognise as one. */
 const someId = fc.oneof(fc.constantFrom(...KNOWN), hostile);
 
+/** Links the bot makes itself: the builders' generatorURL and externalURL, and Slack permalinks. */
+const LINKS = [
+  'http://prometheus:9090/graph?',
+  'http://alertmanager:9093/#/silences',
+  'https://slack.com/archives/',
+];
+
 function expectClean(rendered: unknown, known: readonly string[] = KNOWN) {
   for (const text of stringsOf(rendered)) {
-    expect(foreignTokens(text, known), JSON.stringify(text)).toEqual([]);
+    expect(foreignTokens(text, known, LINKS), JSON.stringify(text)).toEqual([]);
   }
 }
 
@@ -278,9 +287,11 @@ describe(`the messages layer escapes outside text (seed ${SEED})`, () => {
         expectClean(changesNote(record, changes, 'S0ONCALL'));
         expectClean(acknowledgedNote(by));
         expectClean(silencedNote(by, T0, text));
-        const due = { tierIndex: 0, notify: [by, 'U0TEAMLEAD'], dueAt: T0, key: 'k' };
+        const due = { tierIndex: 0, name: text, notify: [by, 'U0TEAMLEAD'], dueAt: T0, key: 'k' };
         expectClean(escalationNote(due));
         expectClean(escalationDm(record, due, text));
+        expectClean(escalationPage(record, due, text).text);
+        expectClean(orphanPage(due));
       }),
     );
   });
