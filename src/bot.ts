@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 
 import { flagsCommand } from '../commands/flags.js';
+import { incidentCommand } from '../commands/incident.js';
 import { oncallCommand } from '../commands/oncall.js';
 import { phaseCommand, phaseStatus } from '../commands/phase.js';
 import { rollbackCommand } from '../commands/rollback.js';
@@ -9,7 +10,9 @@ import { runbookCommand } from '../commands/runbook.js';
 import { startFlagTimer } from './adapters/flag-timer.js';
 import { featureApiRoutes } from './adapters/http/features-api.js';
 import { cachedCheck, healthRoutes } from './adapters/http/health.js';
+import { incidentApiRoutes } from './adapters/http/incidents-api.js';
 import { createHttpServer, type Route, sendJson } from './adapters/http/server.js';
+import { incidentEventReader, rollbackAuditFile } from './adapters/incidents/record-reader.js';
 import type { ClusterSources } from './adapters/kubernetes/cluster-sources.js';
 import { startClusterWiring } from './adapters/kubernetes/wiring.js';
 import { createMetrics, type Metrics, setFlagGauges } from './adapters/metrics.js';
@@ -63,6 +66,7 @@ import { ChecklistService } from './services/checklist-service.js';
 import { Confirmations, type PendingActions } from './services/confirmations.js';
 import { FlagService } from './services/flag-service.js';
 import { HomeService, type HomeUsers } from './services/home-service.js';
+import { IncidentService } from './services/incident-service.js';
 import { OncallService } from './services/oncall-service.js';
 import { type PhaseRequests, PhaseService } from './services/phase-service.js';
 import type { WatchTiming } from './services/rollback-watch.js';
@@ -78,6 +82,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   rollbackCommand,
   runbookCommand,
   oncallCommand,
+  incidentCommand,
 ];
 
 export interface RunningBot {
@@ -134,6 +139,7 @@ export async function startBot(
   const quarantine = new Quarantine(env.STATE_DIR, log);
   const flagStore = new FileFlagStore(join(env.STATE_DIR, 'flags'), catalog, { quarantine, log });
   const now = overrides.now ?? Date.now;
+  // The audit's times come from the bot's clock too: the incident timeline orders them with the alerts'.
   const flags = new FlagService(
     catalog,
     flagStore,
@@ -280,6 +286,27 @@ export async function startBot(
   confirmations.onSettled(RUNBOOK_STEP_OPENER, (opener, outcome) =>
     runbooks.confirmationSettled(opener.ref, outcome),
   );
+  // The incident timeline reads what the other use-cases recorded; it keeps nothing of its own.
+  services.incidents = new IncidentService({
+    events: incidentEventReader({
+      groups: outbound.groups,
+      flagAudit: () => flagStore.history({ limit: Number.MAX_SAFE_INTEGER }),
+      rollbacks: rollbackAuditFile(join(env.STATE_DIR, 'rollbacks', 'audit.json'), (error) =>
+        log.warn(
+          { err: error },
+          'the rollback audit cannot be read; the incident timeline leaves rollbacks out',
+        ),
+      ),
+      runbookRuns: runbookStore,
+      phaseRequests: phaseStore,
+      runbooks: services.runbookCatalog ?? SEED_RUNBOOKS,
+      tiers: file.escalation.tiers,
+      oncall: file.escalation.oncall,
+    }),
+    chat,
+    channel: config.channel,
+    now,
+  });
   // The App Home: published on app_home_opened, and again for its openers when what it shows changes.
   const home = new HomeService({
     channel: config.channel,
@@ -375,6 +402,7 @@ export async function startBot(
       ? [{ method: 'POST', path: '/slack/events', handler: receiver.handle.bind(receiver) } satisfies Route]
       : []),
     ...featureApiRoutes(flags, env.FLAG_API_TOKEN),
+    ...incidentApiRoutes(services.incidents, env.FLAG_API_TOKEN),
     ...alerting.routes,
     ...healthRoutes(
       [

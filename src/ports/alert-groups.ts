@@ -80,7 +80,9 @@ export const groupRecordSchema = z.looseObject({
     status: z.enum(['firing', 'resolved']),
     severity: z.enum(['sev1', 'sev2', 'sev3']),
     acknowledged: z.object({ by: z.string(), at: z.number() }).optional(),
-    silence: z.object({ id: z.string(), by: z.string(), until: z.number() }).optional(),
+    silence: z
+      .object({ id: z.string(), by: z.string(), until: z.number(), at: z.number().optional() })
+      .optional(),
     resolvedAt: z.number().optional(),
     lastNotificationAt: z.number(),
   }),

@@ -1,4 +1,5 @@
 import type { Actor, AuditAction, ChangeChannel } from '../core/flags/state.js';
+import type { PostMortem } from '../core/incidents/post-mortem.js';
 import type { PhaseRequest } from '../core/phases/request.js';
 import type { RollbackHeadline, RolloutResult } from '../core/rollout/result.js';
 import type { RolloutStatus } from '../core/rollout/status.js';
@@ -36,6 +37,9 @@ export type Notice =
 
 export type ChatMessage = Notice & { threadTs?: string };
 
+/** A file the bot shares in a channel, as data; the messages layer renders its content when it is sent. */
+export type FileShare = { kind: 'post-mortem'; draft: PostMortem; requestedBy: string };
+
 /**
  * Posting to the incident channel, independent of how the chat platform is reached. Durable: a
  * post is recorded before `post` or `update` starts it, and is sent after a restart if need be;
@@ -44,6 +48,8 @@ export type ChatMessage = Notice & { threadTs?: string };
 export interface Chat {
   post(channel: string, message: ChatMessage): Promise<{ channel: string; ts: string }>;
   update(channel: string, ts: string, message: ChatMessage): Promise<void>;
+  /** Shares a file in the channel (durable like a post); resolves with its id once Slack has it. */
+  upload?(channel: string, file: FileShare): Promise<{ channel: string; fileId: string }>;
   /** Reachability for /readyz. */
   ping(): Promise<void>;
 }

@@ -123,7 +123,10 @@ export class AlertService {
         createdBy: by.name ? `${by.name} (${by.id})` : by.id,
         comment: `Silenced from Slack by ${by.id} for ${formatDuration(durationMs)} (Switchyard)`,
       });
-      const next = { ...current, state: recordSilence(current.state, { id: silenceId, by: by.id, until }) };
+      const next = {
+        ...current,
+        state: recordSilence(current.state, { id: silenceId, by: by.id, until, at: this.now() }),
+      };
       return {
         next,
         result: { ok: true, text: `Silenced for ${formatDuration(durationMs)} (silence ${silenceId}).` },

@@ -160,8 +160,9 @@ export class RollbackService {
     this.deps.log.info({ deployment: name, revision, requestedBy }, 'rolled back; watching the rollout');
     const from = newReplicaSetOf(deployment, replicaSets);
     const fromRevision = revisionOf(deployment);
+    let recorded: RollbackRecord | undefined;
     if (from && fromRevision !== undefined) {
-      await this.record({
+      recorded = {
         deployment: name,
         fromRevision: revisionOf(from) ?? fromRevision,
         fromReplicaSet: from.name,
@@ -169,10 +170,14 @@ export class RollbackService {
         toRevision: revision,
         at: this.deps.now().toISOString(),
         by: requestedBy,
-      });
+        ...(reason && { reason }),
+      };
+      await this.record(recorded);
     }
 
     const where = await this.postThread(name, revision, requestedBy, reason);
+    if (recorded && where.channel && where.threadTs)
+      await this.linkThread(recorded, { channel: where.channel, ts: where.threadTs });
     const done = this.deps.track(
       watchRollout(
         {
@@ -231,6 +236,23 @@ export class RollbackService {
       }));
     } catch (error) {
       this.deps.log.error({ err: error, rollback: entry }, 'could not record the rollback in the audit');
+    }
+  }
+
+  /** Adds the Slack thread to the record just made (best effort: the rollback is recorded either way). */
+  private async linkThread(entry: RollbackRecord, thread: { channel: string; ts: string }): Promise<void> {
+    try {
+      await this.audit.update((audit) => {
+        const index = audit.rollbacks.findLastIndex(
+          (r) => r.at === entry.at && r.deployment === entry.deployment && r.by === entry.by,
+        );
+        if (index < 0) return { next: audit, result: undefined };
+        const rollbacks = [...audit.rollbacks];
+        rollbacks[index] = { ...rollbacks[index]!, thread };
+        return { next: { ...audit, rollbacks }, result: undefined };
+      });
+    } catch (error) {
+      this.deps.log.warn({ err: error }, 'could not link the rollback thread in the audit');
     }
   }
 

@@ -3,6 +3,7 @@ import type { AccessControl } from './access.js';
 import type { ChecklistService } from './checklist-service.js';
 import type { ClusterServices } from './cluster-services.js';
 import type { FlagService } from './flag-service.js';
+import type { IncidentService } from './incident-service.js';
 import type { OncallService } from './oncall-service.js';
 import type { PhaseService } from './phase-service.js';
 import type { RunbookService } from './runbook-service.js';
@@ -27,6 +28,8 @@ export interface Services {
   checklists?: ChecklistService;
   /** `/oncall`: the escalation chain and who is paged next; undefined where not wired. */
   oncall?: OncallService;
+  /** `/incident timeline`: the post-mortem draft from the bot's records; undefined where not wired. */
+  incidents?: IncidentService;
 }
 
 export type { ClusterServices };

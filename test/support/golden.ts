@@ -42,3 +42,31 @@ export function expectGolden(name: string, value: unknown): void {
     `rendered output differs from ${shown}; if the change is intended, rerun with UPDATE_GOLDEN=1 and review the diff`,
   ).toEqual(expected);
 }
+
+/**
+ * Text output (a Markdown file, say) checked against `test/fixtures/golden/<name>` byte for byte, with
+ * the same rules as `expectGolden`: `UPDATE_GOLDEN=1` writes it (never in CI), a missing file fails.
+ */
+export function expectGoldenText(name: string, text: string): void {
+  if (!/^[a-z0-9][a-z0-9._-]*\.[a-z]+$/.test(name))
+    throw new Error(`golden name ${JSON.stringify(name)}: use [a-z0-9._-] with an extension`);
+  const path = join(GOLDEN_DIR, name);
+  const shown = relative(process.cwd(), path);
+  const ci = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
+  if (process.env.UPDATE_GOLDEN === '1') {
+    if (ci)
+      throw new Error(`UPDATE_GOLDEN=1 in CI: golden files are written locally and committed (${shown})`);
+    mkdirSync(GOLDEN_DIR, { recursive: true });
+    writeFileSync(path, text);
+    return;
+  }
+  if (!existsSync(path)) {
+    throw new Error(
+      `golden file ${shown} is missing: run \`UPDATE_GOLDEN=1 npx vitest run <this test file>\` locally, read the file, and commit it`,
+    );
+  }
+  expect(
+    text,
+    `output differs from ${shown}; if the change is intended, rerun with UPDATE_GOLDEN=1 and review the diff`,
+  ).toBe(readFileSync(path, 'utf8'));
+}

@@ -97,6 +97,10 @@ describe('manifest.yml', () => {
     expect(manifest.oauth_config?.scopes?.user ?? []).toEqual([]);
   });
 
+  it('may share files (the post-mortem draft) and nothing more of files', () => {
+    expect(botScopes.filter((scope) => scope.startsWith('files:'))).toEqual(['files:write']);
+  });
+
   it('uses HTTP request URLs, not Socket Mode', () => {
     expect(manifest.settings?.socket_mode_enabled).toBe(false);
   });

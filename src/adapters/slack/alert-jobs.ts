@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../logger.js';
 import { type AlertMessageOptions, renderAlertMessage } from '../../messages/alert-message.js';
 import { escalationPage, orphanPage } from '../../messages/alert-notes.js';
+import { renderFileShare } from '../../messages/files.js';
 import { renderNotice } from '../../messages/render.js';
 import type { GroupStore } from '../../ports/alert-groups.js';
 import type { Attempt } from './outbox.js';
@@ -13,7 +14,7 @@ const withoutFlag = ({ channel, ts }: { channel: string; ts: string }) => ({ cha
 const attemptId = (attempt: Attempt | undefined) => attempt?.id ?? randomUUID();
 
 export interface SlackJobDeps {
-  web: Pick<SlackWebChat, 'post' | 'update' | 'findPosted'>;
+  web: Pick<SlackWebChat, 'post' | 'update' | 'findPosted' | 'uploadFile' | 'findSharedFile'>;
   store: GroupStore;
   channel: string;
   /** Read when a message is rendered: whether a cluster is configured is known only after start-up. */
@@ -58,7 +59,10 @@ export function slackJobExecutor(deps: SlackJobDeps) {
     }
     return deps.web.post(channel, message, postId);
   };
-  return async (job: SlackJob, attempt?: Attempt): Promise<{ channel: string; ts: string } | undefined> => {
+  return async (
+    job: SlackJob,
+    attempt?: Attempt,
+  ): Promise<{ channel: string; ts: string } | { channel: string; fileId: string } | undefined> => {
     switch (job.kind) {
       case 'group-message': {
         const record = deps.store.get(job.groupId);
@@ -121,6 +125,19 @@ export function slackJobExecutor(deps: SlackJobDeps) {
       case 'notice-update':
         await deps.web.update(job.channel, job.ts, renderNotice(job.notice));
         return { channel: job.channel, ts: job.ts };
+      case 'file': {
+        const file = renderFileShare(job.file);
+        // Like a post: a share that may already be in Slack is looked for first, and adopted.
+        if (attempt?.uncertain) {
+          const found = await deps.web.findSharedFile(job.channel, file);
+          if (found) {
+            deps.log.info({ ...found }, 'outbox: adopted a file shared before a restart');
+            return found;
+          }
+        }
+        // Each try runs the three steps afresh: an upload URL is good for one upload only.
+        return deps.web.uploadFile(job.channel, file);
+      }
     }
   };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Chat, ChatMessage, Notice } from '../../ports/chat.js';
+import type { Chat, ChatMessage, FileShare, Notice } from '../../ports/chat.js';
 import type { Outbox } from './outbox.js';
 import type { OutboxJob } from './outbox-journal.js';
 
@@ -17,7 +17,9 @@ export type SlackJob =
   | { kind: 'notice'; channel: string; notice: Notice; threadTs?: string }
   | { kind: 'notice-update'; channel: string; ts: string; notice: Notice }
   /** A user's App Home (views.publish), rendered from the current state when the job runs. */
-  | HomeJob;
+  | HomeJob
+  /** A file shared in a channel (files.uploadV2's three steps), rendered when the job runs. */
+  | { kind: 'file'; channel: string; file: FileShare };
 
 export type HomeJob = { kind: 'home'; user: string };
 
@@ -76,6 +78,15 @@ export class OutboxChat implements Chat {
       payload: { kind: 'notice-update', channel, ts, notice: notice as Notice },
     };
     await this.outbox.deliver(job);
+  }
+
+  upload(channel: string, file: FileShare): Promise<{ channel: string; fileId: string }> {
+    return this.outbox.deliver({
+      id: randomUUID(),
+      key: conversationKey(channel),
+      priority: PRIORITY.post,
+      payload: { kind: 'file', channel, file },
+    });
   }
 
   ping(): Promise<void> {

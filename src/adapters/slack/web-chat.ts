@@ -1,6 +1,7 @@
 import type { webApi } from '@slack/bolt';
 import type { Logger } from '../../logger.js';
 import type { RenderedMessage } from '../../messages/blocks.js';
+import type { RenderedFile } from '../../messages/files.js';
 import type { HomeView } from '../../messages/home.js';
 import type { Directory } from '../../ports/directory.js';
 import type { Metrics } from '../metrics.js';
@@ -103,6 +104,81 @@ export class SlackWebChat implements Directory {
   }
 
   /**
+   * Shares a file in a channel the way `files.uploadV2` does: `files.getUploadURLExternal` (name and
+   * size), a POST of the bytes to the one-use `upload_url`, then `files.completeUploadExternal` with the
+   * channel's id and the introducing comment. Errors are shaped like the client's, so the outbox retries
+   * a 5xx or a network failure of the upload and drops what Slack refuses.
+   */
+  async uploadFile(channel: string, file: RenderedFile): Promise<{ channel: string; fileId: string }> {
+    const channelId = await this.conversationId(channel);
+    if (!channelId) throw platformError('channel_not_found');
+    return this.uploadTo(channelId, file);
+  }
+
+  /**
+   * The share of this very file, among the channel's most recent messages: same name, same title and
+   * the same introducing comment (which names the draft's window and time, so two drafts differ).
+   * File shares carry no metadata, so this is how a replayed upload finds the one Slack already has.
+   */
+  async findSharedFile(
+    channel: string,
+    file: RenderedFile,
+  ): Promise<{ channel: string; fileId: string } | undefined> {
+    const conversation = await this.conversationId(channel);
+    if (!conversation) return undefined;
+    const history = await this.call('conversations.history', () =>
+      this.client.conversations.history({ channel: conversation, limit: ADOPTION_PAGE }),
+    );
+    for (const message of history.messages ?? []) {
+      if (message.text !== file.comment) continue;
+      const shared = message.files?.find((f) => f.name === file.filename && f.title === file.title);
+      if (shared?.id) return { channel: conversation, fileId: shared.id };
+    }
+    return undefined;
+  }
+
+  private async uploadTo(
+    channelId: string,
+    file: RenderedFile,
+  ): Promise<{ channel: string; fileId: string }> {
+    const bytes = Buffer.from(file.content, 'utf8');
+    const ticket = await this.call('files.getUploadURLExternal', () =>
+      this.client.files.getUploadURLExternal({ filename: file.filename, length: bytes.length }),
+    );
+    if (!ticket.upload_url || !ticket.file_id) throw platformError('invalid_response');
+    await this.call('upload_url', async () => {
+      let response: Response;
+      try {
+        response = await fetch(ticket.upload_url!, {
+          method: 'POST',
+          headers: { 'content-type': 'application/octet-stream' },
+          body: new Uint8Array(bytes),
+        });
+      } catch (error) {
+        throw Object.assign(new Error(`file upload failed: ${(error as Error).message}`), {
+          code: 'slack_webapi_request_error',
+        });
+      }
+      await response.arrayBuffer();
+      if (!response.ok) {
+        throw Object.assign(new Error(`file upload: HTTP ${response.status}`), {
+          code: 'slack_webapi_http_error',
+          statusCode: response.status,
+          headers: Object.fromEntries(response.headers),
+        });
+      }
+    });
+    await this.call('files.completeUploadExternal', () =>
+      this.client.files.completeUploadExternal({
+        files: [{ id: ticket.file_id!, title: file.title }],
+        channel_id: channelId,
+        initial_comment: file.comment,
+      }),
+    );
+    return { channel: channelId, fileId: ticket.file_id };
+  }
+
+  /**
    * The id `conversations.history` needs for what a post names: a channel id as is, a user's DM by
    * `conversations.open`, a `#name` by `conversations.list` (learned once, and from every post).
    */
@@ -174,4 +250,12 @@ export class SlackWebChat implements Directory {
       throw error;
     }
   }
+}
+
+/** An error as `@slack/web-api` throws it for an `ok: false` answer. */
+function platformError(code: string): Error {
+  return Object.assign(new Error(`An API error occurred: ${code}`), {
+    code: 'slack_webapi_platform_error',
+    data: { ok: false, error: code },
+  });
 }

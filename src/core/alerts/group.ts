@@ -36,7 +36,8 @@ export interface AlertGroupState {
   status: AlertStatus;
   severity: Severity;
   acknowledged?: { by: string; at: number };
-  silence?: { id: string; by: string; until: number };
+  /** `at`: when it was made (absent in records written before the incident timeline). */
+  silence?: { id: string; by: string; until: number; at?: number };
   /** When the episode ended: the latest `endsAt` of its alerts (the receipt time when unknown). */
   resolvedAt?: number;
   lastNotificationAt: number;
@@ -233,9 +234,10 @@ export function acknowledge(state: AlertGroupState, by: string, at: number): Ale
 /** Records the Alertmanager silence created for the group (replacing an earlier one). */
 export function recordSilence(
   state: AlertGroupState,
-  silence: { id: string; by: string; until: number },
+  silence: { id: string; by: string; until: number; at?: number },
 ): AlertGroupState {
-  return { ...state, silence: { id: silence.id, by: silence.by, until: silence.until } };
+  const { id, by, until, at } = silence;
+  return { ...state, silence: { id, by, until, ...(at !== undefined && { at }) } };
 }
 
 export function clearSilence(state: AlertGroupState): AlertGroupState {

@@ -17,6 +17,10 @@ export interface RollbackRecord {
   toRevision: number;
   at: string;
   by: string;
+  /** Why, as the operator said it (absent in records before the incident timeline). */
+  reason?: string;
+  /** The rollback's thread in Slack, once posted (the incident timeline links to it). */
+  thread?: { channel: string; ts: string };
 }
 
 /** A ReplicaSet, still at the revision it had, that a rollback moved the Deployment away from. */

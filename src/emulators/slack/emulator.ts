@@ -76,6 +76,22 @@ export interface EmulatedMessage {
   deleted?: boolean;
   /** Message metadata (`chat.postMessage`'s `metadata`), shown only to `include_all_metadata` readers. */
   metadata?: { event_type: string; event_payload: Record<string, unknown> };
+  /** Files shared by `files.completeUploadExternal` (the message's text is its `initial_comment`). */
+  files?: Array<{ id: string; name: string; title: string; size: number }>;
+}
+
+/** A file of the `files.uploadV2` flow: announced, its bytes posted to `upload_url`, then completed. */
+export interface EmulatedFile {
+  id: string;
+  filename: string;
+  /** The `length` announced by `files.getUploadURLExternal`. */
+  length: number;
+  /** What was posted to the upload URL (undefined until then). */
+  content?: Buffer;
+  title?: string;
+  /** Channels it was shared in by `files.completeUploadExternal`. */
+  channels: string[];
+  completed: boolean;
 }
 
 /** Where a response_url points: lets `replace_original`/`delete_original`/`in_channel` act on messages. */
@@ -199,6 +215,9 @@ export class SlackEmulator {
   private readonly users = new Map<string, { name: string; isAdmin: boolean; isBot: boolean }>();
   private readonly usergroups = new Map<string, { users: string[]; handle: string; name: string }>();
   private readonly channels = new Map<string, EmulatedChannel>();
+  /** Files by id, and the secret upload keys that name them in `upload_url`s. */
+  private readonly uploads = new Map<string, EmulatedFile>();
+  private readonly uploadKeys = new Map<string, string>();
   private channelCounter = 0;
   private homeViews = new Map<string, PublishedView>();
 
@@ -321,6 +340,8 @@ export class SlackEmulator {
    * directory (users, user groups, channels and their members) and the violations `takeViolations()` reports.
    */
   reset(): void {
+    this.uploads.clear();
+    this.uploadKeys.clear();
     this.recordedCalls = [];
     this.recordedResponses = [];
     this.store = [];
@@ -393,6 +414,11 @@ export class SlackEmulator {
   }
 
   // ---- inspection -------------------------------------------------------------------------------------
+
+  /** Files of the upload flow, in the order they were announced. */
+  files(): EmulatedFile[] {
+    return [...this.uploads.values()].map((file) => ({ ...file, channels: [...file.channels] }));
+  }
 
   calls(method?: string): RecordedCall[] {
     return this.recordedCalls.filter((c) => method === undefined || c.method === method);
@@ -489,6 +515,9 @@ export class SlackEmulator {
       const params = body && { ...Object.fromEntries(url.searchParams), ...body };
       return this.replyApi(res, path.slice('/api/'.length), params, bearer(req.headers.authorization));
     }
+    if (path.startsWith('/upload/v1/')) {
+      return this.replyUpload(res, path.slice('/upload/v1/'.length), req);
+    }
     if (path.startsWith('/response/') && req.method === 'POST') {
       return this.replyResponseUrl(res, path.slice('/response/'.length), await readBody(req), req);
     }
@@ -559,6 +588,45 @@ export class SlackEmulator {
       return undefined;
     }
     return Math.max(1, Math.ceil((1 - bucket.tokens) / postsPerSecond));
+  }
+
+  /**
+   * The `upload_url` of `files.getUploadURLExternal`: a POST of the file's bytes (raw, as the SDK sends
+   * them), answered `200 OK - <bytes>` as Slack's upload service does. An unknown or already used URL
+   * is a 404; a body of another size than the `length` announced is refused (400), so the file can
+   * never be completed. Recorded as a call of the method `upload_url`.
+   */
+  private async replyUpload(res: ServerResponse, key: string, req: IncomingMessage): Promise<void> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    }
+    const file = this.uploads.get(this.uploadKeys.get(key) ?? '');
+    const body = uploadedBytes(Buffer.concat(chunks), req.headers['content-type']);
+    let status = 200;
+    let text = `OK - ${body.length}`;
+    if (req.method !== 'POST') [status, text] = [405, 'method not allowed'];
+    else if (!file || file.content !== undefined) [status, text] = [404, 'not found'];
+    else if (size > MAX_BODY_BYTES || body.length !== file.length)
+      [status, text] = [400, `length mismatch: announced ${file.length}, got ${size}`];
+    else {
+      file.content = body;
+      this.uploadKeys.delete(key);
+    }
+    const call: RecordedCall = {
+      seq: ++this.seq,
+      method: 'upload_url',
+      params: { file_id: file?.id ?? '', bytes: size },
+      at: this.now(),
+      status,
+      response: status === 200 ? { ok: true } : { ok: false, error: text },
+    };
+    this.recordedCalls.push(call);
+    res.writeHead(status, STATUS_CODES[status], { 'content-type': 'text/plain; charset=utf-8' });
+    res.end(text);
+    this.events.emit('call', call);
   }
 
   private replyResponseUrl(res: ServerResponse, id: string, raw: string, req: IncomingMessage): void {
@@ -674,6 +742,84 @@ export class SlackEmulator {
       message.deleted = true;
       this.touch(message);
       return { ok: true, channel, ts: message.ts };
+    },
+    /** Step 1 of `files.uploadV2`: Slack's argument checks, then a one-use upload URL and the file's id. */
+    'files.getUploadURLExternal': (p) => {
+      const filename = str(p.filename);
+      if (!filename) return fail('invalid_arguments');
+      if (p.length === undefined || p.length === '' || Number(p.length) === 0)
+        return fail('missing_argument');
+      const length = Number(p.length);
+      if (!Number.isInteger(length) || length < 0) return fail('invalid_arguments');
+      if (length > MAX_BODY_BYTES) return fail('file_upload_size_restricted');
+      const id = `F${String(this.uploads.size + 1).padStart(10, '0')}`;
+      const key = randomBytes(12).toString('hex');
+      this.uploads.set(id, { id, filename, length, channels: [], completed: false });
+      this.uploadKeys.set(key, id);
+      return { ok: true, upload_url: `${this.url}/upload/v1/${key}`, file_id: id };
+    },
+    /**
+     * Step 3: shares the uploaded files in `channel_id` (an id, never a name) with `initial_comment`, as
+     * a message carrying the files. A file whose bytes never arrived is `file_not_found`.
+     */
+    'files.completeUploadExternal': (p) => {
+      let files: unknown = p.files;
+      if (typeof files === 'string') {
+        try {
+          files = JSON.parse(files);
+        } catch {
+          return fail('invalid_arguments');
+        }
+      }
+      if (
+        !Array.isArray(files) ||
+        files.length === 0 ||
+        !files.every(
+          (f) => typeof f === 'object' && f !== null && typeof (f as { id?: unknown }).id === 'string',
+        )
+      )
+        return fail('invalid_arguments');
+      const wanted = files as Array<{ id: string; title?: unknown }>;
+      const found = wanted.map((f) => this.uploads.get(f.id));
+      if (found.some((file) => file === undefined || file.content === undefined))
+        return fail('file_not_found');
+      const channelRef = str(p.channel_id);
+      let channel: EmulatedChannel | undefined;
+      if (channelRef) {
+        if (!this.channels.has(channelRef)) return fail('channel_not_found'); // an id, never a name
+        const target = this.resolveChannel(channelRef);
+        if ('error' in target) return fail(target.error);
+        channel = target.channel;
+      }
+      const shared = found.map((file, index) => {
+        const title = wanted[index]?.title;
+        file!.title = typeof title === 'string' && title ? title : file!.filename;
+        file!.completed = true;
+        if (channel && !file!.channels.includes(channel.id)) file!.channels.push(channel.id);
+        return file!;
+      });
+      if (channel) {
+        this.post({
+          channel: channel.id,
+          thread_ts: str(p.thread_ts),
+          text: typeof p.initial_comment === 'string' ? p.initial_comment : '',
+          files: shared.map((file) => ({
+            id: file.id,
+            name: file.filename,
+            title: file.title ?? file.filename,
+            size: file.length,
+          })),
+        });
+      }
+      return {
+        ok: true,
+        files: shared.map((file) => ({
+          id: file.id,
+          title: file.title,
+          name: file.filename,
+          size: file.length,
+        })),
+      };
     },
     'conversations.open': (p) => {
       const existing = str(p.channel);
@@ -1076,6 +1222,34 @@ function dmChannelId(users: string[]): string {
     .update([...users].sort().join(','))
     .digest('hex');
   return `G${digest.slice(0, 10).toUpperCase()}`;
+}
+
+/**
+ * The file's bytes in a POST to an upload URL: the body itself, or, in a `multipart/form-data` body
+ * (Slack takes both), the part that carries a file (a `filename=`), else the first part.
+ */
+function uploadedBytes(body: Buffer, contentType: string | undefined): Buffer {
+  const boundary = /^multipart\/form-data;.*\bboundary="?([^";]+)"?/i.exec(contentType ?? '')?.[1];
+  if (!boundary) return body;
+  const delimiter = Buffer.from(`--${boundary}`);
+  const parts: Buffer[] = [];
+  let start = body.indexOf(delimiter);
+  while (start >= 0) {
+    const next = body.indexOf(delimiter, start + delimiter.length);
+    if (next < 0) break;
+    parts.push(body.subarray(start + delimiter.length, next));
+    start = next;
+  }
+  const parsed = parts.map((part) => {
+    const split = part.indexOf('\r\n\r\n');
+    const headers = part.subarray(0, Math.max(0, split)).toString('latin1');
+    // Each part is `\r\n<headers>\r\n\r\n<bytes>\r\n`.
+    const bytes =
+      split < 0 ? Buffer.alloc(0) : part.subarray(split + 4, Math.max(split + 4, part.length - 2));
+    return { headers, bytes };
+  });
+  const file = parsed.find((part) => /filename=/i.test(part.headers)) ?? parsed[0];
+  return file ? file.bytes : body;
 }
 
 function feed<T extends { seq: number }>(items: T[], since: number): { items: T[]; next: number } {

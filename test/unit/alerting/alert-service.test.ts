@@ -150,7 +150,13 @@ describe('AlertService', () => {
         comment: 'Silenced from Slack by U0OP for 1h (Switchyard)',
       },
     ]);
-    expect(s.store.get(ID)?.state.silence).toEqual({ id: 'silence-1', by: 'U0OP', until: T0 + 3_600_000 });
+    // When it was made, too: the incident timeline places it.
+    expect(s.store.get(ID)?.state.silence).toEqual({
+      id: 'silence-1',
+      by: 'U0OP',
+      until: T0 + 3_600_000,
+      at: T0,
+    });
     expect((await s.service.unsilence(ID, { id: 'U0OP' })).ok).toBe(true);
     expect(s.silences.expired).toEqual(['silence-1']);
     expect(s.store.get(ID)?.state.silence).toBeUndefined();

@@ -1,0 +1,73 @@
+import type { EscalationTier } from '../../core/alerts/escalation.js';
+import type { AuditEntry } from '../../core/flags/state.js';
+import type { IncidentEvent } from '../../core/incidents/timeline.js';
+import type { Runbook } from '../../core/runbooks/runbook.js';
+import type { GroupStore } from '../../ports/alert-groups.js';
+import type { DocumentStore } from '../../ports/document-store.js';
+import type { PhaseRequests } from '../../services/phase-request.js';
+import type { RollbackAudit } from '../../services/rollback-service.js';
+import type { RunbookRuns } from '../../services/runbook-service.js';
+import { readTextFile } from '../storage/atomic-file.js';
+import { rollbackAuditSchema } from '../storage/state-schemas.js';
+import { eventsFromRecords } from './incident-records.js';
+
+/** Where the bot keeps what the incident timeline is read from. */
+export interface IncidentSources {
+  groups: Pick<GroupStore, 'all'>;
+  /** The whole flag audit log. */
+  flagAudit: () => Promise<AuditEntry[]>;
+  /** `STATE_DIR/rollbacks/audit.json`; absent without a cluster. */
+  rollbacks?: Pick<DocumentStore<RollbackAudit>, 'read'>;
+  runbookRuns: Pick<DocumentStore<RunbookRuns>, 'read'>;
+  phaseRequests: Pick<DocumentStore<PhaseRequests>, 'read'>;
+  runbooks: readonly Runbook[];
+  tiers: readonly EscalationTier[];
+  oncall?: string;
+}
+
+/** Reads every store (each as it is now) into the incident's plain events. */
+export function incidentEventReader(sources: IncidentSources): () => Promise<IncidentEvent[]> {
+  return async () => {
+    const [flagAudit, rollbacks, runs, requests] = await Promise.all([
+      sources.flagAudit(),
+      sources.rollbacks ? sources.rollbacks.read() : Promise.resolve({ rollbacks: [] }),
+      sources.runbookRuns.read(),
+      sources.phaseRequests.read(),
+    ]);
+    return eventsFromRecords({
+      groups: sources.groups.all(),
+      flagAudit,
+      rollbacks: rollbacks.rollbacks,
+      runbookRuns: Object.values(runs),
+      runbooks: sources.runbooks,
+      phaseRequests: Object.values(requests),
+      tiers: sources.tiers,
+      oncall: sources.oncall,
+    });
+  };
+}
+
+/**
+ * The rollback audit (`STATE_DIR/rollbacks/audit.json`) read afresh each time: the rollback service
+ * owns and writes it (only with a cluster); a missing file is no rollbacks, and a damaged one is left
+ * to the rollback service's own quarantine (read as none here, with `onError` told).
+ */
+export function rollbackAuditFile(
+  path: string,
+  onError: (error: unknown) => void,
+): Pick<DocumentStore<RollbackAudit>, 'read'> {
+  return {
+    async read() {
+      try {
+        const text = await readTextFile(path);
+        if (text === undefined) return { rollbacks: [] };
+        const parsed = rollbackAuditSchema.safeParse(JSON.parse(text));
+        if (!parsed.success) throw parsed.error;
+        return parsed.data as unknown as RollbackAudit;
+      } catch (error) {
+        onError(error);
+        return { rollbacks: [] };
+      }
+    },
+  };
+}
