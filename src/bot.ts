@@ -11,6 +11,7 @@ import { createHttpServer, type Route, sendJson } from './adapters/http/server.j
 import type { ClusterSources } from './adapters/kubernetes/cluster-sources.js';
 import { startClusterWiring } from './adapters/kubernetes/wiring.js';
 import { createMetrics, type Metrics, setFlagGauges } from './adapters/metrics.js';
+import { type Notify, openNotify } from './adapters/notify/wiring.js';
 import { PrometheusClient } from './adapters/prometheus/prometheus-client.js';
 import {
   type Alerting,
@@ -72,6 +73,8 @@ export interface RunningBot {
   alerting: Alerting;
   /** The App Home: what it shows for the current state (the sandbox and tests compare against it). */
   home: HomeService;
+  /** Webhooks and PagerDuty (`notify`), when configured. */
+  notify?: Notify;
   /** Resolves once the bot has no work left: replies after acks, announcements, queued Slack posts. */
   settled(): Promise<void>;
   /** Stops taking requests, finishes in-flight work, then closes. */
@@ -147,6 +150,8 @@ export async function startBot(
   // Every post goes through the durable outbox, opened before anything can post.
   const outbound = await openSlackOutbox({ config, web, metrics, log, quarantine, now });
   const chat = new OutboxChat(outbound.outbox, () => web.ping());
+  // Webhooks and PagerDuty: their own outbox and journal, opened before anything can send to them.
+  const notify = await openNotify({ config, log, quarantine, now });
   flags.onChange((event) => inFlight.track(announceFlagChanges(chat, config.channel, log)(event)));
 
   const access = new AccessControl(
@@ -231,6 +236,7 @@ export async function startBot(
     channel: config.channel,
     prometheus,
     cluster: cluster.services,
+    ...(notify && { statusPage: notify.notifier }),
     now: () => new Date(now()),
   });
   // A confirmation a runbook step opened tells the run how it ended (done only once executed).
@@ -279,7 +285,16 @@ export async function startBot(
     ...phaseApprovalInteractions(services.phases),
     ...homeInteractions(home),
   ]);
-  const alerting = await startAlerting({ config, app, slack: slackDeps, outbound, metrics, log, now });
+  const alerting = await startAlerting({
+    config,
+    app,
+    slack: slackDeps,
+    outbound,
+    metrics,
+    log,
+    now,
+    ...(notify && { notifiers: [notify.notifier] }),
+  });
   inFlight.track(
     quarantine.attach(async (text) => void (await chat.post(config.channel, { kind: 'note', text }))),
   );
@@ -357,6 +372,7 @@ export async function startBot(
     } catch (error) {
       await cluster.stop();
       await alerting.stop(0);
+      await notify?.stop(0);
       throw error;
     }
   }
@@ -370,6 +386,7 @@ export async function startBot(
     metrics,
     alerting,
     home,
+    ...(notify && { notify }),
     settled,
     async stop() {
       shuttingDown = true;
@@ -379,6 +396,7 @@ export async function startBot(
       const drained = await inFlight.drain(10_000);
       if (!drained) log.warn({ pending: inFlight.size }, 'stopped with work still in flight');
       await alerting.stop();
+      await notify?.stop();
       if (config.slackMode === 'socket') await app.stop();
       server.closeAllConnections();
       await closed;
