@@ -63,6 +63,11 @@ export class WebhookReceiver {
     for (let i = 0; i < count; i += 1) this.failures.push({ status, ...(headers && { headers }) });
   }
 
+  /** Forgets the failures still queued by `failNext`: healthy from the next request on. */
+  recover(): void {
+    this.failures.length = 0;
+  }
+
   /** Resolves once `count` accepted requests match. */
   waitFor(
     count: number,

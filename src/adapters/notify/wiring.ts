@@ -102,6 +102,7 @@ export async function openNotify(deps: {
     classify: classifyDeliveryError,
     log,
     baseBackoffMs: deps.baseBackoffMs ?? 500,
+    noun: 'delivery',
   });
   await outbox.open();
   outbox.start();

@@ -6,6 +6,7 @@ import {
   DeliveryError,
   MAX_DELIVERY_ATTEMPTS,
 } from '../../../src/adapters/notify/delivery.js';
+import { FanOutNotifier } from '../../../src/adapters/notify/notifier.js';
 import { loadConfig } from '../../../src/config/load.js';
 import { applyNotification } from '../../../src/core/alerts/group.js';
 import {
@@ -16,6 +17,7 @@ import {
   webhookBody,
 } from '../../../src/core/notify/events.js';
 import { renderTemplate, unknownPlaceholders } from '../../../src/core/notify/template.js';
+import type { AlertNotifier } from '../../../src/ports/alerting.js';
 import { tempDir } from '../../support/bot.js';
 import { firing, notification, resolved, T0 } from '../alerts/builders.js';
 
@@ -203,5 +205,44 @@ describe('delivery errors', () => {
       kind: 'rate-limited',
       retryAfterMs: 7_000,
     });
+  });
+});
+
+describe('the fan-out notifier', () => {
+  const record = {
+    id: 'g1',
+    state: applyNotification(undefined, notification([firing('fp', T0)]), T0).state,
+    sentEscalations: [],
+  };
+
+  it('tells Slack first and as before; a failure beyond Slack is logged, never thrown', async () => {
+    const calls: string[] = [];
+    const errors: string[] = [];
+    const recorder = (name: string, fail = false) =>
+      new Proxy({} as AlertNotifier, {
+        get: (_target, method: string) => async () => {
+          calls.push(`${name}.${method}`);
+          if (fail) throw new Error(`${name} down`);
+        },
+      });
+    const fan = new FanOutNotifier(
+      recorder('slack'),
+      [recorder('webhooks', true), recorder('pd')],
+      (error, method) => errors.push(`${method}: ${(error as Error).message}`),
+    );
+    await fan.groupChanged(record, [{ kind: 'opened' }]);
+    await fan.acknowledged(record, { id: 'U1' });
+    expect(calls).toEqual([
+      'slack.groupChanged',
+      'webhooks.groupChanged',
+      'pd.groupChanged',
+      'slack.acknowledged',
+      'webhooks.acknowledged',
+      'pd.acknowledged',
+    ]);
+    expect(errors).toEqual(['groupChanged: webhooks down', 'acknowledged: webhooks down']);
+    // Slack's own failure is the alert's failure, as without the fan-out.
+    const failing = new FanOutNotifier(recorder('slack', true), [recorder('pd')], () => undefined);
+    await expect(failing.refresh(record)).rejects.toThrow('slack down');
   });
 });
