@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { z } from 'zod';
 import { JsonLinesLog } from '../storage/json-lines-log.js';
 
@@ -48,6 +49,11 @@ const recordSchema = z.looseObject({
   attempt: z.number(),
   status: z.enum(['delivered', 'retrying', 'rate-limited', 'dropped']),
 });
+
+/** Where the record is kept: readers (the incident timeline) open it with `new DeliveryLog(path)`. */
+export function deliveryLogPath(stateDir: string): string {
+  return join(stateDir, 'notify', 'deliveries.jsonl');
+}
 
 export class DeliveryLog {
   private readonly log: JsonLinesLog<DeliveryRecord>;

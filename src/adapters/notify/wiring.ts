@@ -5,7 +5,7 @@ import { Outbox } from '../slack/outbox.js';
 import { OutboxJournal } from '../slack/outbox-journal.js';
 import type { Quarantine } from '../storage/quarantine.js';
 import { classifyDeliveryError, DeliveryError, postJson } from './delivery.js';
-import { DeliveryLog, type DeliveryRecord, originOf } from './delivery-log.js';
+import { DeliveryLog, type DeliveryRecord, deliveryLogPath, originOf } from './delivery-log.js';
 import { type NotifyJob, NotifyNotifier } from './notifier.js';
 
 export interface Notify {
@@ -36,7 +36,7 @@ export async function openNotify(deps: {
   const now = deps.now ?? Date.now;
   const log = deps.log.child({ component: 'notify' });
   const dir = join(config.env.STATE_DIR, 'notify');
-  const deliveries = new DeliveryLog(join(dir, 'deliveries.jsonl'));
+  const deliveries = new DeliveryLog(deliveryLogPath(config.env.STATE_DIR));
   const routingKey = config.secrets?.pagerdutyRoutingKey;
   const tries = new Map<string, number>();
 
