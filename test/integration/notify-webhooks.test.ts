@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DeliveryRecord } from '../../src/adapters/notify/delivery-log.js';
 import { ALERT_ACTIONS, RUNBOOK_ACTIONS } from '../../src/messages/action-ids.js';
-import { ALERT_TOKEN, CHANNEL, OPERATOR, startTestBot, type TestBot } from '../support/bot.js';
+import { ALERT_TOKEN, CHANNEL, OPERATOR, OUTSIDER, startTestBot, type TestBot } from '../support/bot.js';
 import { sendJson, textOf } from '../support/http.js';
 import { ANSWER_TIMEOUT_MS } from '../support/slack.js';
 import { WebhookReceiver } from '../support/webhook-receiver.js';
@@ -235,7 +235,8 @@ describe('notify.webhooks', () => {
       await click(RUNBOOK_ACTIONS.skip, stepValue(title, RUNBOOK_ACTIONS.skip));
       await t.bot.settled();
     }
-    await click(RUNBOOK_ACTIONS.statusUpdate, stepValue('Communicate', RUNBOOK_ACTIONS.statusUpdate));
+    const send = stepValue('Communicate', RUNBOOK_ACTIONS.statusUpdate);
+    await click(RUNBOOK_ACTIONS.statusUpdate, send);
     const [update] = await receiver.waitFor(
       1,
       (r) => (r.body as { event?: string }).event === 'status-update',
@@ -256,6 +257,12 @@ describe('notify.webhooks', () => {
       'Status update queued for 1 webhook',
     );
     expect(templated.requests).toEqual([]);
+    // Fail closed: someone who is not an operator sends nothing.
+    const refused = await press(RUNBOOK_ACTIONS.statusUpdate, send, OUTSIDER);
+    expect(refused).toMatch(/only operators/i);
+    expect(
+      receiver.requests.filter((r) => (r.body as { event?: string }).event === 'status-update'),
+    ).toHaveLength(1);
     const lines = readFileSync(join(t.stateDir, 'notify', 'deliveries.jsonl'), 'utf8')
       .trim()
       .split('\n');
