@@ -224,6 +224,7 @@ export async function startBot(
     approvalsRequired: file.access.approvalsRequired,
     gates: file.gates,
     prometheus,
+    prometheusLinkBase: env.PROMETHEUS_EXTERNAL_URL ?? env.PROMETHEUS_URL,
     cluster: cluster.services,
     deployments: file.rollback.deployments,
     requestTimeoutMs: file.phases.requestTimeout,

@@ -35,6 +35,8 @@ export const envSchema = z.object({
   ALERTMANAGER_URL: optionalUrl,
   ALERTMANAGER_WEBHOOK_TOKEN: optionalText,
   PROMETHEUS_URL: optionalUrl,
+  /** Where people open Prometheus, when not at PROMETHEUS_URL (its `--web.external-url`): gate links use it. */
+  PROMETHEUS_EXTERNAL_URL: optionalUrl,
   FLAG_API_TOKEN: optionalText,
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {

@@ -4,6 +4,7 @@ import { parseDuration } from '../core/duration.js';
 import { SEED_FLAGS } from '../core/flags/catalog.js';
 import { NOTIFY_EVENTS } from '../core/notify/events.js';
 import { TEMPLATE_FIELDS, type Template, unknownPlaceholders } from '../core/notify/template.js';
+import { SEED_GATES } from '../core/phases/seed-gates.js';
 
 const slackId = z
   .string()
@@ -196,28 +197,43 @@ export const fileConfigSchema = z
         'runbook names must be unique',
       )
       .optional(),
-    /** Checked before `/phase advance` switches anything on: each query's value must stay below `max`. */
+    /**
+     * Checked before `/phase advance` switches anything on: each query's value must stay below `max`
+     * (or be at least `min`), and, with `degradation`, must not be worse than the phase's baseline (the
+     * values read when the phase began) by more than `relative` × baseline or `absolute`, whichever is
+     * larger. Defaults: the seed's success metrics and alert thresholds.
+     */
     gates: z
       .array(
-        z.object({ name: z.string().min(1).max(100), query: z.string().min(1), max: z.number() }).strict(),
+        z
+          .object({
+            name: z.string().min(1).max(100),
+            query: z.string().min(1),
+            max: z.number().optional(),
+            min: z.number().optional(),
+            degradation: z
+              .object({
+                relative: z.number().min(0).optional(),
+                absolute: z.number().min(0).optional(),
+              })
+              .strict()
+              .refine((value) => value.relative !== undefined || value.absolute !== undefined, {
+                message: 'expected relative and/or absolute',
+              })
+              .optional(),
+            /** Checked only for advances into these phases (default: every advance). */
+            phases: z.array(z.number().int().min(1)).min(1).optional(),
+          })
+          .strict()
+          .refine((gate) => (gate.max === undefined) !== (gate.min === undefined), {
+            message: 'a gate needs either max (the value must stay below it) or min (at least it), not both',
+          }),
       )
       .refine(
         (list) => new Set(list.map((gate) => gate.name)).size === list.length,
         'gate names must be unique',
       )
-      // The seed's alert thresholds: error rate above 5 %, p95 latency above 5 s.
-      .default([
-        {
-          name: 'error rate',
-          query: 'sum(rate(messaging_errors_total[5m])) / sum(rate(messaging_deliveries_total[5m]))',
-          max: 0.05,
-        },
-        {
-          name: 'p95 latency (s)',
-          query: 'histogram_quantile(0.95, sum by (le) (rate(messaging_delivery_duration_bucket[5m])))',
-          max: 5,
-        },
-      ]),
+      .default(SEED_GATES),
     phases: z
       .object({
         /** A new `/phase advance` supersedes an open request older than this. */

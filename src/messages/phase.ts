@@ -1,4 +1,6 @@
+import type { Baseline } from '../core/phases/gates.js';
 import type { PhaseRequest } from '../core/phases/request.js';
+import { safeUrl } from './alert-message.js';
 import { context, header, type RenderedMessage, section } from './blocks.js';
 import { clip, escapeText, inlineCode, mention, plain } from './text.js';
 
@@ -27,18 +29,20 @@ export function renderPhaseRequest(request: PhaseRequest): RenderedMessage {
   const flags = request.toEnable.map(inlineCode).join(', ') || 'nothing new (its flags are on)';
   const approved = request.approvals.length > 0 ? request.approvals.map(mention).join(', ') : 'nobody yet';
   // The request part (title to approvals), then the state part.
-  const head = 6 + (request.gateWarnings?.length ?? 0);
+  const head = 6 + (request.gateWarnings?.length ?? 0) + (request.baseline ? 1 : 0);
   const lines = [
     `*${escapeText(title)}*`,
     `Requested by ${mention(request.requester)}${request.reason ? `: “${plain(request.reason, 300)}”` : '.'}`,
     `Turns on: ${flags}`,
     `Gate checks: ${escapeText(request.gateSummary.join('; '))}`,
+    ...(request.baseline ? [baselineLine(request.baseline)] : []),
     ...(request.gateWarnings ?? []).map((warning) => `:warning: Cannot be evaluated: ${escapeText(warning)}`),
     `Needs ${request.required} approval${request.required === 1 ? '' : 's'} from approvers; react with :white_check_mark:. The requester's own does not count.`,
     `Approved by (${request.approvals.length}/${request.required}): ${approved}`,
     statusLine(request),
     ...(request.gates ?? []).map(
-      (gate) => `${gate.passed ? ':white_check_mark:' : ':x:'} ${escapeText(`${gate.name}: ${gate.detail}`)}`,
+      (gate) =>
+        `${gate.passed ? ':white_check_mark:' : ':x:'} ${escapeText(`${gate.name}: ${gate.detail}`)}${queryLink(gate.link)}`,
     ),
     ...(request.outcome ? [escapeText(request.outcome)] : []),
   ];
@@ -65,4 +69,25 @@ export function renderPhaseOutcome(request: PhaseRequest): RenderedMessage {
         ? ` Cancelled by ${mention(request.cancelledBy)}.`
         : '';
   return { text: clip(`${outcome}${approvers}`, 3_000) };
+}
+
+/** " · <…|query in Prometheus>" for a gate whose query has a link; nothing otherwise. */
+function queryLink(link: string | undefined): string {
+  const url = safeUrl(link);
+  return url ? ` · <${url.replace(/&/g, '&amp;')}|query in Prometheus>` : '';
+}
+
+/** Which baseline the "no degradation" checks compare with, and its values. */
+function baselineLine(baseline: Baseline): string {
+  const when =
+    baseline.source === 'phase-start'
+      ? `captured when Phase ${baseline.phase} began`
+      : `none was kept for Phase ${baseline.phase}, so captured when this advance was asked`;
+  const values = Object.entries(baseline.values).map(
+    ([name, value]) => `${name} ${Number(value.toPrecision(4))}`,
+  );
+  const missing = Object.keys(baseline.missing ?? {}).map((name) => `${name} no data`);
+  return escapeText(
+    `Baseline (${when}, ${baseline.capturedAt.replace('T', ' ').slice(0, 16)} UTC): ${[...values, ...missing].join(', ') || 'nothing'}`,
+  );
 }

@@ -22,9 +22,14 @@ export interface GroupStore {
   load(): Promise<void>;
   get(id: string): GroupRecord | undefined;
   all(): GroupRecord[];
+  /** The firing groups only, from an index: cost grows with them, not with every group kept. */
+  firing(): GroupRecord[];
+  readonly firingCount: number;
   /**
-   * Runs `change` alone for this group. A returned `next` is written before anything else happens;
-   * then `after` runs, still alone for the group (so what it queues sees the state just written).
+   * Runs `change` alone for this group. A returned `next` is in memory once its data is written and
+   * on disk (fsynced) before this resolves; `after` runs as soon as it is in memory, alongside the
+   * fsyncs, still alone for the group (so what it queues sees the state just written), and this
+   * resolves when both are done. Without a `next`, `after` runs with the current record.
    */
   update<R>(
     id: string,

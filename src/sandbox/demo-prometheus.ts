@@ -3,12 +3,13 @@ import type { AddressInfo } from 'node:net';
 
 export interface DemoGate {
   query: string;
-  max: number;
+  max?: number;
+  min?: number;
 }
 
 /**
  * A stand-in for Prometheus in local mode: the instant-query API (`GET|POST /api/v1/query`) answering
- * the gate queries with a value below their threshold while healthy and above it while not, so a
+ * the gate queries with a value on the good side of their threshold while healthy and on the bad side while not, so a
  * local `/phase advance` passes or is blocked by the real gate code. Other queries answer 0 (healthy)
  * or 1 (unhealthy). Loopback only.
  */
@@ -36,7 +37,10 @@ export class DemoPrometheus {
   valueOf(query: string): number {
     const gate = this.gates.find((candidate) => candidate.query === query);
     if (!gate) return this.healthyNow ? 0 : 1;
-    return this.healthyNow ? gate.max / 5 : gate.max * 3;
+    if (gate.max !== undefined) return this.healthyNow ? gate.max / 5 : gate.max * 3;
+    // A `min` gate (a success rate, targets up): halfway to 1 (or the minimum) while healthy, below it while not.
+    const min = gate.min ?? 0;
+    return this.healthyNow ? (min < 1 ? (min + 1) / 2 : min) : min / 3;
   }
 
   async start(): Promise<void> {

@@ -152,7 +152,7 @@ export class AlertService {
   /** Queues every escalation tier now due; returns how many. Safe to call concurrently and repeatedly. */
   async escalate(): Promise<number> {
     let fired = 0;
-    for (const candidate of this.options.store.all()) {
+    for (const candidate of this.options.store.firing()) {
       if (!isEscalating(candidate.state, this.now())) continue;
       fired += await this.options.store.update(candidate.id, async (current) => {
         if (!current) return { result: 0 };
@@ -247,7 +247,7 @@ export class AlertService {
   }
 
   activeGroups(): number {
-    return this.options.store.all().filter((record) => record.state.status === 'firing').length;
+    return this.options.store.firingCount;
   }
 
   private reportActive(): void {

@@ -33,7 +33,7 @@ export interface HomeServiceDeps {
   phaseRequests: Pick<DocumentStore<PhaseRequests>, 'read'>;
   runbookRuns: Pick<DocumentStore<RunbookRuns>, 'read'>;
   runbooks: readonly Runbook[];
-  groups: { all(): GroupRecord[] };
+  groups: { firing(): GroupRecord[] };
   escalation: {
     oncall?: string;
     tiers: ReadonlyArray<{ after: number; notify: readonly string[]; name?: string }>;
@@ -146,8 +146,7 @@ export class HomeService {
       ms: tier.after,
     }));
     const alerts = deps.groups
-      .all()
-      .filter((record) => record.state.status === 'firing')
+      .firing()
       .map((record) => alertOf(record, tiers))
       .sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.openedAt - b.openedAt);
     return {

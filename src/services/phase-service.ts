@@ -4,12 +4,17 @@ import type { Actor } from '../core/flags/state.js';
 import { planPhaseAdvance } from '../core/phases/advance.js';
 import { applyVote, quorum } from '../core/phases/approvals.js';
 import {
+  type Baseline,
+  captureBaseline,
+  evaluateDegradation,
   evaluateMetricGate,
   evaluateRolloutGate,
   type GateResult,
+  gatesFor,
   gatesPassed,
   type MetricGate,
   type MetricReading,
+  prometheusGraphLink,
   type RolloutReading,
   unevaluableGates,
 } from '../core/phases/gates.js';
@@ -38,6 +43,8 @@ export interface PhaseServiceDeps {
   approvalsRequired: number;
   gates: readonly MetricGate[];
   prometheus?: PrometheusQuery;
+  /** Where people open Prometheus (`PROMETHEUS_EXTERNAL_URL`, else `PROMETHEUS_URL`): each gate links its query there. */
+  prometheusLinkBase?: string;
   cluster?: ClusterServices;
   /** Deployments that must be fully rolled out (config `rollback.deployments`). */
   deployments: readonly string[];
@@ -97,6 +104,7 @@ export class PhaseService {
     const plan = planPhaseAdvance(this.phases, this.deps.flags.catalog, values);
     if (!plan.ok) return { kind: 'refused', error: plan.error };
     await this.expireStale();
+    const baseline = await this.baselineOf(plan.from.number, plan.to.number);
     const now = this.deps.now();
     const timeoutMs = this.deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     const claimed = await this.deps.store.update<
@@ -112,8 +120,8 @@ export class PhaseService {
         from: { number: plan.from.number, name: plan.from.name },
         to: { number: plan.to.number, name: plan.to.name },
         toEnable: plan.changes.map((change) => change.key),
-        gateSummary: this.gateSummary(),
-        gateWarnings: unevaluableGates(this.deps.gates, {
+        gateSummary: this.gateSummary(plan.to.number),
+        gateWarnings: unevaluableGates(gatesFor(this.deps.gates, plan.to.number), {
           prometheus: this.deps.prometheus !== undefined,
           cluster: this.deps.cluster !== undefined,
           deployments: this.deps.deployments,
@@ -127,6 +135,7 @@ export class PhaseService {
         status: 'open',
         channel: this.deps.channel,
         ts: '',
+        ...(baseline ? { baseline } : {}),
       };
       const next = { ...requests, [request.id]: request };
       if (!active) return { next, result: { kind: 'new', request } };
@@ -263,7 +272,8 @@ export class PhaseService {
     if (!request) return;
     let gates: GateResult[] = [];
     try {
-      gates = await this.runGates();
+      const readings = await Promise.all(this.deps.gates.map((gate) => this.read(gate.query)));
+      gates = await this.runGates(readings, request.baseline, request.to.number);
       if (!gatesPassed(gates)) {
         const failing = gates.filter((gate) => !gate.passed);
         await this.settle(
@@ -302,11 +312,20 @@ export class PhaseService {
       }
       const turnedOn =
         changes.map((change) => `\`${change.key}\``).join(', ') || 'nothing (its flags were on already)';
+      // The new phase's baseline: the gates' values as it begins, kept with the request that began it.
+      const nextBaseline = captureBaseline(
+        this.deps.gates,
+        readings,
+        request.to.number,
+        this.deps.now().toISOString(),
+        'phase-start',
+      );
       await this.settle(
         id,
         'advanced',
         `:rocket: Advanced to Phase ${request.to.number} — ${request.to.name}: turned on ${turnedOn}.`,
         gates,
+        nextBaseline,
       );
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
@@ -315,13 +334,47 @@ export class PhaseService {
     }
   }
 
-  private async runGates(): Promise<GateResult[]> {
+  /** Each metric gate, then its "no degradation" check against the baseline, then the rollout gate. */
+  private async runGates(
+    readings: MetricReading[],
+    baseline: Baseline | undefined,
+    phase: number,
+  ): Promise<GateResult[]> {
     const results: GateResult[] = [];
-    for (const gate of this.deps.gates) {
-      results.push(evaluateMetricGate(gate, await this.read(gate.query)));
-    }
+    this.deps.gates.forEach((gate, index) => {
+      if (!gatesFor([gate], phase).length) return;
+      const reading = readings[index] ?? { kind: 'error', reason: 'not read' };
+      const where = this.linkOf(gate.query);
+      results.push({ ...evaluateMetricGate(gate, reading), ...where });
+      const degradation = evaluateDegradation(gate, baseline, reading);
+      if (degradation) results.push({ ...degradation, ...where });
+    });
     results.push(evaluateRolloutGate(await this.rollout()));
     return results;
+  }
+
+  private linkOf(query: string): { query: string; link?: string } {
+    const base = this.deps.prometheusLinkBase;
+    return base ? { query, link: prometheusGraphLink(base, query) } : { query };
+  }
+
+  /**
+   * The baseline the current phase is judged against: the one kept when it began (the newest advance
+   * into it), else — the phase began outside an advance, or Phase 0 — the values now, said as such.
+   * Only needed for gates with `degradation`, and only readable with a Prometheus.
+   */
+  private async baselineOf(phase: number, next: number): Promise<Baseline | undefined> {
+    const compared = gatesFor(this.deps.gates, next).filter((gate) => gate.degradation);
+    if (compared.length === 0 || !this.deps.prometheus) return undefined;
+    const started = Object.values(await this.deps.store.read())
+      .filter(
+        (request) => request.status === 'advanced' && request.to.number === phase && request.nextBaseline,
+      )
+      .sort((a, b) => (a.settledAt ?? a.requestedAt).localeCompare(b.settledAt ?? b.requestedAt))
+      .at(-1)?.nextBaseline;
+    if (started) return started;
+    const readings = await Promise.all(compared.map((gate) => this.read(gate.query)));
+    return captureBaseline(compared, readings, phase, this.deps.now().toISOString(), 'request');
   }
 
   private async read(query: string): Promise<MetricReading> {
@@ -347,8 +400,11 @@ export class PhaseService {
     }
   }
 
-  private gateSummary(): string[] {
-    const metric = this.deps.gates.map((gate) => `${gate.name} below ${gate.max}`);
+  private gateSummary(phase: number): string[] {
+    const metric = gatesFor(this.deps.gates, phase).map(
+      (gate) =>
+        `${gate.name} ${gate.max !== undefined ? `below ${gate.max}` : `at least ${gate.min}`}${gate.degradation ? ', no worse than its baseline' : ''}`,
+    );
     const rollout = this.deps.cluster
       ? `rollout status of ${this.deps.deployments.map((name) => `\`${name}\``).join(', ') || 'no Deployments'}`
       : 'rollout status (no cluster configured)';
@@ -363,12 +419,14 @@ export class PhaseService {
     status: PhaseRequest['status'],
     outcome: string,
     gates: GateResult[],
+    nextBaseline?: Baseline,
   ): Promise<void> {
     const settled = await this.save(id, (stored) => ({
       ...stored,
       status,
       outcome,
       gates,
+      ...(nextBaseline ? { nextBaseline } : {}),
       settledAt: this.deps.now().toISOString(),
     }));
     if (!settled) return;

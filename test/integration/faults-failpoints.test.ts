@@ -54,6 +54,7 @@ describe.each([
 
       const bot = await startLoggedBot({ slack, stateDir, configDir: stateDir, kube });
       try {
+        await bot.bot.settled(); // its start-up work (the warnings' record, say) is written by now
         const served = (await getJson(`${bot.url}/api/v1/features/retry_logic`)).body.enabled;
         const audit = auditEntries(stateDir);
         const audited = audit.filter((entry) => entry.flag === 'retry_logic').at(-1)?.after ?? false;

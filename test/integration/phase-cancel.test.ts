@@ -109,7 +109,7 @@ describe('gates that cannot be evaluated', () => {
   it('are named on the request at once, before any approval', async () => {
     const reply = await phase('advance', OPERATOR);
     expect(reply).toContain(
-      ':warning: Cannot be evaluated: error rate, p95 latency (s): no Prometheus configured',
+      ':warning: Cannot be evaluated: error rate, p95 latency (s), success rate, health checks: no Prometheus configured',
     );
     const text = await eventually(() => {
       const found = requests().at(-1)?.text ?? '';
@@ -117,7 +117,7 @@ describe('gates that cannot be evaluated', () => {
       return found;
     });
     expect(text).toContain(
-      ':warning: Cannot be evaluated: error rate, p95 latency (s): no Prometheus configured (`PROMETHEUS_URL`)',
+      ':warning: Cannot be evaluated: error rate, p95 latency (s), success rate, health checks: no Prometheus configured (`PROMETHEUS_URL`)',
     );
     expect(text).toContain('will block the advance after the approvals');
     expect(text).toContain(

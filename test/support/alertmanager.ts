@@ -118,6 +118,8 @@ export interface AlertmanagerOptions {
   groupBy?: string[];
   /** The webhook's `max_alerts` (0: no limit). */
   maxAlerts?: number;
+  /** A whole config instead of the one-receiver default (the benchmark routes to several receivers). */
+  config?: (credentialsFile: string) => Record<string, unknown>;
 }
 
 /** An alert as `POST /api/v2/alerts` takes it. */
@@ -187,14 +189,15 @@ export async function startAlertmanager(options: AlertmanagerOptions): Promise<A
   const credentialsFile = join(dir, 'webhook-token');
   try {
     await writeFile(credentialsFile, options.bearerToken, { mode: 0o600 });
-    await writeFile(configPath, stringify(alertmanagerConfig(options, credentialsFile)));
+    const config = options.config?.(credentialsFile) ?? alertmanagerConfig(options, credentialsFile);
+    await writeFile(configPath, stringify(config));
     const daemon = await startDaemon('Alertmanager', binary, (port) => [
       `--config.file=${configPath}`,
       `--storage.path=${join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
       `--web.external-url=http://127.0.0.1:${port}`,
       '--cluster.listen-address=',
-      '--log.level=warn',
+      '--log.level=' + (process.env.AM_LOG_LEVEL ?? 'warn'),
     ]);
     return {
       url: daemon.url,
@@ -276,7 +279,7 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
       `--config.file=${configPath}`,
       `--storage.tsdb.path=${join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=warn',
+      '--log.level=' + (process.env.AM_LOG_LEVEL ?? 'warn'),
     ]);
     return {
       url: daemon.url,

@@ -20,6 +20,12 @@ export interface SlackJobDeps {
   message: () => AlertMessageOptions;
   /** User-group handles (cached; never throws: an empty map when Slack cannot say). */
   handles?: () => Promise<ReadonlyMap<string, string>>;
+  /**
+   * True for a while after an unclean start: a new group's message may then have been sent by the
+   * previous process before its record was on disk (it is sent while the record is synced), so the
+   * first post of a group looks for itself even when its job is new.
+   */
+  afterCrash?: () => boolean;
   log: Logger;
 }
 
@@ -63,8 +69,16 @@ export function slackJobExecutor(deps: SlackJobDeps) {
           await deps.web.update(record.message.channel, record.message.ts, message);
           return record.message;
         }
-        // One id per group, whichever of its coalesced jobs posts it.
-        const { adopted, ...posted } = await postOnce(deps.channel, message, `group:${job.groupId}`, attempt);
+        // One id per group episode (its opening time comes from the alerts, so a resend after a crash
+        // has the same), whichever of its coalesced jobs posts it.
+        const postId = `group:${job.groupId}:${record.state.openedAt}`;
+        const uncertain = attempt?.uncertain === true || deps.afterCrash?.() === true;
+        const { adopted, ...posted } = await postOnce(
+          deps.channel,
+          message,
+          postId,
+          attempt && { ...attempt, uncertain },
+        );
         await deps.store.update(job.groupId, (current) => ({
           next: current && { ...current, message: { channel: posted.channel, ts: posted.ts } },
           result: undefined,

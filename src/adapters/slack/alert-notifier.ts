@@ -29,7 +29,10 @@ export class SlackAlertNotifier implements AlertNotifier {
   groupChanged(record: GroupRecord, changes: readonly GroupChange[]): Promise<void> {
     if (changes.length === 0 && record.message) return Promise.resolve(); // a plain resend
     const note = changesNote(record, changes, this.options.oncall);
-    return this.outbox.enqueue([messageJob(record), ...(note ? [threadJob(record, note)] : [])]);
+    // Sent while the group's record and this journal entry are synced (see GroupStore.update).
+    return this.outbox.enqueue([messageJob(record), ...(note ? [threadJob(record, note)] : [])], {
+      early: true,
+    });
   }
 
   acknowledged(record: GroupRecord, by: Actor): Promise<void> {

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { App } from '@slack/bolt';
 import type { AppConfig } from '../../config/load.js';
@@ -12,6 +14,7 @@ import { startEscalationTimer } from '../escalation-timer.js';
 import type { Route } from '../http/server.js';
 import type { Metrics } from '../metrics.js';
 import { FanOutNotifier } from '../notify/notifier.js';
+import { writeFileAtomic } from '../storage/atomic-file.js';
 import { FileGroupStore } from '../storage/file-group-store.js';
 import type { Quarantine } from '../storage/quarantine.js';
 import { registerAlertActions, rollbackAvailable } from './alert-actions.js';
@@ -47,7 +50,16 @@ export interface SlackOutbox {
   setAlertMessage(options: AlertMessageOptions): void;
   /** Runs the App Home's views.publish jobs once the home service is attached. */
   home: HomeJobRunner;
+  /** After a clean stop (the outbox stopped): the next start is not an unclean one. */
+  markStopped(): Promise<void>;
 }
+
+/**
+ * How long after an unclean start a new group's first post looks for itself in Slack: longer than
+ * Alertmanager keeps resending a notification that got no answer (it retries until its next
+ * group_interval flush, 5 minutes by default).
+ */
+const AFTER_CRASH_WINDOW_MS = 15 * 60_000;
 
 /**
  * The one durable outbox for everything the bot says in Slack, with the alert group store its jobs
@@ -75,12 +87,23 @@ export async function openSlackOutbox(deps: {
     rollback: false,
   };
   const home = new HomeJobRunner(deps.web);
+  // Present while a bot runs on this state; left behind by a crash (removed by a clean stop).
+  const runningMarker = join(env.STATE_DIR, 'alerts', 'running');
+  const now = deps.now ?? Date.now;
+  const crashed = existsSync(runningMarker);
+  await writeFileAtomic(runningMarker, `${process.pid}\n`);
+  const uncertainUntil = crashed ? now() + AFTER_CRASH_WINDOW_MS : 0;
+  if (crashed)
+    log.warn(
+      'the previous run did not stop cleanly: new groups look for their message in Slack before posting it',
+    );
   const alertJobs = slackJobExecutor({
     web: deps.web,
     store: groups,
     channel: config.channel,
     message: () => message,
     handles: () => handles.get(),
+    afterCrash: () => now() < uncertainUntil,
     log,
   });
   const outbox = new Outbox<SlackJob>({
@@ -98,6 +121,9 @@ export async function openSlackOutbox(deps: {
     groups,
     fences,
     home,
+    async markStopped() {
+      await unlink(runningMarker).catch(() => undefined);
+    },
     setAlertMessage(options) {
       message = options;
     },
@@ -192,6 +218,7 @@ export async function startAlerting(deps: {
       await timer.stop();
       await Promise.race([outbox.idle(), new Promise((resolve) => setTimeout(resolve, drainMs).unref())]);
       await outbox.stop();
+      await outbound.markStopped();
     },
   };
 }

@@ -72,12 +72,15 @@ export class OutboxJournal<P> {
       if (!this.quarantine) throw new Error(`outbox journal ${this.path}: ${reason}`);
       await this.quarantine.copyFile(this.path, reason, outcome);
     }
+    // A job sent while its enqueue line was being written may have its done line first.
+    const done = new Set<string>();
     for (const entry of records) {
       if (entry.op === 'enqueue') {
         if (entry.job.fence) fences.add(entry.job.fence);
-        if (!pending.has(entry.job.id)) pending.set(entry.job.id, entry.job);
+        if (!pending.has(entry.job.id) && !done.has(entry.job.id)) pending.set(entry.job.id, entry.job);
       } else {
         pending.delete(entry.id);
+        done.add(entry.id);
       }
     }
     return { pending: [...pending.values()], fences: [...fences] };

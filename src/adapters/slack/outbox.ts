@@ -15,6 +15,11 @@ export interface OutboxOptions<P> {
   maxBackoffMs?: number;
   /** Compact the journal when the queue is empty and it has grown past this many lines. */
   compactAfterLines?: number;
+  /**
+   * Jobs of different keys sent at once (default 4). Within a key the order is kept (one at a time);
+   * a 429 still pauses everything.
+   */
+  concurrency?: number;
   now?: () => number;
   /** What a job is called in the log lines (default "Slack post"; the notify outbox sends deliveries). */
   noun?: string;
@@ -40,7 +45,9 @@ export class Outbox<P> {
   private pending: OutboxJob<P>[] = [];
   /** Being journalled right now: counted by compaction, so a job is never in neither place. */
   private readonly staged = new Set<OutboxJob<P>>();
-  private running: OutboxJob<P> | undefined;
+  /** Being sent: at most one per key, at most `concurrency` in all. */
+  private readonly inFlight = new Map<OutboxJob<P>, Promise<void>>();
+  private kicked = false;
   private pausedUntil = 0;
   private readonly keyBlockedUntil = new Map<string, number>();
   private readonly attempts = new Map<string, number>();
@@ -84,8 +91,9 @@ export class Outbox<P> {
   /** Finishes the call in progress and stops; what is still queued stays in the journal. */
   async stop(): Promise<void> {
     this.started = false;
-    this.wake?.();
+    this.kick();
     await this.loop;
+    await Promise.all(this.inFlight.values());
   }
 
   get depth(): number {
@@ -110,19 +118,30 @@ export class Outbox<P> {
     return delivered;
   }
 
-  /** Journals the jobs (durable when this resolves), then queues them. Duplicate ids are ignored. */
-  async enqueue(jobs: readonly OutboxJob<P>[]): Promise<void> {
+  /**
+   * Journals the jobs (durable when this resolves) and queues them. Duplicate ids are ignored.
+   * `early`: queued at once, sent while the journal is written; for jobs whose sending twice is
+   * prevented otherwise (a group's message: the caller answers only once both are done, and a
+   * replay looks for the post first).
+   */
+  async enqueue(jobs: readonly OutboxJob<P>[], options: { early?: boolean } = {}): Promise<void> {
     const fresh = jobs.filter((job) => !this.isRedundant(job));
     if (fresh.length === 0) return;
     for (const job of fresh) this.staged.add(job);
+    if (options.early) this.queue(fresh);
     try {
       await this.options.journal.enqueued(fresh);
     } finally {
       for (const job of fresh) this.staged.delete(job);
+      this.resolveIdleWaiters();
     }
-    for (const job of fresh) if (!this.isRedundant(job)) this.pending.push(job);
+    if (!options.early) this.queue(fresh.filter((job) => !this.isRedundant(job)));
+  }
+
+  private queue(jobs: readonly OutboxJob<P>[]): void {
+    this.pending.push(...jobs);
     this.reportDepth();
-    this.wake?.();
+    this.kick();
   }
 
   /** Resolves when nothing is queued (for tests and the benchmark). */
@@ -139,21 +158,26 @@ export class Outbox<P> {
     const other = this.pending.find(
       (pending) =>
         pending.id === job.id ||
-        (job.coalesce !== undefined && pending.coalesce === job.coalesce && pending !== this.running),
+        (job.coalesce !== undefined && pending.coalesce === job.coalesce && !this.inFlight.has(pending)),
     );
     if (other && other.id !== job.id && job.priority > other.priority) other.priority = job.priority;
     return other !== undefined;
   }
 
   private async run(): Promise<void> {
+    const limit = Math.max(1, this.options.concurrency ?? 4);
     while (this.started) {
       const now = this.now();
-      const next = this.pick(now);
-      if (!next) {
-        await this.sleep(this.nextWakeAt(now) - now);
-        continue;
+      while (this.inFlight.size < limit) {
+        const next = this.pick(now);
+        if (!next) break;
+        const attempt = this.attempt(next).finally(() => {
+          this.inFlight.delete(next);
+          this.kick();
+        });
+        this.inFlight.set(next, attempt);
       }
-      await this.attempt(next);
+      await this.sleep(this.nextWakeAt(now) - now);
     }
   }
 
@@ -173,6 +197,7 @@ export class Outbox<P> {
     let best: { first: OutboxJob<P>; priority: number } | undefined;
     for (const [key, candidate] of keys) {
       if ((this.keyBlockedUntil.get(key) ?? 0) > now) continue;
+      if (this.inFlight.has(candidate.first)) continue; // its key is busy: order within a key
       if (!best || candidate.priority > best.priority) best = candidate;
     }
     return best?.first;
@@ -186,8 +211,7 @@ export class Outbox<P> {
   }
 
   private async attempt(job: OutboxJob<P>): Promise<void> {
-    // `running` stays set until the job is finished, so nothing coalesces into a job already sent.
-    this.running = job;
+    // In flight until it is finished, so nothing coalesces into a job already sent.
     try {
       const result = await this.options.execute(job.payload, {
         id: job.id,
@@ -197,8 +221,6 @@ export class Outbox<P> {
       this.settle(job.id, (delivery) => delivery.resolve(result));
     } catch (error) {
       await this.failed(job, error);
-    } finally {
-      this.running = undefined;
     }
   }
 
@@ -255,24 +277,41 @@ export class Outbox<P> {
     this.keyBlockedUntil.delete(job.key);
     this.reportDepth();
     if (this.pending.length === 0 && this.staged.size === 0) {
-      for (const resolve of this.idleWaiters.splice(0)) resolve();
+      this.resolveIdleWaiters();
       if (this.options.journal.size > (this.options.compactAfterLines ?? 1_000)) {
-        await this.options.journal.compact(() => [...this.pending, ...this.staged]);
+        await this.options.journal.compact(() => [...new Set([...this.pending, ...this.staged])]);
       }
     }
   }
 
+  private resolveIdleWaiters(): void {
+    if (this.pending.length > 0 || this.staged.size > 0) return;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  /** Wakes the loop; remembered if it is not asleep yet, so a wake-up is never lost. */
+  private kick(): void {
+    this.kicked = true;
+    this.wake?.();
+  }
+
   private sleep(ms: number): Promise<void> {
+    if (this.kicked) {
+      this.kicked = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, Math.max(0, ms));
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = () => {
-        this.wake = undefined;
-        done();
+      const wake = () => {
+        this.kicked = false;
+        finish();
       };
+      const finish = () => {
+        clearTimeout(timer);
+        if (this.wake === wake) this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(finish, Math.max(0, ms));
+      this.wake = wake;
     });
   }
 

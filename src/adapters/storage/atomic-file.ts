@@ -16,7 +16,12 @@ const TEMP_SUFFIX = '.tmp';
  * Writes `contents` to a temp file next to `path` and fsyncs it. Whatever fails, no temp file is
  * left behind: a full disk must not fill up further with half-written copies.
  */
-export async function prepareFileAtomic(path: string, contents: string): Promise<PreparedFile> {
+export async function prepareFileAtomic(
+  path: string,
+  contents: string,
+  /** Called once the contents are written (a full disk has failed by then), before the fsync. */
+  onWritten?: () => void,
+): Promise<PreparedFile> {
   await mkdir(dirname(path), { recursive: true });
   const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`;
   const discard = () => unlink(temp).catch(() => undefined);
@@ -24,6 +29,7 @@ export async function prepareFileAtomic(path: string, contents: string): Promise
     const handle = await open(temp, 'w', 0o600);
     try {
       await handle.writeFile(contents);
+      onWritten?.();
       await handle.sync();
     } finally {
       await handle.close();
@@ -47,8 +53,8 @@ export async function prepareFileAtomic(path: string, contents: string): Promise
 }
 
 /** Write to a temp file, fsync it, rename over the target, fsync the directory: all or nothing. */
-export async function writeFileAtomic(path: string, contents: string): Promise<void> {
-  await (await prepareFileAtomic(path, contents)).commit();
+export async function writeFileAtomic(path: string, contents: string, onWritten?: () => void): Promise<void> {
+  await (await prepareFileAtomic(path, contents, onWritten)).commit();
 }
 
 async function syncDirectory(dir: string): Promise<void> {

@@ -19,7 +19,13 @@ export interface DocumentValidation {
  */
 export class FileDocumentStore<T> implements DocumentStore<T> {
   private readonly mutex = new Mutex();
-  private cached: T | undefined;
+  /** What is on disk. */
+  private durable: T | undefined;
+  /** `durable` with the changes being written: what the next change starts from. */
+  private working: T | undefined;
+  /** Changes made since the write in progress began: they go to disk together, in the next write. */
+  private batch: Array<{ resolve: () => void; reject: (error: unknown) => void }> | undefined;
+  private flushing = false;
   /** Told after each write (the App Home shows phase requests and runbook runs). */
   private readonly listeners: Array<(document: T) => void> = [];
 
@@ -29,30 +35,77 @@ export class FileDocumentStore<T> implements DocumentStore<T> {
     private readonly validation?: DocumentValidation,
   ) {}
 
-  /** `listener` runs (synchronously, must not throw) after every update that wrote the document. */
+  /** `listener` runs (synchronously, must not throw) after every write of the document. */
   onChange(listener: (document: T) => void): void {
     this.listeners.push(listener);
   }
 
+  /** The document as it is on disk. */
   async read(): Promise<T> {
-    if (this.cached === undefined) this.cached = (await this.load()) ?? this.initial();
-    return this.cached;
+    if (this.durable === undefined) {
+      this.durable = (await this.load()) ?? this.initial();
+      this.working = this.durable;
+    }
+    return this.durable;
   }
 
+  /**
+   * Changes are made one at a time, each on the result of the one before; each resolves once its
+   * change is on disk. Changes made while a write is in progress are written together by the next
+   * one (group commit: one fsync for all of them, so a burst of slash commands waits for two writes
+   * rather than one each). A write that fails fails every change not on disk yet, and the document
+   * is as it was on disk.
+   */
   update<R>(change: (current: T) => { next: T; result: R } | Promise<{ next: T; result: R }>): Promise<R> {
-    return this.mutex.runExclusive(async () => {
-      const { next, result } = await change(await this.read());
-      if (next !== this.cached) {
-        try {
-          await writeFileAtomic(this.path, JSON.stringify(next));
-        } catch (error) {
-          throw new StorageError(`Saving ${this.validation?.what ?? this.path}`, error);
+    let durable: Promise<void> = Promise.resolve();
+    return this.mutex
+      .runExclusive(async () => {
+        await this.read();
+        const current = this.working as T;
+        const { next, result } = await change(current);
+        if (next !== current) {
+          this.working = next;
+          durable = this.commit();
         }
-        this.cached = next;
-        for (const listener of this.listeners) listener(next);
+        return result;
+      })
+      .then(async (result) => {
+        await durable;
+        return result;
+      });
+  }
+
+  private commit(): Promise<void> {
+    const batch = (this.batch ??= []);
+    const written = new Promise<void>((resolve, reject) => batch.push({ resolve, reject }));
+    if (!this.flushing) void this.flush();
+    return written;
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    while (this.batch) {
+      const batch = this.batch;
+      this.batch = undefined;
+      const value = this.working as T;
+      try {
+        await writeFileAtomic(this.path, JSON.stringify(value));
+      } catch (error) {
+        const failure = new StorageError(`Saving ${this.validation?.what ?? this.path}`, error);
+        // Taken alone: changes already running finish first (they build on what failed, so they fail too).
+        await this.mutex.runExclusive(() => {
+          this.working = this.durable;
+          const later = this.batch ?? [];
+          this.batch = undefined;
+          for (const waiter of [...batch, ...later]) waiter.reject(failure);
+        });
+        continue;
       }
-      return result;
-    });
+      this.durable = value;
+      for (const waiter of batch) waiter.resolve();
+      for (const listener of this.listeners) listener(value);
+    }
+    this.flushing = false;
   }
 
   private async load(): Promise<T | undefined> {

@@ -17,6 +17,8 @@ const TEMP = /\.json\.\d+\.[0-9a-f]+\.tmp$/;
 /** One JSON file per alert group under `dir`, replaced atomically: a storm of groups writes in parallel. */
 export class FileGroupStore implements GroupStore {
   private readonly records = new Map<string, GroupRecord>();
+  /** Ids of the firing groups: what a webhook, a tick or the Home needs, without a scan of all kept. */
+  private readonly firingIds = new Set<string>();
   /** One lock per group while anyone uses it; dropped when the last user is done, so the map stays small. */
   private readonly locks = new Map<string, { mutex: Mutex; users: number }>();
   /** Told after a group was written or forgotten (the App Home shows open groups). */
@@ -40,7 +42,7 @@ export class FileGroupStore implements GroupStore {
       if (!name.endsWith('.json')) continue;
       const loaded = await readGroupFile(path, name);
       if (loaded.ok) {
-        this.records.set(loaded.record.id, loaded.record);
+        this.remember(loaded.record);
       } else if (this.quarantine) {
         await this.quarantine.moveFile(
           path,
@@ -70,23 +72,56 @@ export class FileGroupStore implements GroupStore {
     return [...this.records.values()];
   }
 
+  firing(): GroupRecord[] {
+    return [...this.firingIds].map((id) => this.records.get(id)!);
+  }
+
+  get firingCount(): number {
+    return this.firingIds.size;
+  }
+
+  private remember(record: GroupRecord): void {
+    this.records.set(record.id, record);
+    if (record.state.status === 'firing') this.firingIds.add(record.id);
+    else this.firingIds.delete(record.id);
+  }
+
+  private drop(id: string): void {
+    this.records.delete(id);
+    this.firingIds.delete(id);
+  }
+
   update<R>(
     id: string,
     change: (current: GroupRecord | undefined) => Change<R> | Promise<Change<R>>,
   ): Promise<R> {
     return this.alone(id, async () => {
-      const { next, result, after } = await change(this.records.get(id));
-      if (next && next !== this.records.get(id)) {
-        try {
-          await writeFileAtomic(this.pathOf(id), JSON.stringify(next));
-        } catch (error) {
-          throw new StorageError('Recording the alert group', error);
-        }
-        this.records.set(id, next);
-        this.changed();
+      const current = this.records.get(id);
+      const { next, result, after } = await change(current);
+      if (!next || next === current) {
+        if (after && current) await after(current);
+        return result;
       }
-      const saved = this.records.get(id);
-      if (after && saved) await after(saved);
+      let early: Promise<void> | undefined;
+      try {
+        await writeFileAtomic(this.pathOf(id), JSON.stringify(next), () => {
+          // Written (a full disk has failed by now); only the fsyncs are left. What the change sends
+          // (a new group's message) starts now, alongside them. Should the process die before they
+          // end, Alertmanager resends (no 200 yet) and the outbox's lookup after an unclean start
+          // finds the message instead of posting it again.
+          this.remember(next);
+          early = after?.(next);
+        });
+      } catch (error) {
+        if (this.records.get(id) === next) {
+          if (current) this.remember(current);
+          else this.drop(id);
+        }
+        await (early as Promise<void> | undefined)?.catch(() => undefined);
+        throw new StorageError('Recording the alert group', error);
+      }
+      this.changed();
+      await early;
       return result;
     });
   }
@@ -100,7 +135,7 @@ export class FileGroupStore implements GroupStore {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       }
-      this.records.delete(id);
+      this.drop(id);
       this.changed();
       return true;
     });

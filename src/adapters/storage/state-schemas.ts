@@ -53,6 +53,15 @@ export const pendingActionsSchema = recordOf(
   }),
 );
 
+/** A phase's baseline (src/core/phases/gates.ts Baseline); absent in requests recorded before it. */
+const baselineSchema = z.looseObject({
+  phase: z.number(),
+  capturedAt: z.string(),
+  source: z.enum(['phase-start', 'request']),
+  values: z.record(z.string(), z.number()),
+  missing: z.record(z.string(), z.string()).optional(),
+});
+
 export const phaseRequestsSchema = recordOf(
   z.looseObject({
     id: z.string(),
@@ -67,6 +76,8 @@ export const phaseRequestsSchema = recordOf(
     status: z.string(),
     channel: z.string(),
     ts: z.string(),
+    baseline: baselineSchema.optional(),
+    nextBaseline: baselineSchema.optional(),
   }),
 );
 

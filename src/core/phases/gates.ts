@@ -4,11 +4,32 @@
  * no data, an error or a value that is not a number all block the advance.
  */
 
-/** A metric gate of the config: the query's value must stay below `max`. */
+/**
+ * How much worse than the phase's baseline a gate's value may become ("no degradation" in the seed's
+ * success criteria): the larger of `relative` × |baseline| and `absolute` (each 0 when absent).
+ */
+export interface Degradation {
+  relative?: number;
+  absolute?: number;
+}
+
+/**
+ * A metric gate of the config: the query's value must stay below `max`, or be at least `min` (one of
+ * the two); with `degradation`, it must also not be worse than the baseline by more than allowed.
+ */
 export interface MetricGate {
   name: string;
   query: string;
-  max: number;
+  max?: number;
+  min?: number;
+  degradation?: Degradation;
+  /** Checked only for advances into these phases; absent: for every advance. */
+  phases?: number[];
+}
+
+/** The gates an advance into `phase` is judged by. */
+export function gatesFor<T extends MetricGate>(gates: readonly T[], phase: number): T[] {
+  return gates.filter((gate) => gate.phases === undefined || gate.phases.includes(phase));
 }
 
 export interface GateResult {
@@ -18,6 +39,12 @@ export interface GateResult {
   detail: string;
   value?: number;
   max?: number;
+  min?: number;
+  /** The baseline a "no degradation" check compared with. */
+  baseline?: number;
+  /** The PromQL behind it, and where to see it in Prometheus (added by the service). */
+  query?: string;
+  link?: string;
 }
 
 /** What Prometheus answered for a gate's query (the shapes of the query API, values as strings). */
@@ -27,33 +54,153 @@ export type MetricReading =
   | { kind: 'vector'; samples: Array<{ labels: Record<string, string>; value: string }> }
   | { kind: 'scalar'; value: string };
 
-/** The worst (highest) sample must be below the threshold. */
-export function evaluateMetricGate(gate: MetricGate, reading: MetricReading): GateResult {
-  const fail = (detail: string): GateResult => ({ name: gate.name, passed: false, detail, max: gate.max });
+/** A gate with `min` wants high values (a success rate); otherwise low ones (an error rate, a latency). */
+export function higherIsBetter(gate: MetricGate): boolean {
+  return gate.max === undefined && gate.min !== undefined;
+}
+
+/**
+ * The worst sample of a reading for this gate (the highest, or the lowest for a `min` gate), or why
+ * there is none. Fails closed: no Prometheus, no data, an error or a value that is not a number.
+ */
+export function worstValue(
+  gate: MetricGate,
+  reading: MetricReading,
+): { ok: true; value: number } | { ok: false; reason: string } {
   switch (reading.kind) {
     case 'no-prometheus':
-      return fail('no Prometheus configured (`PROMETHEUS_URL`), so it cannot be checked');
+      return { ok: false, reason: 'no Prometheus configured (`PROMETHEUS_URL`), so it cannot be checked' };
     case 'error':
-      return fail(`the query failed: ${reading.reason}`);
+      return { ok: false, reason: `the query failed: ${reading.reason}` };
     case 'scalar':
     case 'vector': {
       const raw = reading.kind === 'scalar' ? [reading.value] : reading.samples.map((sample) => sample.value);
-      if (raw.length === 0) return fail('the query returned no data');
+      if (raw.length === 0) return { ok: false, reason: 'the query returned no data' };
       const values = raw.map(Number);
       if (values.some((value) => !Number.isFinite(value))) {
-        return fail(`the query returned a value that is not a number (${raw.join(', ')})`);
+        return { ok: false, reason: `the query returned a value that is not a number (${raw.join(', ')})` };
       }
-      const value = Math.max(...values);
-      const passed = value < gate.max;
-      return {
-        name: gate.name,
-        passed,
-        value,
-        max: gate.max,
-        detail: `${formatNumber(value)} (must be below ${formatNumber(gate.max)})`,
-      };
+      return { ok: true, value: higherIsBetter(gate) ? Math.min(...values) : Math.max(...values) };
     }
   }
+}
+
+/** The worst sample must be below `max` (or at least `min`). */
+export function evaluateMetricGate(gate: MetricGate, reading: MetricReading): GateResult {
+  const bounds = {
+    ...(gate.max !== undefined ? { max: gate.max } : {}),
+    ...(gate.min !== undefined ? { min: gate.min } : {}),
+  };
+  const worst = worstValue(gate, reading);
+  if (!worst.ok) return { name: gate.name, passed: false, detail: worst.reason, ...bounds };
+  const { value } = worst;
+  const problems: string[] = [];
+  if (gate.max !== undefined && !(value < gate.max)) problems.push(`must be below ${formatNumber(gate.max)}`);
+  if (gate.min !== undefined && !(value >= gate.min))
+    problems.push(`must be at least ${formatNumber(gate.min)}`);
+  const wanted = [
+    ...(gate.max !== undefined ? [`must be below ${formatNumber(gate.max)}`] : []),
+    ...(gate.min !== undefined ? [`must be at least ${formatNumber(gate.min)}`] : []),
+  ];
+  return {
+    name: gate.name,
+    passed: problems.length === 0,
+    value,
+    ...bounds,
+    detail: wanted.length > 0 ? `${formatNumber(value)} (${wanted.join(', ')})` : formatNumber(value),
+  };
+}
+
+// ---- "no degradation": the current value against the phase's baseline -------------------------
+
+/** The gates' values when a phase began, kept with the phase (on the request that started it). */
+export interface Baseline {
+  /** The phase it belongs to. */
+  phase: number;
+  capturedAt: string;
+  /** `phase-start`: read when the phase began; `request`: none was stored, read when an advance was asked. */
+  source: 'phase-start' | 'request';
+  /** Gate name → its worst value then. */
+  values: Record<string, number>;
+  /** Gate name → why it had no value then. */
+  missing?: Record<string, string>;
+}
+
+/** The baseline of `phase` from the readings of each gate's query (in the order of `gates`). */
+export function captureBaseline(
+  gates: readonly MetricGate[],
+  readings: readonly MetricReading[],
+  phase: number,
+  at: string,
+  source: Baseline['source'],
+): Baseline {
+  const values: Record<string, number> = {};
+  const missing: Record<string, string> = {};
+  gates.forEach((gate, index) => {
+    const worst = worstValue(gate, readings[index] ?? { kind: 'error', reason: 'not read' });
+    if (worst.ok) values[gate.name] = worst.value;
+    else missing[gate.name] = worst.reason;
+  });
+  return {
+    phase,
+    capturedAt: at,
+    source,
+    values,
+    ...(Object.keys(missing).length > 0 ? { missing } : {}),
+  };
+}
+
+/** The name of a gate's "no degradation" check. */
+export const baselineGateName = (gate: MetricGate): string => `${gate.name} vs baseline`;
+
+/** How much worse than `baseline` the gate's value may be. */
+export function allowedWorsening(degradation: Degradation, baseline: number): number {
+  return Math.max((degradation.relative ?? 0) * Math.abs(baseline), degradation.absolute ?? 0);
+}
+
+/**
+ * "No degradation": the current value may be worse than the baseline by at most the gate's allowance.
+ * Undefined for a gate without `degradation`. Fails closed without a baseline or a current value.
+ */
+export function evaluateDegradation(
+  gate: MetricGate,
+  baseline: Baseline | undefined,
+  reading: MetricReading,
+): GateResult | undefined {
+  if (!gate.degradation) return undefined;
+  const name = baselineGateName(gate);
+  const base = baseline?.values[gate.name];
+  if (baseline === undefined || base === undefined) {
+    const why = baseline?.missing?.[gate.name];
+    return {
+      name,
+      passed: false,
+      detail: `no baseline to compare with${why ? ` (when it was captured: ${why})` : ''}`,
+    };
+  }
+  const worst = worstValue(gate, reading);
+  if (!worst.ok) return { name, passed: false, baseline: base, detail: `cannot compare: ${worst.reason}` };
+  const allowed = allowedWorsening(gate.degradation, base);
+  const higher = higherIsBetter(gate);
+  const limit = higher ? base - allowed : base + allowed;
+  const passed = higher ? worst.value >= limit : worst.value <= limit;
+  const when = `${baseline.source === 'phase-start' ? `when Phase ${baseline.phase} began` : 'when this advance was asked'}, ${baseline.capturedAt.replace('T', ' ').slice(0, 16)} UTC`;
+  return {
+    name,
+    passed,
+    value: worst.value,
+    baseline: base,
+    detail: `${formatNumber(worst.value)} (baseline ${formatNumber(base)} ${when}; must not ${higher ? 'fall below' : 'rise above'} ${formatNumber(limit)})`,
+  };
+}
+
+/**
+ * The query as a graph in Prometheus's own UI (`/graph?g0.expr=…`), under its base URL (the server's,
+ * or the external URL people reach it by).
+ */
+export function prometheusGraphLink(baseUrl: string, expr: string): string {
+  const base = baseUrl.replace(/\/+$/, '');
+  return `${base}/graph?g0.expr=${encodeURIComponent(expr)}&g0.tab=0`;
 }
 
 /** What the cluster shows of the Deployments (as `/rollback deployment` lists them). */

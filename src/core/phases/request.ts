@@ -1,4 +1,4 @@
-import type { GateResult } from './gates.js';
+import type { Baseline, GateResult } from './gates.js';
 
 /** A phase advance request as the phase use-case keeps it (and the messages layer shows it). */
 export interface PhaseRequest {
@@ -22,6 +22,10 @@ export interface PhaseRequest {
   cancelledBy?: string;
   supersededBy?: string;
   gates?: GateResult[];
+  /** What the "no degradation" checks compare with: the current phase's baseline, as the request found it. */
+  baseline?: Baseline;
+  /** Set when it advanced: the gates' values as the new phase began, its baseline for the next advance. */
+  nextBaseline?: Baseline;
   outcome?: string;
   settledAt?: string;
   channel: string;

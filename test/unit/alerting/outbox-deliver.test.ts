@@ -27,6 +27,8 @@ function outbox(path: string, execute: (p: Payload) => Promise<unknown>) {
     classify: classifySlackError,
     log,
     baseBackoffMs: 10,
+    // One at a time: these tests are about which job goes first.
+    concurrency: 1,
   });
 }
 

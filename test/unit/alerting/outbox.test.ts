@@ -18,7 +18,7 @@ function job(name: string, key: string, extra: Partial<OutboxJob<Payload>> = {})
 function outbox(
   path: string,
   execute: (p: Payload) => Promise<void>,
-  extra: { compactAfterLines?: number } = {},
+  extra: { compactAfterLines?: number; concurrency?: number } = {},
 ) {
   return new Outbox<Payload>({
     journal: new OutboxJournal(path),
@@ -26,11 +26,91 @@ function outbox(
     classify: classifySlackError,
     log,
     baseBackoffMs: 50,
+    // One at a time unless a test says otherwise: most of these are about which job goes first.
+    concurrency: 1,
     ...extra,
   });
 }
 
 describe('Outbox', () => {
+  it('sends jobs of different keys at once, up to its concurrency, and never two of one key', async () => {
+    const inFlight = new Set<string>();
+    let most = 0;
+    const order: string[] = [];
+    const gates = new Map<string, () => void>();
+    const box = outbox(
+      journalPath(),
+      (p) =>
+        new Promise<void>((resolve) => {
+          const key = p.name.split('-')[0]!;
+          expect(inFlight.has(key), `two jobs of ${key} at once`).toBe(false);
+          inFlight.add(key);
+          most = Math.max(most, inFlight.size);
+          order.push(p.name);
+          gates.set(p.name, () => {
+            inFlight.delete(key);
+            resolve();
+          });
+        }),
+      { concurrency: 3 },
+    );
+    await box.open();
+    await box.enqueue([job('a-1', 'A'), job('a-2', 'A'), job('b-1', 'B'), job('c-1', 'C'), job('d-1', 'D')]);
+    box.start();
+    const started = async (name: string) => {
+      while (!gates.has(name)) await new Promise((resolve) => setImmediate(resolve));
+    };
+    // Three keys start together; D waits for a free slot, a-2 for a-1.
+    await Promise.all([started('a-1'), started('b-1'), started('c-1')]);
+    expect(order).toEqual(['a-1', 'b-1', 'c-1']);
+    gates.get('b-1')!();
+    await started('d-1');
+    expect(order).not.toContain('a-2');
+    gates.get('a-1')!();
+    await started('a-2');
+    for (const name of ['c-1', 'd-1', 'a-2']) gates.get(name)!();
+    await box.idle();
+    await box.stop();
+    expect(most).toBe(3);
+    expect(order).toEqual(['a-1', 'b-1', 'c-1', 'd-1', 'a-2']);
+  });
+
+  it('sends an early job while its journal entry is still being written', async () => {
+    const sent: string[] = [];
+    const path = journalPath();
+    const journal = new OutboxJournal<Payload>(path);
+    let release: () => void = () => {};
+    const written = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const enqueued = journal.enqueued.bind(journal);
+    journal.enqueued = (jobs) => {
+      const appended = enqueued(jobs); // in the journal's buffer at once, in call order
+      return written.then(() => appended); // "durable" only once released: after the send
+    };
+    const box = new Outbox<Payload>({
+      journal,
+      execute: async (p) => void sent.push(p.name),
+      classify: classifySlackError,
+      log,
+    });
+    await box.open();
+    box.start();
+    const durable = box.enqueue([job('early', 'A')], { early: true });
+    while (sent.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    expect(sent).toEqual(['early']);
+    release();
+    await durable;
+    await box.idle();
+    await box.stop();
+    // Both lines are in the journal, enqueue first: a replay sends nothing again.
+    const lines = readFileSync(path, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line).op);
+    expect(lines).toEqual(['enqueue', 'done']);
+  });
+
   it('keeps order within a key and runs top-level posts (higher priority) of other keys first', async () => {
     const ran: string[] = [];
     const box = outbox(journalPath(), async (p) => {

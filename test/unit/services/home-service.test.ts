@@ -52,7 +52,7 @@ function setup() {
     phaseRequests: requests,
     runbookRuns: runs,
     runbooks: SEED_RUNBOOKS,
-    groups: { all: () => groups },
+    groups: { firing: () => groups.filter((record) => record.state.status === 'firing') },
     escalation: { oncall: 'S0ONCALL', tiers: TIERS },
     users,
     publisher: {
