@@ -14,13 +14,10 @@
  *
  * The bot runs as `npm start` runs it in production: the built bundle in a process of its own.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { SlackEmulator } from '../src/emulators/slack/emulator.js';
-import { freePort, startAlertmanager } from '../test/support/alertmanager.js';
+import { startAlertmanager } from '../test/support/alertmanager.js';
 import { BENCH_BOT_TOKEN, BENCH_WEBHOOK_TOKEN, startBuiltBot } from './built-bot.js';
 
 const SINGLES = Number(process.env.BENCH_SINGLES ?? 200);

@@ -10,13 +10,41 @@ import {
 } from '../src/commanding/blocks.js';
 import { confirm, message, UserError } from '../src/commanding/reply.js';
 import { type CommandContext, type CommandSpec, subcommand } from '../src/commanding/spec.js';
+import { formatDuration } from '../src/core/duration.js';
 import { FLAG_GROUPS, type FlagDefinition, type FlagGroup } from '../src/core/flags/catalog.js';
+import { type DiffBase, diffFlags } from '../src/core/flags/diff.js';
 import { resolveFlagName } from '../src/core/flags/names.js';
 import type { FlagChange } from '../src/core/flags/rules.js';
 import type { AuditEntry, FlagState } from '../src/core/flags/state.js';
+import { parseTimedDuration, type TimedChange, type TimedChanges } from '../src/core/flags/timed.js';
+import { SEED_PHASES } from '../src/core/phases/plan.js';
 
 const reason = z.string().max(500, 'keep the reason under 500 characters').optional();
 const flagName = z.string({ error: 'name a flag, e.g. adaptive_timing (see /flags list)' }).min(1);
+/** `--for 2h`: the change reverts by itself after that long. */
+const forDuration = z
+  .string()
+  .optional()
+  .transform((text, zctx) => {
+    if (text === undefined) return undefined;
+    const parsed = parseTimedDuration(text);
+    if (parsed.ok) return parsed.ms;
+    zctx.addIssue({ code: 'custom', message: parsed.error });
+    return z.NEVER;
+  });
+const timedArgs = z.object({ flag: flagName, reason, for: forDuration });
+const diffBase = z
+  .string()
+  .optional()
+  .transform((text, zctx): DiffBase => {
+    const base = (text ?? 'defaults').toLowerCase();
+    if (base === 'defaults' || base === 'plan') return base;
+    zctx.addIssue({
+      code: 'custom',
+      message: `compare with \`defaults\` or \`plan\`, not ${inlineCode(base.slice(0, 40))}`,
+    });
+    return z.NEVER;
+  });
 
 /** The kill switch, also offered as `/rollback flags`. */
 export const killSwitch = subcommand({
@@ -72,6 +100,7 @@ export const flagsCommand: CommandSpec = {
       async run(ctx, { group }) {
         const wanted = group ? parseGroup(group) : undefined;
         const state = await ctx.services.flags.snapshot();
+        const timed = await ctx.services.flags.pendingTimed();
         const catalog = ctx.services.flags.catalog;
         const groups = wanted ? [wanted] : FLAG_GROUPS;
         const on = catalog.flags.filter((flag) => state.values[flag.key]).length;
@@ -81,12 +110,12 @@ export const flagsCommand: CommandSpec = {
             section(
               `*${name}*\n${catalog
                 .inGroup(name)
-                .map((flag) => flagLine(flag, state))
+                .map((flag) => flagLine(flag, state, timed))
                 .join('\n')}`,
             ),
           ),
           context(
-            '`/flags get &lt;flag&gt;` for details · `/flags enable|disable &lt;flag&gt; [reason]` · `/flags disable-all` kill switch',
+            '`/flags get &lt;flag&gt;` for details · `/flags enable|disable &lt;flag&gt; [--for 2h] [reason]` · `/flags diff` · `/flags disable-all` kill switch',
           ),
         ];
         const text = groups
@@ -112,6 +141,7 @@ export const flagsCommand: CommandSpec = {
         const flag = resolveFlag(ctx, args.flag);
         const state = await ctx.services.flags.snapshot();
         const last = state.lastChange[flag.key];
+        const timed = pendingFor(await ctx.services.flags.pendingTimed(), flag.key);
         const lines = [
           `${mark(state.values[flag.key])} *${flag.key}* is *${onOff(state.values[flag.key])}* (default ${onOff(flag.defaultEnabled)})`,
           flag.description,
@@ -123,30 +153,77 @@ export const flagsCommand: CommandSpec = {
           last
             ? `Last change: ${slackDate(last.at)} by ${actorLabel(last.by, last.via)}${last.reason ? ` — “${plain(last.reason, 200)}”` : ''}`
             : 'Never changed since the bot started keeping records.',
+          timed ? revertLine(timed, flag.key) : undefined,
         ].filter(Boolean);
         return message(lines.join('\n').replace(/[*`]/g, ''), [section(lines.join('\n'))]);
       },
     }),
     subcommand({
       name: 'enable',
-      usage: 'enable <flag> [reason]',
-      summary: 'turn a flag on',
+      usage: 'enable <flag> [--for <duration>] [reason]',
+      summary: 'turn a flag on; with `--for 2h` it goes back off by itself after 2 hours',
       permission: 'operator',
       params: ['flag', '...reason'],
-      args: z.object({ flag: flagName, reason }),
-      run: (ctx, args) => setFlag(ctx, args.flag, true, args.reason),
+      options: ['for'],
+      args: timedArgs,
+      run: (ctx, args) => setFlag(ctx, args.flag, true, args.reason, false, args.for),
     }),
     subcommand({
       name: 'disable',
-      usage: 'disable <flag> [reason]',
-      summary: 'turn a flag off (and what depends on it); safety flags ask first',
+      usage: 'disable <flag> [--for <duration>] [reason]',
+      summary:
+        'turn a flag off (and what depends on it); safety flags ask first; `--for 2h` turns it back on after 2 hours',
       permission: 'operator',
       params: ['flag', '...reason'],
-      args: z.object({ flag: flagName, reason }),
-      run: (ctx, args) => setFlag(ctx, args.flag, false, args.reason),
-      confirmed: (ctx, args) => setFlag(ctx, args.flag, false, args.reason, true),
+      options: ['for'],
+      args: timedArgs,
+      run: (ctx, args) => setFlag(ctx, args.flag, false, args.reason, false, args.for),
+      confirmed: (ctx, args) => setFlag(ctx, args.flag, false, args.reason, true, args.for),
     }),
     killSwitch,
+    subcommand({
+      name: 'diff',
+      usage: 'diff [defaults|plan]',
+      summary:
+        'flags that differ from the seed defaults (or from the current phase’s plan), with who changed them and when',
+      permission: 'anyone',
+      params: ['base'],
+      args: z.object({ base: diffBase }),
+      async run(ctx, { base }) {
+        const state = await ctx.services.flags.snapshot();
+        const timed = await ctx.services.flags.pendingTimed();
+        const diff = diffFlags(ctx.services.flags.catalog, SEED_PHASES, state.values, base);
+        const against =
+          base === 'defaults'
+            ? 'the seed defaults'
+            : `the plan of phase ${diff.phase!.number} (${plain(diff.phase!.name, 80)})`;
+        if (diff.differences.length === 0) {
+          return message(
+            `:white_check_mark: Every flag is as ${against} say${base === 'defaults' ? '' : 's'}.`,
+          );
+        }
+        const lines = diff.differences.map((entry) => {
+          const last = state.lastChange[entry.key];
+          const who = last
+            ? ` — ${actorLabel(last.by, last.via)} ${slackDate(last.at)}${last.reason ? ` “${plain(last.reason, 120)}”` : ''}`
+            : ' — not changed since records began';
+          const pending = pendingFor(timed, entry.key);
+          const reverts = pending ? ` · :hourglass_flowing_sand: reverts ${slackDate(pending.revertAt)}` : '';
+          return `${mark(entry.value)} \`${entry.key}\` is *${onOff(entry.value)}*, ${base === 'defaults' ? 'default' : 'plan'} ${onOff(entry.expected)}${who}${reverts}`;
+        });
+        const title = `${diff.differences.length} flag${diff.differences.length === 1 ? '' : 's'} differ${diff.differences.length === 1 ? 's' : ''} from ${against}`;
+        return message(`${title}\n${lines.join('\n')}`, [
+          header(title.replace(/[*`]/g, '')),
+          // A section holds 3,000 characters: a few lines each, never a line cut in half.
+          ...chunks(lines, 2_900).map((chunk) => section(chunk.join('\n'))),
+          context(
+            base === 'defaults'
+              ? '`/flags diff plan` compares with the current phase’s plan.'
+              : '`/flags diff` compares with the seed defaults.',
+          ),
+        ]);
+      },
+    }),
     subcommand({
       name: 'history',
       usage: 'history [flag]',
@@ -175,9 +252,10 @@ async function setFlag(
   enabled: boolean,
   reason?: string,
   confirmed = false,
+  forMs?: number,
 ) {
   const flag = resolveFlag(ctx, name);
-  const result = await ctx.services.flags.set(flag.key, enabled, changeMeta(ctx, reason), confirmed);
+  const result = await ctx.services.flags.set(flag.key, enabled, changeMeta(ctx, reason), confirmed, forMs);
   switch (result.status) {
     case 'unchanged':
       return message(`${mark(enabled)} \`${flag.key}\` is already ${onOff(enabled)}. Nothing was changed.`);
@@ -186,12 +264,23 @@ async function setFlag(
     case 'needs-confirmation':
       return confirm({
         title: `Turn off ${result.changes.map((change) => `\`${change.key}\``).join(', ')}?`,
-        details: [result.why, ...result.changes.map((change) => `\`${change.key}\` on → off`)],
+        details: [
+          result.why,
+          ...result.changes.map((change) => `\`${change.key}\` on → off`),
+          ...(forMs === undefined ? [] : [`For ${formatDuration(forMs)}, then back on by itself.`]),
+        ],
         confirmLabel: `Disable ${flag.key}`,
-        args: { flag: flag.key, reason },
+        args: { flag: flag.key, reason, for: forMs },
       });
-    case 'changed':
-      return message(`${mark(enabled)} Done: ${describeChanges(result.changes)}. Announced in the channel.`);
+    case 'changed': {
+      const timed =
+        result.revertAt !== undefined
+          ? ` It goes back ${onOff(!enabled)} by itself ${slackDate(result.revertAt)} (in ${formatDuration(forMs ?? 0)}) unless someone changes it before.`
+          : '';
+      return message(
+        `${mark(enabled)} Done: ${describeChanges(result.changes)}. Announced in the channel.${timed}`,
+      );
+    }
   }
 }
 
@@ -221,12 +310,41 @@ function parseGroup(name: string): FlagGroup {
   return group;
 }
 
-function flagLine(flag: FlagDefinition, state: FlagState): string {
+function flagLine(flag: FlagDefinition, state: FlagState, timed: TimedChanges): string {
   const value = state.values[flag.key] ?? flag.defaultEnabled;
   const last = state.lastChange[flag.key];
   const changed = last ? ` · ${actorLabel(last.by, last.via)} ${slackDate(last.at)}` : '';
   const nonDefault = value !== flag.defaultEnabled ? ' _(not default)_' : '';
-  return `${mark(value)} \`${flag.key}\` ${onOff(value)}${nonDefault}${flag.safety ? ' :shield:' : ''}${changed}`;
+  const pending = pendingFor(timed, flag.key);
+  const reverts = pending ? ` · :hourglass_flowing_sand: reverts ${slackDate(pending.revertAt)}` : '';
+  return `${mark(value)} \`${flag.key}\` ${onOff(value)}${nonDefault}${flag.safety ? ' :shield:' : ''}${changed}${reverts}`;
+}
+
+/** Lines grouped so that each group, joined by newlines, stays within `max` characters. */
+function chunks(lines: readonly string[], max: number): string[][] {
+  const groups: string[][] = [];
+  let size = 0;
+  for (const line of lines) {
+    const current = groups.at(-1);
+    if (current && size + line.length + 1 <= max) {
+      current.push(line);
+      size += line.length + 1;
+    } else {
+      groups.push([line]);
+      size = line.length;
+    }
+  }
+  return groups;
+}
+
+/** The pending timed change that would change this flag back (its own, or one that cascaded to it). */
+function pendingFor(timed: TimedChanges, key: string): TimedChange | undefined {
+  return timed[key] ?? Object.values(timed).find((change) => change.changes.some((part) => part.key === key));
+}
+
+function revertLine(timed: TimedChange, key: string): string {
+  const back = timed.changes.find((part) => part.key === key)?.from;
+  return `:hourglass_flowing_sand: Timed change: goes back ${onOff(back)} by itself ${slackDate(timed.revertAt)} (set ${slackDate(timed.setAt)} by ${actorLabel(timed.by, timed.via)} for ${formatDuration(timed.revertAt - timed.setAt)}) unless changed before.`;
 }
 
 function historyLine(entry: AuditEntry): string {

@@ -1,7 +1,16 @@
 import { z } from 'zod';
-import { context, header, mention, plain, section } from '../src/commanding/blocks.js';
-import { message, UserError } from '../src/commanding/reply.js';
+import {
+  context,
+  escapeText,
+  header,
+  mention,
+  plain,
+  renderChecklist,
+  section,
+} from '../src/commanding/blocks.js';
+import { type MessageReply, message, UserError } from '../src/commanding/reply.js';
 import { type CommandContext, type CommandSpec, subcommand } from '../src/commanding/spec.js';
+import { checklistsInForce } from '../src/core/phases/checklists.js';
 import { phasePosition, SEED_PHASES } from '../src/core/phases/plan.js';
 import type { PhaseRequest, PhaseService } from '../src/services/phase-service.js';
 import { permalink } from '../src/services/runbook-service.js';
@@ -14,44 +23,44 @@ export const phaseCommand: CommandSpec = {
     subcommand({
       name: 'status',
       usage: 'status',
-      summary: 'the current phase, read from the live flags, and what the next one would switch on',
+      summary:
+        'the current phase, read from the live flags, its objectives and its checklist (tick items: operators and approvers), and what the next one would switch on',
       permission: 'anyone',
       args: z.object({}),
-      async run(ctx) {
-        const { values } = await ctx.services.flags.snapshot();
-        const position = phasePosition(SEED_PHASES, values, ctx.services.flags.catalog.defaults());
-        const { current, next } = position;
-        const lines = [
-          `*Phase ${current.number} — ${current.name}* (${current.week}) is live: all of its flags are on.`,
-          next
-            ? `Next: *Phase ${next.number} — ${next.name}* would turn on ${position.toEnable.map((key) => `\`${key}\``).join(', ') || 'nothing new (its flags are already on)'}.`
-            : 'This is the last phase of the plan.',
-          position.ahead.length > 0
-            ? `:warning: Ahead of plan: ${position.ahead.map((key) => `\`${key}\``).join(', ')} ${position.ahead.length === 1 ? 'is' : 'are'} on already.`
-            : undefined,
-        ].filter((line): line is string => line !== undefined);
-        const checklist = (next ?? current).checklist.map((item) => `☐ ${item}`).join('\n');
-        return message(lines.join('\n').replace(/[*`]/g, ''), [
-          header(`Rollout: Phase ${current.number} — ${current.name}`),
-          section(lines.join('\n')),
-          section(
-            `*${next ? `Phase ${next.number} checklist` : `Phase ${current.number} checklist`}*\n${checklist}`,
-          ),
-          context('The phase is derived from the live flag values, so a kill switch shows here at once.'),
-        ]);
-      },
+      run: (ctx) => phaseStatus(ctx),
     }),
     subcommand({
       name: 'advance',
-      usage: 'advance [reason]',
+      usage: 'advance [--override] [reason]',
       summary:
-        'ask for approval to go to the next phase: approvers react with ✅; at the quorum the gate checks run and its flags go on',
+        "ask for approval to go to the next phase: approvers react with ✅; at the quorum the gate checks run and its flags go on. Needs the current phase's checklist all ticked, or `--override <reason>` (recorded)",
       permission: 'operator',
       params: ['...reason'],
-      args: z.object({ reason: z.string().max(500, 'keep the reason under 500 characters').optional() }),
+      args: z
+        .object({ reason: z.string().max(500, 'keep the reason under 500 characters').optional() })
+        .transform(({ reason }) => {
+          // `--override` anywhere in the line: the reason is then also why unticked items do not hold it up.
+          const words = (reason ?? '').split(/\s+/).filter((word) => word !== '');
+          const override = words.some((word) => word.toLowerCase() === '--override');
+          const rest = words.filter((word) => word.toLowerCase() !== '--override').join(' ');
+          return { reason: rest === '' ? undefined : rest, override };
+        }),
       async run(ctx, args) {
-        const outcome = await requirePhases(ctx).request(ctx.user.id, args.reason);
+        if (args.override && !args.reason) {
+          throw new UserError(
+            'An override needs its reason, e.g. `/phase advance --override stakeholder approval given by mail`. Nothing was asked for.',
+          );
+        }
+        const outcome = await requirePhases(ctx).request(ctx.user.id, args.reason, {
+          override: args.override,
+        });
         if (outcome.kind === 'refused') throw new UserError(`${outcome.error} Nothing was asked for.`);
+        if (outcome.kind === 'unticked') {
+          const items = outcome.unticked.map((item) => `☐ ${plain(item, 100)}`).join('\n');
+          throw new UserError(
+            `${escapeText(outcome.title)} has ${outcome.unticked.length} item${outcome.unticked.length === 1 ? '' : 's'} not ticked:\n${items}\nTick them in \`/phase status\`, or go ahead anyway with \`/phase advance --override <reason>\` (the reason is recorded). Nothing was asked for.`,
+          );
+        }
         const { request, link } = outcome;
         if (outcome.kind === 'busy') {
           return message(
@@ -68,6 +77,11 @@ export const phaseCommand: CommandSpec = {
           ...(request.gateWarnings ?? []).map(
             (warning) => `:warning: Cannot be evaluated: ${plain(warning, 500)}`,
           ),
+          ...(request.checklist?.override
+            ? [
+                `:warning: Going ahead with ${request.checklist.unticked.length} unticked item${request.checklist.unticked.length === 1 ? '' : 's'} of the ${escapeText(request.checklist.title)} (${request.checklist.unticked.map((item) => `“${plain(item, 100)}”`).join(', ')}); your override reason is recorded.`,
+              ]
+            : []),
         ];
         return message(lines.join('\n'));
       },
@@ -119,6 +133,62 @@ export const phaseCommand: CommandSpec = {
   ],
 };
 
+/**
+ * `/phase status`: the live phase, its objectives, its checklist as checkboxes (and the
+ * Post-Deployment one at the last phase), and what the next phase would turn on. A tick re-renders
+ * this same view (see src/interactions/checklists.ts).
+ */
+export async function phaseStatus(ctx: CommandContext, note?: string): Promise<MessageReply> {
+  const { values } = await ctx.services.flags.snapshot();
+  const position = phasePosition(SEED_PHASES, values, ctx.services.flags.catalog.defaults());
+  const { current, next } = position;
+  const lines = [
+    `*Phase ${current.number} — ${current.name}* (${current.week}) is live: all of its flags are on.`,
+    next
+      ? `Next: *Phase ${next.number} — ${next.name}* would turn on ${position.toEnable.map((key) => `\`${key}\``).join(', ') || 'nothing new (its flags are already on)'}.`
+      : 'This is the last phase of the plan.',
+    position.ahead.length > 0
+      ? `:warning: Ahead of plan: ${position.ahead.map((key) => `\`${key}\``).join(', ')} ${position.ahead.length === 1 ? 'is' : 'are'} on already.`
+      : undefined,
+  ].filter((line): line is string => line !== undefined);
+  const objectives = current.objectives.map((objective) => `• ${plain(objective, 200)}`).join('\n');
+  const checklists = ctx.services.checklists;
+  let unreadable: string | undefined;
+  const views = checklists
+    ? await checklists
+        .views(checklistsInForce(checklists.all, current, next === undefined))
+        .catch((error: unknown) => {
+          // The status still shows; the advance, which needs the checklist, fails closed on its own.
+          unreadable = error instanceof Error ? error.message : String(error);
+          return [];
+        })
+    : [];
+  const fallback = views.map(
+    (view) =>
+      `${view.title}: ${view.items.map((item) => `${item.tick ? '☑' : '☐'} ${item.text}`).join('; ') || 'nothing to tick'}`,
+  );
+  return message(
+    [lines.join('\n').replace(/[*`]/g, ''), `Objectives: ${current.objectives.join('; ')}`, ...fallback].join(
+      '\n',
+    ),
+    [
+      header(`Rollout: Phase ${current.number} — ${current.name}`),
+      ...(note ? [section(note)] : []),
+      section(lines.join('\n')),
+      section(`*Phase ${current.number} objectives*\n${objectives}`),
+      ...views.flatMap(renderChecklist),
+      ...(unreadable
+        ? [section(`:warning: The checklists cannot be read just now: ${plain(unreadable, 300)}`)]
+        : []),
+      context(
+        next
+          ? `The phase is derived from the live flag values, so a kill switch shows here at once. \`/phase advance\` needs this checklist all ticked, or \`--override <reason>\`. Operators and approvers may tick.`
+          : 'The phase is derived from the live flag values, so a kill switch shows here at once. Operators and approvers may tick.',
+      ),
+    ],
+  );
+}
+
 function requirePhases(ctx: CommandContext): PhaseService {
   const phases = ctx.services.phases;
   if (!phases) throw new UserError('Phase advances are not available in this setup. Nothing was changed.');
@@ -129,5 +199,8 @@ function historyLine(request: PhaseRequest): string {
   const approvals =
     request.approvals.length > 0 ? `, approved by ${request.approvals.map(mention).join(', ')}` : '';
   const link = request.ts ? ` <${permalink(request)}|request>` : '';
-  return `• ${request.requestedAt.slice(0, 16).replace('T', ' ')} Phase ${request.from.number} → ${request.to.number}: ${request.status} — by ${mention(request.requester)}${request.reason ? ` (“${plain(request.reason, 80)}”)` : ''}${approvals}.${link}`;
+  const override = request.checklist?.override
+    ? `; checklist overridden with ${request.checklist.unticked.length} unticked`
+    : '';
+  return `• ${request.requestedAt.slice(0, 16).replace('T', ' ')} Phase ${request.from.number} → ${request.to.number}: ${request.status} — by ${mention(request.requester)}${request.reason ? ` (“${plain(request.reason, 80)}”)` : ''}${approvals}${override}.${link}`;
 }

@@ -2,9 +2,11 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 
 import { flagsCommand } from '../commands/flags.js';
-import { phaseCommand } from '../commands/phase.js';
+import { oncallCommand } from '../commands/oncall.js';
+import { phaseCommand, phaseStatus } from '../commands/phase.js';
 import { rollbackCommand } from '../commands/rollback.js';
 import { runbookCommand } from '../commands/runbook.js';
+import { startFlagTimer } from './adapters/flag-timer.js';
 import { featureApiRoutes } from './adapters/http/features-api.js';
 import { cachedCheck, healthRoutes } from './adapters/http/health.js';
 import { createHttpServer, type Route, sendJson } from './adapters/http/server.js';
@@ -32,16 +34,22 @@ import { FileFlagStore } from './adapters/storage/file-flag-store.js';
 import { Quarantine } from './adapters/storage/quarantine.js';
 import {
   announcedWarningsSchema,
+  checklistStateSchema,
   homeUsersSchema,
   pendingActionsSchema,
   phaseRequestsSchema,
   replayRecordsSchema,
   runbookRunsSchema,
+  timedChangesSchema,
 } from './adapters/storage/state-schemas.js';
 import type { CommandSpec } from './commanding/spec.js';
 import { type AppConfig, ConfigError } from './config/load.js';
 import { FlagCatalog } from './core/flags/catalog.js';
+import type { TimedChanges } from './core/flags/timed.js';
+import { type ChecklistState, configuredChecklists, emptyChecklistState } from './core/phases/checklists.js';
+import { SEED_PHASES } from './core/phases/plan.js';
 import { SEED_RUNBOOKS } from './core/runbooks/seed.js';
+import { checklistInteractions } from './interactions/checklists.js';
 import { confirmationInteractions } from './interactions/confirmation.js';
 import { homeInteractions } from './interactions/home.js';
 import { phaseApprovalInteractions } from './interactions/phase-approvals.js';
@@ -52,9 +60,11 @@ import { InFlight } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import { renderHome } from './messages/home.js';
 import { AccessControl } from './services/access.js';
+import { ChecklistService } from './services/checklist-service.js';
 import { Confirmations, type PendingActions } from './services/confirmations.js';
 import { FlagService } from './services/flag-service.js';
 import { HomeService, type HomeUsers } from './services/home-service.js';
+import { OncallService } from './services/oncall-service.js';
 import { type PhaseRequests, PhaseService } from './services/phase-service.js';
 import type { WatchTiming } from './services/rollback-watch.js';
 import { RUNBOOK_STEP_OPENER, type RunbookRuns, RunbookService } from './services/runbook-service.js';
@@ -62,8 +72,14 @@ import type { Services } from './services/services.js';
 import { type AnnouncedWarnings, reportStartupWarnings } from './services/startup-warnings.js';
 import { StoreHealth } from './services/store-health.js';
 
-/** The four slash commands of the manifest. */
-export const COMMANDS: readonly CommandSpec[] = [flagsCommand, phaseCommand, rollbackCommand, runbookCommand];
+/** The slash commands of the manifest. */
+export const COMMANDS: readonly CommandSpec[] = [
+  flagsCommand,
+  phaseCommand,
+  rollbackCommand,
+  runbookCommand,
+  oncallCommand,
+];
 
 export interface RunningBot {
   url: string;
@@ -120,9 +136,24 @@ export async function startBot(
   // Damaged state is quarantined and reported, never a reason not to start (issue 9).
   const quarantine = new Quarantine(env.STATE_DIR, log);
   const flagStore = new FileFlagStore(join(env.STATE_DIR, 'flags'), catalog, { quarantine, log });
-  const flags = new FlagService(catalog, flagStore, undefined, (error) =>
-    log.error({ err: error }, 'flag change listener failed'),
+  const now = overrides.now ?? Date.now;
+  const flags = new FlagService(
+    catalog,
+    flagStore,
+    () => new Date(now()),
+    (error) => log.error({ err: error }, 'flag change listener failed'),
   );
+  // Timed changes (`--for`): durable, reverted on the injected clock by startFlagTimer below.
+  const timedStore = new FileDocumentStore<TimedChanges>(
+    join(env.STATE_DIR, 'flags', 'timed.json'),
+    () => ({}),
+    {
+      schema: timedChangesSchema,
+      quarantine,
+      what: 'timed flag changes',
+    },
+  );
+  flags.useTimedChanges(timedStore, now);
   setFlagGauges(metrics, catalog, (await flags.snapshot()).values);
   flags.onChange((event) => {
     setFlagGauges(metrics, catalog, event.values);
@@ -131,7 +162,6 @@ export async function startBot(
     }
   });
 
-  const now = overrides.now ?? Date.now;
   const signingSecret = env.SLACK_SIGNING_SECRET ?? '';
   const receiver =
     config.slackMode === 'socket'
@@ -199,6 +229,11 @@ export async function startBot(
     () => ({}),
     { schema: runbookRunsSchema, quarantine, what: 'runbook runs' },
   );
+  const checklistStore = new FileDocumentStore<ChecklistState>(
+    join(env.STATE_DIR, 'phases', 'checklists.json'),
+    emptyChecklistState,
+    { schema: checklistStateSchema, quarantine, what: 'phase checklist ticks' },
+  );
   const homeUsers = new FileDocumentStore<HomeUsers>(
     join(env.STATE_DIR, 'home-users.json'),
     () => ({ users: [] }),
@@ -211,11 +246,17 @@ export async function startBot(
   // Read each document now so a damaged one is quarantined at start. A file that cannot be read at
   // all (EISDIR, EACCES) is not damaged data: the store keeps failing at use, and /readyz says so.
   await Promise.all(
-    [confirmationStore, phaseStore, runbookStore, homeUsers].map((store) =>
+    [confirmationStore, phaseStore, runbookStore, checklistStore, homeUsers, timedStore].map((store) =>
       store.read().catch((error: unknown) => log.error({ err: error }, 'a state file cannot be read')),
     ),
   );
+  services.checklists = new ChecklistService({
+    checklists: configuredChecklists(SEED_PHASES, file.phases.checklists),
+    store: checklistStore,
+    now: () => new Date(now()),
+  });
   services.phases = new PhaseService({
+    checklists: services.checklists,
     flags,
     access,
     store: phaseStore,
@@ -270,6 +311,7 @@ export async function startBot(
   // Readiness reads these too, so a phase or runbook file that cannot be read shows in /readyz.
   const phaseHealth = new StoreHealth('phase requests', phaseStore);
   const runbookHealth = new StoreHealth('runbook runs', runbookStore);
+  const checklistHealth = new StoreHealth('phase checklist ticks', checklistStore);
   const replay = new ReplayGuard(
     new FileDocumentStore<ReplayRecords>(join(env.STATE_DIR, 'slack-replays.json'), () => ({ seen: [] }), {
       schema: replayRecordsSchema,
@@ -284,6 +326,7 @@ export async function startBot(
     ...confirmationInteractions(COMMANDS, confirmations),
     ...runbookInteractions({ runbooks: services.runbooks, commands: COMMANDS }),
     ...phaseApprovalInteractions(services.phases),
+    ...checklistInteractions({ checklists: services.checklists, status: phaseStatus }),
     ...homeInteractions(home),
   ]);
   const alerting = await startAlerting({
@@ -296,6 +339,16 @@ export async function startBot(
     now,
     ...(notify && { notifiers: [notify.notifier] }),
   });
+  services.oncall = new OncallService({
+    groups: outbound.groups,
+    tiers: file.escalation.tiers,
+    oncall: file.escalation.oncall,
+    directory: web,
+    now,
+  });
+  const flagTimer = startFlagTimer(flags, log.child({ component: 'flag-timer' }), (text) =>
+    inFlight.track(chat.post(config.channel, { kind: 'note', text }).then(() => undefined)),
+  );
   inFlight.track(
     quarantine.attach(async (text) => void (await chat.post(config.channel, { kind: 'note', text }))),
   );
@@ -348,6 +401,7 @@ export async function startBot(
             await replay.checkReady();
             await phaseHealth.check();
             await runbookHealth.check();
+            await checklistHealth.check();
           },
         },
         { name: 'slack', check: cachedCheck(() => chat.ping(), 15_000) },
@@ -372,6 +426,7 @@ export async function startBot(
       await app.start();
     } catch (error) {
       await cluster.stop();
+      await flagTimer.stop();
       await alerting.stop(0);
       await notify?.stop(0);
       throw error;
@@ -394,6 +449,7 @@ export async function startBot(
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await cluster.stop();
+      await flagTimer.stop();
       const drained = await inFlight.drain(10_000);
       if (!drained) log.warn({ pending: inFlight.size }, 'stopped with work still in flight');
       await alerting.stop();

@@ -13,4 +13,5 @@ export {
   section,
 } from '../messages/blocks.js';
 export { actorLabel } from '../messages/flags.js';
+export { renderChecklist } from '../messages/phase.js';
 export { clip, escapeText, inlineCode, mention, plain, slackDate } from '../messages/text.js';

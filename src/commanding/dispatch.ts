@@ -31,6 +31,12 @@ export function resolveCommand(command: CommandSpec, text: string): Resolved {
     };
   }
   const firstWord = parseCommandLine(text, []).words[0]?.toLowerCase();
+  const bare = command.default
+    ? command.subcommands.find((candidate) => candidate.name === command.default)
+    : undefined;
+  if (firstWord === undefined && bare) {
+    return { kind: 'subcommand', spec: bare, parse: () => parseArgs(command, bare, `${bare.name} ${text}`) };
+  }
   if (firstWord === undefined || firstWord === 'help') {
     return { kind: 'reply', subcommand: 'help', outcome: 'ok', reply: helpReply(command) };
   }

@@ -34,6 +34,8 @@ export interface CommandSpec {
   /** The slash command, e.g. `/flags`. */
   name: string;
   summary: string;
+  /** The subcommand a bare command runs (e.g. `/oncall`); without it, a bare command prints usage. */
+  default?: string;
   subcommands: readonly SubcommandSpec<never>[];
 }
 

@@ -19,6 +19,18 @@ const duration = z.string().transform((text, ctx) => {
   return ms;
 });
 
+/** A checklist replacing a seed one: at most 10 items (one Slack checkboxes element), each unique. */
+const checklist = z
+  .array(
+    z
+      .string()
+      .trim()
+      .min(1, 'a checklist item cannot be empty')
+      .max(75, 'keep a checklist item within 75 characters (Slack shows no more in a checkbox)'),
+  )
+  .max(10, 'at most 10 items per checklist (Slack shows no more in one checkboxes element)')
+  .refine((items) => new Set(items).size === items.length, 'checklist items must be unique');
+
 const severity = z.enum(['sev1', 'sev2', 'sev3']);
 
 const deploymentName = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected a Deployment name');
@@ -238,6 +250,20 @@ export const fileConfigSchema = z
       .object({
         /** A new `/phase advance` supersedes an open request older than this. */
         requestTimeout: duration.default(60 * 60_000),
+        /**
+         * Replaces the seed's checklists, each named here (the others stay as in the seed). An empty
+         * list means that phase has nothing to tick.
+         */
+        checklists: z
+          .object({
+            'pre-deployment': checklist.optional(),
+            'phase-1': checklist.optional(),
+            'phase-2': checklist.optional(),
+            'phase-3': checklist.optional(),
+            'post-deployment': checklist.optional(),
+          })
+          .strict()
+          .default({}),
       })
       .strict()
       .prefault({}),

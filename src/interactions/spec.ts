@@ -9,6 +9,9 @@ export interface InteractionInput {
   /** A reaction's message and whether it was added or removed. */
   item?: { channel: string; ts: string };
   added?: boolean;
+  /** A checkboxes element: the values of every option selected after the click, and its block. */
+  selected?: string[];
+  blockId?: string;
 }
 
 /**

@@ -30,3 +30,13 @@ export const RUNBOOK_ACTIONS = {
   /** A status-update step: send its text to the status page (notify.webhooks). */
   statusUpdate: 'switchyard.runbook.status-update',
 } as const;
+
+/**
+ * The checkboxes of a checklist. The block carries `checklist:<checklist id>:<mask of the ticks
+ * shown>`, each option the item's id: a click changes only what differs from what was shown.
+ */
+export const CHECKLIST_ACTIONS = {
+  toggle: 'switchyard.checklist.toggle',
+} as const;
+
+export const CHECKLIST_BLOCK_PREFIX = 'checklist';

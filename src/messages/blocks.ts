@@ -2,6 +2,7 @@ import type {
   ActionsBlock,
   ActionsBlockElement,
   Button,
+  Checkboxes,
   ContextBlock,
   DividerBlock,
   HeaderBlock,
@@ -80,3 +81,28 @@ export const actions = (blockId: string, elements: ActionsBlockElement[]): Actio
   block_id: blockId,
   elements: elements.slice(0, 25),
 });
+
+export interface CheckboxOption {
+  /** Shown as plain text (escaped here), clipped to Slack's 75 characters. */
+  text: string;
+  value: string;
+}
+
+/** A checkboxes element: at most 10 options; `initial_options` are the same objects as their options. */
+export const checkboxes = (
+  actionId: string,
+  options: CheckboxOption[],
+  checked: ReadonlySet<string>,
+): Checkboxes => {
+  const built = options.slice(0, 10).map((option) => ({
+    text: { type: 'plain_text' as const, text: plain(option.text, 75) },
+    value: option.value,
+  }));
+  const initial = built.filter((option) => checked.has(option.value));
+  return {
+    type: 'checkboxes',
+    action_id: actionId,
+    options: built,
+    ...(initial.length > 0 ? { initial_options: initial } : {}),
+  };
+};

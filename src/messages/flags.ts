@@ -1,7 +1,8 @@
+import { formatDuration } from '../core/duration.js';
 import type { Actor, ChangeChannel } from '../core/flags/state.js';
 import type { Notice } from '../ports/chat.js';
 import type { RenderedMessage } from './blocks.js';
-import { clip, inlineCode, mention, plain } from './text.js';
+import { clip, inlineCode, mention, plain, slackDate } from './text.js';
 
 const VIA = {
   slack: 'in Slack',
@@ -39,6 +40,21 @@ export function renderFlagsChanged(notice: Extract<Notice, { kind: 'flags-change
     enable: `:gear: ${who} changed flags ${via}: ${what}.`,
     disable: `:gear: ${who} changed flags ${via}: ${what}.`,
   }[notice.action];
+  if (notice.revertOf) {
+    const timed = notice.revertOf;
+    const asked = `${actorLabel(timed.by, timed.via)} had changed it ${slackDate(timed.setAt)} for ${formatDuration(timed.revertAt - timed.setAt)}`;
+    const theirs = timed.reason ? ` — “${plain(timed.reason, 500)}”` : '';
+    return {
+      text: clip(
+        `:hourglass: *Timed change ran out*: Switchyard (timer) changed it back: ${what}.\n${asked}${theirs}.`,
+        3_000,
+      ),
+    };
+  }
   const why = notice.reason ? `\nReason: “${plain(notice.reason, 1_000)}”` : '\nNo reason given.';
-  return { text: clip(`${lead}${why}`, 3_000) };
+  const timed =
+    notice.revertAt !== undefined
+      ? `\n:hourglass_flowing_sand: Timed: reverts by itself ${slackDate(notice.revertAt)} unless changed before.`
+      : '';
+  return { text: clip(`${lead}${why}${timed}`, 3_000) };
 }

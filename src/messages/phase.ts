@@ -1,8 +1,59 @@
+import type { ChecklistView } from '../core/phases/checklists.js';
 import type { Baseline } from '../core/phases/gates.js';
 import type { PhaseRequest } from '../core/phases/request.js';
+import { CHECKLIST_ACTIONS, CHECKLIST_BLOCK_PREFIX } from './action-ids.js';
 import { safeUrl } from './alert-message.js';
-import { context, header, type RenderedMessage, section } from './blocks.js';
-import { clip, escapeText, inlineCode, mention, plain } from './text.js';
+import {
+  actions,
+  checkboxes,
+  context,
+  header,
+  type KnownBlock,
+  type RenderedMessage,
+  section,
+} from './blocks.js';
+import { clip, escapeText, inlineCode, mention, plain, slackDate } from './text.js';
+
+/** The block id of a checklist's checkboxes: which checklist, and which items the message shows ticked. */
+export const checklistBlockId = (view: Pick<ChecklistView, 'id' | 'mask'>): string =>
+  `${CHECKLIST_BLOCK_PREFIX}:${view.id}:${view.mask}`;
+
+/**
+ * A checklist people tick: its title with the count, one checkbox per item, and who ticked each item
+ * and when. Operators and approvers may tick (checked again on every click).
+ */
+export function renderChecklist(view: ChecklistView): KnownBlock[] {
+  const ticked = view.items.filter((item) => item.tick);
+  const title = `*${escapeText(view.title)}* (${ticked.length}/${view.items.length} ticked)`;
+  if (view.items.length === 0) return [section(`${title}\n_Nothing to tick._`)];
+  const who = ticked.map(
+    (item) =>
+      `:ballot_box_with_check: ${plain(item.text, 100)} — ${mention(item.tick!.by)}, ${slackDate(item.tick!.at)}`,
+  );
+  return [
+    section(title),
+    actions(checklistBlockId(view), [
+      checkboxes(
+        CHECKLIST_ACTIONS.toggle,
+        view.items.map((item) => ({ text: item.text, value: item.id })),
+        new Set(ticked.map((item) => item.id)),
+      ),
+    ]),
+    ...(who.length > 0 ? [context(who.join('\n'))] : []),
+  ];
+}
+
+/** The checklist part of an advance request: all ticked, or what was left unticked and why it went ahead. */
+function checklistLines(request: PhaseRequest): string[] {
+  const list = request.checklist;
+  if (!list) return [];
+  if (list.unticked.length === 0) return [`Checklist: ${escapeText(list.title)} all ${list.total} ticked.`];
+  const items = list.unticked.map((item) => `“${plain(item, 100)}”`).join(', ');
+  const by = list.override ? ` by ${mention(list.override.by)}` : '';
+  return [
+    `:warning: ${escapeText(list.title)}: ${list.unticked.length} of ${list.total} not ticked (${items}); overridden${by}: “${plain(list.override?.reason ?? '', 500)}”`,
+  ];
+}
 
 const STATUS_LINE: Record<PhaseRequest['status'], string> = {
   open: ':hourglass_flowing_sand: Waiting for approvals.',
@@ -29,7 +80,8 @@ export function renderPhaseRequest(request: PhaseRequest): RenderedMessage {
   const flags = request.toEnable.map(inlineCode).join(', ') || 'nothing new (its flags are on)';
   const approved = request.approvals.length > 0 ? request.approvals.map(mention).join(', ') : 'nobody yet';
   // The request part (title to approvals), then the state part.
-  const head = 6 + (request.gateWarnings?.length ?? 0) + (request.baseline ? 1 : 0);
+  const head =
+    6 + (request.gateWarnings?.length ?? 0) + checklistLines(request).length + (request.baseline ? 1 : 0);
   const lines = [
     `*${escapeText(title)}*`,
     `Requested by ${mention(request.requester)}${request.reason ? `: “${plain(request.reason, 300)}”` : '.'}`,
@@ -37,6 +89,7 @@ export function renderPhaseRequest(request: PhaseRequest): RenderedMessage {
     `Gate checks: ${escapeText(request.gateSummary.join('; '))}`,
     ...(request.baseline ? [baselineLine(request.baseline)] : []),
     ...(request.gateWarnings ?? []).map((warning) => `:warning: Cannot be evaluated: ${escapeText(warning)}`),
+    ...checklistLines(request),
     `Needs ${request.required} approval${request.required === 1 ? '' : 's'} from approvers; react with :white_check_mark:. The requester's own does not count.`,
     `Approved by (${request.approvals.length}/${request.required}): ${approved}`,
     statusLine(request),

@@ -20,6 +20,10 @@ export type Notice =
       actor: Actor;
       via: ChangeChannel;
       reason?: string;
+      /** A timed change (`--for`): when it reverts by itself (ms). */
+      revertAt?: number;
+      /** A timed change's revert: who made it, when, for how long (ms). */
+      revertOf?: { by: Actor; via: ChangeChannel; setAt: number; revertAt: number; reason?: string };
     }
   | { kind: 'phase-request'; request: PhaseRequest }
   /** The request's outcome, said in its thread. */

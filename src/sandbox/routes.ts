@@ -18,6 +18,8 @@ const actionBody = z
     blockId: z.string().max(255).optional(),
     value: z.string().max(2000).optional(),
     selected: z.object({ value: z.string().max(2000), text: z.string().max(2000).optional() }).optional(),
+    /** For checkboxes: every option checked after the click. */
+    checked: z.array(z.string().max(150)).max(10).optional(),
   })
   .strict();
 const reactionBody = z

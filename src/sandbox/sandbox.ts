@@ -37,6 +37,8 @@ export interface ActionRequest {
   value?: string;
   /** For a select menu: the option chosen. */
   selected?: { value: string; text?: string };
+  /** For checkboxes: the values of every option checked after the click (Slack sends them all). */
+  checked?: string[];
 }
 
 /**
@@ -178,13 +180,19 @@ export class Sandbox {
         responseUrl,
         headers: { 'x-request-id': requestId },
       };
-      const answer = request.selected
-        ? await client.staticSelect({
+      const answer = request.checked
+        ? await client.checkboxes({
             ...common,
-            value: request.selected.value,
-            optionText: request.selected.text,
+            blockId: request.blockId ?? '',
+            selected: request.checked.map((checked) => ({ value: checked })),
           })
-        : await client.blockAction({ ...common, value });
+        : request.selected
+          ? await client.staticSelect({
+              ...common,
+              value: request.selected.value,
+              optionText: request.selected.text,
+            })
+          : await client.blockAction({ ...common, value });
       return answer.status;
     });
   }

@@ -1,7 +1,7 @@
 import type { Directory } from '../ports/directory.js';
 
 /** Who may do something. Checked by the interaction router on every command, click and reaction. */
-export type Permission = 'anyone' | 'operator' | 'approver';
+export type Permission = 'anyone' | 'operator' | 'approver' | 'operator-or-approver';
 
 export type AccessDecision = { allowed: true } | { allowed: false; reason: string };
 
@@ -28,6 +28,21 @@ export class AccessControl {
 
   async check(userId: string, permission: Permission): Promise<AccessDecision> {
     if (permission === 'anyone') return { allowed: true };
+    if (permission === 'operator-or-approver') {
+      // Either role will do (ticking a checklist); both must say no, and a failed lookup stays a no.
+      const operator = await this.check(userId, 'operator');
+      if (operator.allowed) return operator;
+      const approver = await this.check(userId, 'approver');
+      if (approver.allowed) return approver;
+      const lookupFailed = [operator, approver].find(
+        (decision) => !decision.allowed && decision.reason.startsWith('I could not check'),
+      );
+      if (lookupFailed) return lookupFailed;
+      return {
+        allowed: false,
+        reason: `Only operators and approvers may do this (\`access.operators\`, \`access.approvers\` in the config), and <@${userId}> is neither.`,
+      };
+    }
     const list = permission === 'operator' ? this.lists.operators : this.lists.approvers;
     const key = ROLE_KEYS[permission];
     if (list.length === 0) {

@@ -9,8 +9,22 @@ import {
   type ChangeChannel,
   type FlagState,
 } from '../core/flags/state.js';
+import {
+  type AuditMark,
+  cancelledBy,
+  dueTimedChanges,
+  planRevert,
+  stillInEffect,
+  type TimedChange,
+  type TimedChanges,
+  timedChange,
+} from '../core/flags/timed.js';
 import { flagDrift } from '../core/rollout/flags.js';
+import type { DocumentStore } from '../ports/document-store.js';
 import type { FlagStore } from '../ports/flag-store.js';
+
+/** Who reverts a timed change when its time is up. */
+export const TIMER_ACTOR: Actor = { id: 'switchyard', name: 'timer' };
 
 export interface ChangeMeta {
   actor: Actor;
@@ -20,7 +34,8 @@ export interface ChangeMeta {
 }
 
 export type SetFlagResult =
-  | { status: 'changed'; changes: FlagChange[] }
+  /** `revertAt` (ms) for a timed change: when it goes back by itself. */
+  | { status: 'changed'; changes: FlagChange[]; revertAt?: number }
   | { status: 'unchanged' }
   | { status: 'refused'; error: string; hint: string }
   | { status: 'needs-confirmation'; changes: FlagChange[]; why: string };
@@ -30,6 +45,17 @@ export interface FlagsChanged {
   changes: FlagChange[];
   meta: ChangeMeta;
   values: FlagValues;
+  /** A timed change: when it reverts by itself (ms). */
+  revertAt?: number;
+  /** A revert: the timed change whose time ran out. */
+  revertOf?: TimedChange;
+}
+
+/** What one run of `revertDue` did. */
+export interface RevertOutcome {
+  timed: TimedChange;
+  changes: FlagChange[];
+  skipped: Array<{ key: string; why: string }>;
 }
 
 /** Something that must accept the new values before they count (e.g. the cluster's ConfigMap). */
@@ -49,6 +75,7 @@ export class FlagService {
   private state: FlagState | undefined;
   private readonly listeners: Listener[] = [];
   private readonly sinks: FlagSink[] = [];
+  private timed: { store: DocumentStore<TimedChanges>; now: () => number } | undefined;
 
   constructor(
     readonly catalog: FlagCatalog,
@@ -63,6 +90,16 @@ export class FlagService {
 
   addSink(sink: FlagSink): void {
     this.sinks.push(sink);
+  }
+
+  /** Enables timed changes (`--for`), kept durably in `store`, timed by `now` (ms). */
+  useTimedChanges(store: DocumentStore<TimedChanges>, now: () => number): void {
+    this.timed = { store, now };
+  }
+
+  /** The pending timed changes, by flag (empty when timed changes are not enabled). */
+  async pendingTimed(): Promise<TimedChanges> {
+    return this.timed ? this.timed.store.read() : {};
   }
 
   async snapshot(): Promise<FlagState> {
@@ -86,18 +123,122 @@ export class FlagService {
     return planDisableAll(this.catalog, (await this.snapshot()).values);
   }
 
-  /** Sets one flag. A change that needs confirmation is not made unless `confirmed`. */
-  async set(key: string, enabled: boolean, meta: ChangeMeta, confirmed = false): Promise<SetFlagResult> {
+  /**
+   * Sets one flag. A change that needs confirmation is not made unless `confirmed`. With `forMs`, the
+   * change reverts by itself after that long (see `revertDue`) unless the flag is changed meanwhile.
+   */
+  async set(
+    key: string,
+    enabled: boolean,
+    meta: ChangeMeta,
+    confirmed = false,
+    forMs?: number,
+  ): Promise<SetFlagResult> {
     return this.mutex.runExclusive(async () => {
       const state = await this.snapshot();
       const plan = planFlagChange(this.catalog, state.values, key, enabled);
       if (!plan.ok) return { status: 'refused', error: plan.error, hint: plan.hint };
+      if (forMs !== undefined && !this.timed) {
+        return {
+          status: 'refused',
+          error: 'Timed changes are not available here.',
+          hint: 'change the flag without --for, and change it back by hand',
+        };
+      }
       if (plan.changes.length === 0) return { status: 'unchanged' };
       if (plan.needsConfirmation && !confirmed) {
         return { status: 'needs-confirmation', changes: plan.changes, why: plan.confirmationReason ?? '' };
       }
-      await this.commit(state, plan.changes, enabled ? 'enable' : 'disable', meta);
-      return { status: 'changed', changes: plan.changes };
+      const action = enabled ? 'enable' : 'disable';
+      if (forMs === undefined || !this.timed) {
+        await this.commit(state, plan.changes, action, meta);
+        return { status: 'changed', changes: plan.changes };
+      }
+      // The record is durable before the change is: a crash in between leaves a record whose audit
+      // entries never appeared, which `stillInEffect` refuses to revert.
+      const setAt = this.timed.now();
+      const at = this.now().toISOString();
+      const record = timedChange({
+        flag: key,
+        changes: plan.changes,
+        entries: plan.changes.map((change, index) => ({ flag: change.key, seq: state.seq + index + 1, at })),
+        setAt,
+        durationMs: forMs,
+        by: meta.actor,
+        via: meta.via,
+        reason: meta.reason,
+      });
+      await this.timed.store.update((current) => ({
+        next: { ...current, [key]: record },
+        result: undefined,
+      }));
+      try {
+        await this.commit(state, plan.changes, action, meta, true, { at, keep: record });
+      } catch (error) {
+        await this.dropTimed([key], record).catch(() => undefined);
+        throw error;
+      }
+      return { status: 'changed', changes: plan.changes, revertAt: record.revertAt };
+    });
+  }
+
+  /**
+   * Reverts every timed change whose time has come and that is still in effect (no later change to
+   * any flag it changed, by the audit log); drops the others. Each revert is one audited change by
+   * `TIMER_ACTOR`, announced like any other. Safe to call repeatedly: a revert is done once.
+   */
+  async revertDue(): Promise<RevertOutcome[]> {
+    const timed = this.timed;
+    if (!timed) return [];
+    const due = dueTimedChanges(await timed.store.read(), timed.now());
+    if (due.length === 0) return [];
+    return this.mutex.runExclusive(async () => {
+      const outcomes: RevertOutcome[] = [];
+      for (const record of dueTimedChanges(await timed.store.read(), timed.now())) {
+        const latest = new Map<string, AuditMark>();
+        for (const mark of record.entries) {
+          const [entry] = await this.store.history({ flag: mark.flag, limit: 1 });
+          if (entry) latest.set(mark.flag, { flag: entry.flag, seq: entry.seq, at: entry.at });
+        }
+        if (!stillInEffect(record, (flag) => latest.get(flag))) {
+          await this.dropTimed([record.flag], record);
+          continue;
+        }
+        const state = await this.snapshot();
+        const plan = planRevert(this.catalog, state.values, record);
+        if (plan.changes.length > 0) {
+          const restoresOn = record.changes.every((change) => change.from);
+          await this.commit(
+            state,
+            plan.changes,
+            restoresOn ? 'enable' : 'disable',
+            {
+              actor: TIMER_ACTOR,
+              via: 'system',
+              reason: `timed change by ${record.by.name ?? record.by.id} ran out`,
+            },
+            true,
+            { revertOf: record },
+          );
+        }
+        await this.dropTimed([record.flag], record);
+        outcomes.push({ timed: record, changes: plan.changes, skipped: plan.skipped });
+      }
+      return outcomes;
+    });
+  }
+
+  /** Removes these timed changes (only the given record when `only` is set: not a newer one). */
+  private async dropTimed(keys: readonly string[], only?: TimedChange): Promise<void> {
+    if (!this.timed || keys.length === 0) return;
+    await this.timed.store.update((current) => {
+      const gone = keys.filter(
+        (key) => current[key] && (!only || (current[key]!.setAt === only.setAt && key === only.flag)),
+      );
+      if (gone.length === 0) return { next: current, result: undefined };
+      const next = { ...current };
+      for (const key of gone) delete next[key];
+      return { next, result: undefined };
     });
   }
 
@@ -158,9 +299,10 @@ export class FlagService {
     action: AuditAction,
     meta: ChangeMeta,
     applyToSinks = true,
+    extra: { at?: string; keep?: TimedChange; revertOf?: TimedChange } = {},
   ): Promise<void> {
     const values = applyChanges(state.values, changes);
-    const at = this.now().toISOString();
+    const at = extra.at ?? this.now().toISOString();
     const entries = auditEntriesFor(state, changes, {
       at,
       actor: meta.actor,
@@ -184,7 +326,22 @@ export class FlagService {
         : undefined;
     await this.store.commit(next, entries, applyExternally);
     this.state = next;
-    const event: FlagsChanged = { action, changes, meta, values };
+    // Any later change to a flag cancels the timed changes that changed it. Should this write fail,
+    // the audit log still tells (`stillInEffect`): the revert is never made.
+    if (this.timed) {
+      await this.timed.store
+        .read()
+        .then((timed) => this.dropTimed(cancelledBy(timed, changes, extra.keep)))
+        .catch(this.onListenerError);
+    }
+    const event: FlagsChanged = {
+      action,
+      changes,
+      meta,
+      values,
+      ...(extra.keep && { revertAt: extra.keep.revertAt }),
+      ...(extra.revertOf && { revertOf: extra.revertOf }),
+    };
     for (const listener of this.listeners) {
       Promise.resolve()
         .then(() => listener(event))

@@ -3,6 +3,7 @@ import { formatDuration } from '../core/duration.js';
 import type { Actor } from '../core/flags/state.js';
 import { planPhaseAdvance } from '../core/phases/advance.js';
 import { applyVote, quorum } from '../core/phases/approvals.js';
+import { checklistGate, phaseChecklistId } from '../core/phases/checklists.js';
 import {
   type Baseline,
   captureBaseline,
@@ -24,6 +25,7 @@ import type { Chat } from '../ports/chat.js';
 import type { DocumentStore } from '../ports/document-store.js';
 import type { PrometheusQuery } from '../ports/prometheus.js';
 import type { AccessControl } from './access.js';
+import type { ChecklistService } from './checklist-service.js';
 import type { ClusterServices } from './cluster-services.js';
 import type { FlagService } from './flag-service.js';
 import type { PhaseRequest, PhaseRequests } from './phase-request.js';
@@ -54,12 +56,21 @@ export interface PhaseServiceDeps {
   /** `phases.requestTimeout`: a new request supersedes an active one older than this (default 1 h). */
   requestTimeoutMs?: number;
   phases?: readonly Phase[];
+  /** The deployment checklists: an advance needs the current phase's all ticked, or an override. */
+  checklists?: ChecklistService;
 }
 
 export type RequestOutcome =
   | { kind: 'opened'; request: PhaseRequest; link: string; superseded?: PhaseRequest }
   | { kind: 'busy'; request: PhaseRequest; link: string }
-  | { kind: 'refused'; error: string };
+  | { kind: 'refused'; error: string }
+  /** The current phase's checklist has unticked items and no override reason was given. */
+  | { kind: 'unticked'; title: string; unticked: string[] };
+
+export interface RequestOptions {
+  /** `--override`: the reason is also the reason to go ahead with unticked checklist items. */
+  override?: boolean;
+}
 
 export type CancelOutcome =
   | { kind: 'none' }
@@ -99,10 +110,42 @@ export class PhaseService {
   }
 
   /** Opens a request and posts it, or points at the one still open (one at a time). */
-  async request(user: string, reason: string | undefined): Promise<RequestOutcome> {
+  async request(
+    user: string,
+    reason: string | undefined,
+    options: RequestOptions = {},
+  ): Promise<RequestOutcome> {
     const { values } = await this.deps.flags.snapshot();
     const plan = planPhaseAdvance(this.phases, this.deps.flags.catalog, values);
     if (!plan.ok) return { kind: 'refused', error: plan.error };
+    // One at a time comes first: a request still waiting is what the person needs to hear about.
+    const waiting = Object.values(await this.deps.store.read()).find((request) => isActive(request));
+    if (
+      waiting &&
+      !this.expired(waiting) &&
+      newRequestVersus(
+        waiting,
+        this.deps.now().getTime(),
+        this.deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      ) === 'busy'
+    ) {
+      return { kind: 'busy', request: waiting, link: permalink(waiting) };
+    }
+    const found = await this.deps.checklists?.unticked(phaseChecklistId(plan.from));
+    const gate = found && checklistGate(found.items, options.override ? reason : undefined);
+    if (found && gate && !gate.ok) {
+      return { kind: 'unticked', title: found.list.title, unticked: gate.unticked.map((item) => item.text) };
+    }
+    const checklist =
+      found && gate?.ok
+        ? {
+            id: found.list.id,
+            title: found.list.title,
+            total: found.list.items.length,
+            unticked: gate.unticked.map((item) => item.text),
+            ...(gate.override ? { override: { reason: gate.override, by: user } } : {}),
+          }
+        : undefined;
     await this.expireStale();
     const baseline = await this.baselineOf(plan.from.number, plan.to.number);
     const now = this.deps.now();
@@ -133,6 +176,7 @@ export class PhaseService {
         expiresAt: new Date(now.getTime() + (this.deps.ttlMs ?? DAY_MS)).toISOString(),
         approvals: [],
         status: 'open',
+        ...(checklist ? { checklist } : {}),
         channel: this.deps.channel,
         ts: '',
         ...(baseline ? { baseline } : {}),
@@ -171,6 +215,16 @@ export class PhaseService {
       channel: posted.channel,
       ts: posted.ts,
     }));
+    if (checklist?.override) {
+      // The override is in the request itself; the checklists' record says it too.
+      await this.deps.checklists?.override({
+        checklist: checklist.id,
+        unticked: checklist.unticked,
+        reason: checklist.override.reason,
+        requestId: request.id,
+        by: user,
+      });
+    }
     if (superseded?.after.ts) await this.announceEnd(superseded.after);
     return {
       kind: 'opened',

@@ -1,7 +1,9 @@
 import type { Runbook } from '../core/runbooks/runbook.js';
 import type { AccessControl } from './access.js';
+import type { ChecklistService } from './checklist-service.js';
 import type { ClusterServices } from './cluster-services.js';
 import type { FlagService } from './flag-service.js';
+import type { OncallService } from './oncall-service.js';
 import type { PhaseService } from './phase-service.js';
 import type { RunbookService } from './runbook-service.js';
 
@@ -21,6 +23,10 @@ export interface Services {
   runbooks?: RunbookService;
   /** `/phase advance`: approval requests, gates and the advance; undefined where not wired. */
   phases?: PhaseService;
+  /** The deployment checklists people tick (`/phase status`); undefined where not wired. */
+  checklists?: ChecklistService;
+  /** `/oncall`: the escalation chain and who is paged next; undefined where not wired. */
+  oncall?: OncallService;
 }
 
 export type { ClusterServices };

@@ -233,6 +233,14 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'a garbage phases/checklists.json',
+    file: 'phases/checklists.json',
+    damage: (dir) => {
+      mkdirSync(join(dir, 'phases'), { recursive: true });
+      writeFileSync(join(dir, 'phases', 'checklists.json'), '{"ticks": [], "events": 3}');
+    },
+  },
+  {
     name: 'a garbage runbooks/runs.json',
     file: 'runbooks/runs.json',
     damage: (dir) => {

@@ -64,7 +64,11 @@ async function bot(prometheus: PrometheusHandle, stateDir?: string): Promise<Tes
 
 /** `/phase advance`, approved by the lead; resolves with the request message once its gates ran. */
 async function advance(t: TestBot): Promise<{ asked: string; settled: string; outcome: string }> {
-  const reply = await t.client.slashCommand({ command: '/phase', text: 'advance', userId: OPERATOR });
+  const reply = await t.client.slashCommand({
+    command: '/phase',
+    text: 'advance --override checklist not under test',
+    userId: OPERATOR,
+  });
   expect(reply.status).toBe(200);
   const request = await eventually(() => {
     const found = t.slack

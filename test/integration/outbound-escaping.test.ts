@@ -92,7 +92,7 @@ describe(`what the bot posts, end to end (seed ${SEED})`, () => {
         await settled(':gear:', round * 2);
         const advance = await t.client.slashCommand({
           command: '/phase',
-          text: `advance ${reason.replace(/\n/g, ' ')}`,
+          text: `advance --override escaping ${reason.replace(/\n/g, ' ')}`,
           userId: OPERATOR,
         });
         expect(advance.status).toBe(200);

@@ -48,7 +48,7 @@ gates:
 async function requestAdvance(bot: TestBot) {
   const reply = await bot.client.slashCommand({
     command: '/phase',
-    text: 'advance ready for phase 1',
+    text: 'advance --override ready for phase 1',
     userId: OPERATOR,
   });
   expect(reply.status).toBe(200);
@@ -186,7 +186,11 @@ describe('/phase advance', () => {
     expect(audit).toEqual([]);
 
     // Settled: a new request may be made.
-    const again = await bot.client.slashCommand({ command: '/phase', text: 'advance', userId: OPERATOR });
+    const again = await bot.client.slashCommand({
+      command: '/phase',
+      text: 'advance --override checklist not under test',
+      userId: OPERATOR,
+    });
     expect(textOf(again.body as never)).toContain('Asked for approval in the channel');
   });
 });

@@ -42,7 +42,7 @@ const byTs = (ts: string) => requests().find((m) => m.ts === ts)?.text ?? '';
 
 async function open(userId = OPERATOR): Promise<string> {
   const before = requests().length;
-  expect(await phase('advance ready', userId)).toContain('Asked for approval in the channel');
+  expect(await phase('advance --override ready', userId)).toContain('Asked for approval in the channel');
   return eventually(() => {
     const all = requests();
     if (all.length <= before) throw new Error('no request posted yet');
@@ -93,7 +93,7 @@ describe('supersede after phases.requestTimeout', () => {
     expect(byTs(ts)).toContain('Waiting for approvals.');
 
     clock.at = opened + 30 * MINUTE;
-    const reply = await phase('advance', ONCALL_MEMBER);
+    const reply = await phase('advance --override checklist not under test', ONCALL_MEMBER);
     expect(reply).toContain('Asked for approval in the channel');
     expect(reply).toContain(`It replaces the request by <@${OPERATOR}>`);
     await eventually(() => expect(byTs(ts)).toContain('Superseded by a newer request. Nothing was changed.'));
@@ -107,7 +107,7 @@ describe('supersede after phases.requestTimeout', () => {
 
 describe('gates that cannot be evaluated', () => {
   it('are named on the request at once, before any approval', async () => {
-    const reply = await phase('advance', OPERATOR);
+    const reply = await phase('advance --override checklist not under test', OPERATOR);
     expect(reply).toContain(
       ':warning: Cannot be evaluated: error rate, p95 latency (s), success rate, health checks: no Prometheus configured',
     );

@@ -115,6 +115,31 @@ describe('the sandbox page in Chromium', () => {
     await alert.waitFor(WAIT);
     await page.screenshot({ path: 'docs/sandbox-alert.png' });
 
+    // The Pre-Deployment checklist, ticked by two people in their own /phase status.
+    const checklist = () => page.locator('.ephemeral').filter({ hasText: 'Pre-Deployment checklist' }).last();
+    const tick = async (index: number, count: number) => {
+      await checklist().locator('input[type="checkbox"]').nth(index).check();
+      await checklist().getByText(`(${count}/5 ticked)`).waitFor(WAIT);
+    };
+    await be('U0LOCAL');
+    await type('/phase advance too early');
+    await page.locator('.ephemeral').filter({ hasText: 'has 5 items not ticked' }).waitFor(WAIT);
+    await type('/phase status');
+    await checklist().getByText('(0/5 ticked)').waitFor(WAIT);
+    for (const [index, count] of [
+      [0, 1],
+      [1, 2],
+      [2, 3],
+    ] as const)
+      await tick(index, count);
+    await be('U0APPROVER1');
+    await type('/phase status');
+    await checklist().getByText('(3/5 ticked)').waitFor(WAIT);
+    await tick(3, 4);
+    await tick(4, 5);
+    expect(await checklist().locator('input[type="checkbox"]:checked').count()).toBe(5);
+    await page.screenshot({ path: 'docs/sandbox-checklist.png' });
+
     // A phase advance, approved with ✅ by two approvers; the requester's own ✅ does not count.
     await be('U0LOCAL');
     await type('/phase advance stable for a week');

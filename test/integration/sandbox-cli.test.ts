@@ -82,14 +82,14 @@ describe('npm run cli against the local bot', () => {
 
   it('approves a phase advance with reactions: blocked by an unhealthy Prometheus, then passes', async () => {
     expect((await cli(['prometheus', 'unhealthy'])).stdout).toContain('as unhealthy');
-    const first = await cli(['/phase advance', 'try', 'it']);
+    const first = await cli(['/phase advance --override', 'try', 'it']);
     const request = tsOf(first.stdout, 'Phase advance');
     await cli(['react', request, 'white_check_mark', '--as', 'approver-1']);
     const blocked = await cli(['react', request, 'white_check_mark', '--as', 'approver-2']);
     expect(blocked.stdout).toContain('Blocked by the gate checks');
 
     expect((await cli(['prometheus', 'healthy'])).stdout).toContain('as healthy');
-    const second = await cli(['/phase advance', 'again']);
+    const second = await cli(['/phase advance --override', 'again']);
     const retry = tsOf(second.stdout, 'Phase advance');
     const own = await cli(['react', retry, 'white_check_mark']);
     // The requester's own ✅ shows on the message but does not count.

@@ -53,6 +53,27 @@ describe('the /sandbox page', () => {
       expect(broken.status).toBe(400);
       const state = (await (await fetch(`${bot.url}/sandbox/api/state`)).json()) as { messages: unknown[] };
       expect(state.messages).toEqual([]);
+
+      // A checklist's checkboxes are clickable: the tick is recorded and the reply shows it, with who.
+      type Reply = { id: string; text?: string; blocks?: Array<Record<string, unknown>> };
+      const shown = (await (await api('command', { user: 'U0LOCAL', text: '/phase status' })).json()) as {
+        replies: Reply[];
+      };
+      const reply = shown.replies[0]!;
+      const block = reply.blocks!.find((b) => String(b.block_id).startsWith('checklist:pre-deployment:'))!;
+      const element = (block.elements as Array<{ action_id: string; options: Array<{ value: string }> }>)[0]!;
+      const ticked = await api('action', {
+        user: 'U0LOCAL',
+        messageId: reply.id,
+        actionId: element.action_id,
+        blockId: block.block_id,
+        checked: [element.options[0]!.value],
+      });
+      expect(ticked.status).toBe(200);
+      const after = (await (await fetch(`${bot.url}/sandbox/api/state`)).json()) as { messages: Reply[] };
+      const view = JSON.stringify(after.messages.find((m) => m.id === reply.id));
+      expect(view).toContain('(1/5 ticked)');
+      expect(view).toContain('<@U0LOCAL>');
     } finally {
       bot.child.kill('SIGTERM');
       await bot.exited;

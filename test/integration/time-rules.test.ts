@@ -101,7 +101,11 @@ describe('phase request expiry (24 hours)', () => {
     });
 
   it('counts an approval just before 24 hours, and closes the request at 24 hours without advancing', async () => {
-    const asked = await t.client.slashCommand({ command: '/phase', text: 'advance', userId: OPERATOR });
+    const asked = await t.client.slashCommand({
+      command: '/phase',
+      text: 'advance --override checklist not under test',
+      userId: OPERATOR,
+    });
     expect(textOf(asked.body as never)).toContain('Asked for approval in the channel');
     const opened = clock.at;
     const { ts } = request()!;
@@ -118,7 +122,11 @@ describe('phase request expiry (24 hours)', () => {
     expect(await enabled('adaptive_timing')).toBe(false);
 
     // Closed: a new request may be made.
-    const again = await t.client.slashCommand({ command: '/phase', text: 'advance', userId: OPERATOR });
+    const again = await t.client.slashCommand({
+      command: '/phase',
+      text: 'advance --override checklist not under test',
+      userId: OPERATOR,
+    });
     expect(textOf(again.body as never)).toContain('Asked for approval in the channel');
   });
 });

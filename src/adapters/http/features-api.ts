@@ -3,6 +3,7 @@ import { UserError } from '../../commanding/reply.js';
 import type { FlagDefinition } from '../../core/flags/catalog.js';
 import { resolveFlagName } from '../../core/flags/names.js';
 import type { FlagState } from '../../core/flags/state.js';
+import { parseTimedDuration, type TimedChanges } from '../../core/flags/timed.js';
 import type { FlagService } from '../../services/flag-service.js';
 import { BodyError, bearerMatches, type Route, type RouteHandler, readJsonBody, sendJson } from './server.js';
 
@@ -23,14 +24,29 @@ const putBody = z.object({
   reason: reasonSchema,
   /** Turning off a safety flag needs an explicit yes, as in Slack. */
   confirm: z.boolean().optional(),
+  /** A timed change: `"for": "2h"` reverts it by itself after that long (as `--for` in Slack). */
+  for: z
+    .string({ error: 'expected "for": a duration like "30m" or "2h"' })
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined) return undefined;
+      const parsed = parseTimedDuration(text);
+      if (parsed.ok) return parsed.ms;
+      ctx.addIssue({ code: 'custom', message: parsed.error.replace('after --for', 'in "for"') });
+      return z.NEVER;
+    }),
 });
 
 const disableAllBody = z.object({ reason: reasonSchema });
 
 /** The seed's flag API, served live from the same state as Slack: `/api/v1/features…`. */
 export function featureApiRoutes(flags: FlagService, apiToken: string | undefined): Route[] {
-  const view = (flag: FlagDefinition, state: FlagState) => {
+  const view = (flag: FlagDefinition, state: FlagState, timed: TimedChanges) => {
     const last = state.lastChange[flag.key];
+    const pending =
+      timed[flag.key] ??
+      Object.values(timed).find((change) => change.changes.some((part) => part.key === flag.key));
+    const back = pending?.changes.find((part) => part.key === flag.key)?.from;
     return {
       name: flag.key,
       envVar: flag.envVar,
@@ -43,6 +59,8 @@ export function featureApiRoutes(flags: FlagService, apiToken: string | undefine
       updatedBy: last?.by.id ?? null,
       updatedAt: last?.at ?? null,
       updatedVia: last?.via ?? null,
+      /** A timed change pending on this flag: when it goes back, and to what. */
+      revert: pending ? { at: new Date(pending.revertAt).toISOString(), enabled: back ?? null } : null,
     };
   };
 
@@ -107,7 +125,8 @@ export function featureApiRoutes(flags: FlagService, apiToken: string | undefine
       path: '/api/v1/features',
       handler: async (_req, res) => {
         const state = await flags.snapshot();
-        sendJson(res, 200, { flags: flags.catalog.flags.map((flag) => view(flag, state)) });
+        const timed = await flags.pendingTimed();
+        sendJson(res, 200, { flags: flags.catalog.flags.map((flag) => view(flag, state, timed)) });
       },
     },
     {
@@ -134,7 +153,7 @@ export function featureApiRoutes(flags: FlagService, apiToken: string | undefine
       handler: async (_req, res, ctx) => {
         const found = findFlag(ctx.params.flag ?? '');
         if (found.error) return sendJson(res, 404, found.error);
-        sendJson(res, 200, view(found.flag, await flags.snapshot()));
+        sendJson(res, 200, view(found.flag, await flags.snapshot(), await flags.pendingTimed()));
       },
     },
     {
@@ -151,8 +170,15 @@ export function featureApiRoutes(flags: FlagService, apiToken: string | undefine
           reason: body.data.reason,
           correlationId: ctx.correlationId,
         };
-        const result = await flags.set(found.flag.key, body.data.enabled, meta, body.data.confirm === true);
+        const result = await flags.set(
+          found.flag.key,
+          body.data.enabled,
+          meta,
+          body.data.confirm === true,
+          body.data.for,
+        );
         const state = await flags.snapshot();
+        const timed = await flags.pendingTimed();
         switch (result.status) {
           case 'refused':
             return sendJson(res, 409, { error: result.error, hint: result.hint });
@@ -163,9 +189,9 @@ export function featureApiRoutes(flags: FlagService, apiToken: string | undefine
               wouldChange: result.changes,
             });
           case 'unchanged':
-            return sendJson(res, 200, { ...view(found.flag, state), changed: [] });
+            return sendJson(res, 200, { ...view(found.flag, state, timed), changed: [] });
           case 'changed':
-            return sendJson(res, 200, { ...view(found.flag, state), changed: result.changes });
+            return sendJson(res, 200, { ...view(found.flag, state, timed), changed: result.changes });
         }
       }),
     },

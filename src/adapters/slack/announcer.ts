@@ -16,6 +16,16 @@ export function announceFlagChanges(chat: Chat, channel: string, log: Logger) {
         actor: event.meta.actor,
         via: event.meta.via,
         ...(event.meta.reason && { reason: event.meta.reason }),
+        ...(event.revertAt !== undefined && { revertAt: event.revertAt }),
+        ...(event.revertOf && {
+          revertOf: {
+            by: event.revertOf.by,
+            via: event.revertOf.via,
+            setAt: event.revertOf.setAt,
+            revertAt: event.revertOf.revertAt,
+            ...(event.revertOf.reason !== undefined && { reason: event.revertOf.reason }),
+          },
+        }),
       });
     } catch (error) {
       log.error({ err: error, channel }, 'could not announce a flag change');

@@ -75,7 +75,17 @@ export function registerInteractions(
         { id: body.user.id, name: body.user.username },
         body.channel?.id,
       );
-      const delivery = await deps.track(deps.router.interaction(spec, { value }, request));
+      // A checkboxes element sends its whole selection after the click, and its block tells which view.
+      const input: InteractionInput =
+        action.type === 'checkboxes'
+          ? {
+              selected: (action.selected_options ?? []).flatMap((option) =>
+                typeof option.value === 'string' ? [option.value] : [],
+              ),
+              blockId: action.block_id,
+            }
+          : { value };
+      const delivery = await deps.track(deps.router.interaction(spec, input, request));
       await send(respond, delivery.messages, deps.log);
     });
   }

@@ -76,7 +76,8 @@ export class FileDocumentStore<T> implements DocumentStore<T> {
   }
 
   private commit(): Promise<void> {
-    const batch = (this.batch ??= []);
+    if (!this.batch) this.batch = [];
+    const batch = this.batch;
     const written = new Promise<void>((resolve, reject) => batch.push({ resolve, reject }));
     if (!this.flushing) void this.flush();
     return written;

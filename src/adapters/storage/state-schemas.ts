@@ -76,10 +76,47 @@ export const phaseRequestsSchema = recordOf(
     status: z.string(),
     channel: z.string(),
     ts: z.string(),
+    /** Issue 14: the checklist when asked, and an override's reason; absent in older records. */
+    checklist: z
+      .looseObject({
+        id: z.string(),
+        unticked: z.array(z.string()),
+        override: z.looseObject({ reason: z.string(), by: z.string() }).optional(),
+      })
+      .optional(),
     baseline: baselineSchema.optional(),
     nextBaseline: baselineSchema.optional(),
   }),
 );
+
+const checklistEventSchema = z.discriminatedUnion('action', [
+  z.looseObject({
+    seq: z.number().int().positive(),
+    at: z.string().min(1),
+    by: z.string().min(1),
+    action: z.enum(['tick', 'untick']),
+    checklist: z.string().min(1),
+    item: z.string().min(1),
+    text: z.string(),
+  }),
+  z.looseObject({
+    seq: z.number().int().positive(),
+    at: z.string().min(1),
+    by: z.string().min(1),
+    action: z.literal('override'),
+    checklist: z.string().min(1),
+    unticked: z.array(z.string()),
+    reason: z.string(),
+    requestId: z.string(),
+  }),
+]);
+
+/** `phases/checklists.json` (issue 14): who ticked what and when, and every change as the record. */
+export const checklistStateSchema = z.looseObject({
+  ticks: z.record(z.string(), z.looseObject({ by: z.string().min(1), at: z.string().min(1) })),
+  events: z.array(checklistEventSchema),
+  seq: z.number().int().nonnegative(),
+});
 
 /** The bot's rollbacks (src/core/rollout/reentry.ts RollbackRecord), newest last. */
 export const rollbackAuditSchema = z.looseObject({
@@ -129,6 +166,20 @@ export function firstIssue(error: z.ZodError): string {
 
 /** Slack requests already accepted: [key, accepted at (ms)], pruned after the replay window. */
 export const replayRecordsSchema = z.object({ seen: z.array(z.tuple([z.string(), z.number()])) });
+
+/** Pending timed flag changes (`--for`), by flag: src/core/flags/timed.ts TimedChange. */
+export const timedChangesSchema = recordOf(
+  z.looseObject({
+    flag: z.string().min(1),
+    changes: z.array(z.object({ key: z.string().min(1), from: z.boolean(), to: z.boolean() })).min(1),
+    entries: z.array(z.object({ flag: z.string().min(1), seq: z.number().int().positive(), at: z.string() })),
+    setAt: z.number(),
+    revertAt: z.number(),
+    by: actor,
+    via,
+    reason: z.string().optional(),
+  }),
+);
 
 /** Who opened the App Home (their Home is republished on a change). */
 export const homeUsersSchema = z.object({ users: z.array(z.string().regex(/^[UW][A-Z0-9]+$/)) });

@@ -21,6 +21,11 @@ export interface PhaseRequest {
   /** Who ended it (`/phase cancel`), or the request that superseded it. */
   cancelledBy?: string;
   supersededBy?: string;
+  /**
+   * The checklist of the phase being left, as it stood when asked (issue 14): the items not ticked,
+   * and the override reason the requester gave to go ahead without them.
+   */
+  checklist?: PhaseRequestChecklist;
   gates?: GateResult[];
   /** What the "no degradation" checks compare with: the current phase's baseline, as the request found it. */
   baseline?: Baseline;
@@ -30,6 +35,14 @@ export interface PhaseRequest {
   settledAt?: string;
   channel: string;
   ts: string;
+}
+
+export interface PhaseRequestChecklist {
+  id: string;
+  title: string;
+  total: number;
+  unticked: string[];
+  override?: { reason: string; by: string };
 }
 
 /** Open or running its gate checks: it blocks a new request. */

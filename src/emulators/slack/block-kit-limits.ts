@@ -25,6 +25,10 @@ const MAX_BUTTON_TEXT = 75;
 const MAX_BUTTON_VALUE = 2000;
 const MAX_BUTTON_URL = 3000;
 const MAX_ID = 255;
+const MAX_CHECKBOX_OPTIONS = 10;
+const MAX_OPTION_TEXT = 75;
+const MAX_OPTION_VALUE = 150;
+const MAX_OPTION_DESCRIPTION = 75;
 
 /** The block types Slack knows; any other type is refused (`invalid_blocks`). */
 const BLOCK_TYPES = new Set([
@@ -195,6 +199,7 @@ function checkElement(el: unknown, path: string, out: string[]): void {
     return;
   }
   if (el.action_id !== undefined) checkId(el.action_id, `${path}.action_id`, out);
+  if (el.type === 'checkboxes' || el.type === 'radio_buttons') checkChoices(el, path, out);
   if (el.type === 'button') {
     if (el.url !== undefined) {
       if (typeof el.url !== 'string') out.push(`${path}.url: must be a string`);
@@ -208,6 +213,51 @@ function checkElement(el: unknown, path: string, out: string[]): void {
         out.push(`${path}.value: ${chars(el.value)} chars (max ${MAX_BUTTON_VALUE})`);
       }
     }
+  }
+}
+
+/**
+ * Checkboxes and radio buttons: 1–10 options, each a text (plain_text or mrkdwn, at most 75 chars) and
+ * a value (at most 150), an optional description (at most 75); the initial options (checkboxes) or
+ * option (radio buttons) must be exactly options of the element.
+ */
+function checkChoices(el: Obj, path: string, out: string[]): void {
+  const options = el.options;
+  if (!Array.isArray(options) || options.length === 0) {
+    out.push(`${path}.options: must be a non-empty array`);
+    return;
+  }
+  if (options.length > MAX_CHECKBOX_OPTIONS) {
+    out.push(`${path}.options: ${options.length} options (max ${MAX_CHECKBOX_OPTIONS})`);
+  }
+  options.forEach((option, i) => {
+    const where = `${path}.options[${i}]`;
+    if (!isObj(option)) {
+      out.push(`${where}: must be an option object`);
+      return;
+    }
+    checkText(option.text, `${where}.text`, MAX_OPTION_TEXT, false, out);
+    if (typeof option.value !== 'string' || option.value.length === 0) {
+      out.push(`${where}.value: must be a non-empty string`);
+    } else if (chars(option.value) > MAX_OPTION_VALUE) {
+      out.push(`${where}.value: ${chars(option.value)} chars (max ${MAX_OPTION_VALUE})`);
+    }
+    if (option.description !== undefined) {
+      checkText(option.description, `${where}.description`, MAX_OPTION_DESCRIPTION, false, out);
+    }
+  });
+  const same = (a: unknown) => options.some((option) => JSON.stringify(option) === JSON.stringify(a));
+  if (el.type === 'checkboxes' && el.initial_options !== undefined) {
+    if (!Array.isArray(el.initial_options)) {
+      out.push(`${path}.initial_options: must be an array`);
+    } else {
+      el.initial_options.forEach((initial, i) => {
+        if (!same(initial)) out.push(`${path}.initial_options[${i}]: must exactly match one of the options`);
+      });
+    }
+  }
+  if (el.type === 'radio_buttons' && el.initial_option !== undefined && !same(el.initial_option)) {
+    out.push(`${path}.initial_option: must exactly match one of the options`);
   }
 }
 

@@ -68,6 +68,12 @@ export interface StaticSelectOptions extends Omit<BlockActionOptions, 'value'> {
   optionText?: string;
 }
 
+export interface CheckboxesOptions extends Omit<BlockActionOptions, 'value'> {
+  blockId: string;
+  /** Every option selected after the click (Slack sends the whole selection, not the change). */
+  selected: Array<{ value: string; text?: string }>;
+}
+
 export interface RawRequestOptions {
   body: string;
   contentType: string;
@@ -137,6 +143,19 @@ export class SignedSlackClient {
     });
   }
 
+  /** A click on a checkboxes element: its whole selection afterwards, as Slack sends it. */
+  checkboxes(opts: CheckboxesOptions): Promise<SignedResponse & { responseUrl: string }> {
+    const options = opts.selected.map((option) => ({
+      text: { type: 'plain_text', text: option.text ?? option.value },
+      value: option.value,
+    }));
+    return this.interaction(
+      opts,
+      { type: 'checkboxes', action_id: opts.actionId, block_id: opts.blockId, selected_options: options },
+      { [opts.blockId]: { [opts.actionId]: { type: 'checkboxes', selected_options: options } } },
+    );
+  }
+
   /** An Events API `event_callback` envelope around `event`. */
   event(event: object, opts: DeliveryOptions = {}): Promise<SignedResponse> {
     const envelope = {
@@ -181,6 +200,7 @@ export class SignedSlackClient {
   private async interaction(
     opts: Omit<BlockActionOptions, 'value'>,
     action: Record<string, unknown>,
+    values: Record<string, unknown> = {},
   ): Promise<SignedResponse & { responseUrl: string }> {
     const channelId = opts.channelId ?? 'C0INCIDENTS';
     const userId = opts.userId ?? 'U0LOCAL';
@@ -205,7 +225,7 @@ export class SignedSlackClient {
       is_enterprise_install: false,
       channel: { id: channelId, name: opts.channelName ?? channelName(channelId) },
       ...(message ? { message } : {}),
-      state: { values: {} },
+      state: { values },
       response_url: responseUrl,
       actions: [{ ...action, action_ts: (this.now() / 1000).toFixed(6) }],
     };

@@ -13,6 +13,8 @@ interface TextObject {
 export interface Interact {
   click(element: Obj, blockId: string | undefined): void;
   select(element: Obj, blockId: string | undefined, option: { value: string; text: string }): void;
+  /** A checkbox ticked or unticked: every value checked afterwards, as Slack sends it. */
+  check(element: Obj, blockId: string | undefined, checked: string[]): void;
 }
 
 export function renderBlocks(blocks: unknown[], names: Names, interact: Interact): HTMLElement[] {
@@ -126,11 +128,27 @@ function renderElement(
     case 'checkboxes':
     case 'radio_buttons': {
       const div = el('div', 'checks');
+      div.dataset.actionId = String(element.action_id ?? '');
+      const initial = new Set(
+        ((element.initial_options as Obj[] | undefined) ?? []).map((option) => String(option.value ?? '')),
+      );
+      const inputs: HTMLInputElement[] = [];
       for (const option of (element.options as Obj[] | undefined) ?? []) {
         const label = document.createElement('label');
         const input = document.createElement('input');
         input.type = element.type === 'checkboxes' ? 'checkbox' : 'radio';
-        input.disabled = true;
+        input.value = String(option.value ?? '');
+        // Checkboxes are clickable, as in Slack; radio buttons are shown only.
+        input.disabled = element.type !== 'checkboxes';
+        input.checked = initial.has(input.value);
+        input.addEventListener('change', () =>
+          interact.check(
+            element,
+            blockId,
+            inputs.filter((box) => box.checked).map((box) => box.value),
+          ),
+        );
+        inputs.push(input);
         label.append(input, ' ', ...textNodes(option.text as TextObject, names));
         div.append(label);
       }

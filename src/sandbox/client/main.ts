@@ -74,6 +74,15 @@ function interactFor(message: SandboxMessage): Interact {
         render();
       } else go();
     },
+    check(element, blockId, checked) {
+      void call('action', {
+        user: me,
+        messageId: message.id,
+        actionId: String(element.action_id ?? ''),
+        blockId,
+        checked,
+      });
+    },
     select(element, blockId, option) {
       void call('action', {
         user: me,
@@ -338,6 +347,7 @@ function renderHome(): HTMLElement {
         render();
       },
       select() {},
+      check() {},
     };
     pane.append(...renderBlocks(published.blocks, names, inert));
   }

@@ -71,6 +71,13 @@ function phaseRequest(reason: string, text: string, requester: string, approvals
     expiresAt: new Date(T0 + 3_600_000).toISOString(),
     approvals,
     status: 'advanced',
+    checklist: {
+      id: 'phase-1',
+      title: text,
+      total: 2,
+      unticked: [text],
+      override: { reason, by: requester },
+    },
     gates: [{ name: text, passed: false, detail: text }],
     outcome: text,
     channel: 'C0INCIDENTS',

@@ -19,6 +19,7 @@ import { FileFlagStore } from '../../../src/adapters/storage/file-flag-store.js'
 import { FileGroupStore } from '../../../src/adapters/storage/file-group-store.js';
 import { Quarantine } from '../../../src/adapters/storage/quarantine.js';
 import {
+  checklistStateSchema,
   pendingActionsSchema,
   phaseRequestsSchema,
   runbookRunsSchema,
@@ -31,6 +32,7 @@ import {
   reconcileWithCatalog,
   replayAudit,
 } from '../../../src/core/flags/state.js';
+import { emptyChecklistState } from '../../../src/core/phases/checklists.js';
 import { createLogger } from '../../../src/logger.js';
 import { groupIdOf } from '../../../src/ports/alert-groups.js';
 import { Confirmations } from '../../../src/services/confirmations.js';
@@ -57,6 +59,7 @@ const FILES = [
   'flags/audit.jsonl',
   'confirmations.json',
   'phases/requests.json',
+  'phases/checklists.json',
   'runbooks/runs.json',
   'alerts/groups/GROUP0',
   'alerts/groups/GROUP1',
@@ -112,6 +115,24 @@ beforeAll(async () => {
         channel: 'C0',
         ts: '1.2',
       },
+    }),
+  );
+  writeFileSync(
+    join(template, 'phases', 'checklists.json'),
+    JSON.stringify({
+      ticks: { 'phase-1/0a1b2c3d': { by: 'U0T', at: '2026-01-01T00:00:00Z' } },
+      events: [
+        {
+          seq: 1,
+          at: '2026-01-01T00:00:00Z',
+          by: 'U0T',
+          action: 'tick',
+          checklist: 'phase-1',
+          item: '0a1b2c3d',
+          text: 'Health checks passing',
+        },
+      ],
+      seq: 1,
     }),
   );
   writeFileSync(
@@ -241,6 +262,11 @@ async function startUp(dir: string) {
     new FileDocumentStore(join(dir, file), () => ({}), { schema, quarantine, what: file }).read();
   await document('confirmations.json', pendingActionsSchema);
   await document('phases/requests.json', phaseRequestsSchema);
+  await new FileDocumentStore(join(dir, 'phases', 'checklists.json'), emptyChecklistState, {
+    schema: checklistStateSchema,
+    quarantine,
+    what: 'phase checklist ticks',
+  }).read();
   await document('runbooks/runs.json', runbookRunsSchema);
   await new FileGroupStore(join(dir, 'alerts', 'groups'), quarantine).load();
   await new OutboxJournal(join(dir, 'alerts', 'outbox.jsonl'), quarantine).replay();
@@ -250,11 +276,14 @@ async function startUp(dir: string) {
 function auditOnDisk(dir: string): AuditEntry[] {
   const path = join(dir, 'flags', 'audit.jsonl');
   const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
-  return text
-    .slice(0, text.lastIndexOf('\n') + 1)
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as AuditEntry);
+  return (
+    text
+      .slice(0, text.lastIndexOf('\n') + 1)
+      .split('\n')
+      // As the log reads it (json-lines-log.ts): a line of only whitespace is no entry.
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as AuditEntry)
+  );
 }
 
 describe('start-up recovery under random damage', () => {
