@@ -16,6 +16,7 @@ import { incidentEventReader, rollbackAuditFile } from './adapters/incidents/rec
 import type { ClusterSources } from './adapters/kubernetes/cluster-sources.js';
 import { startClusterWiring } from './adapters/kubernetes/wiring.js';
 import { createMetrics, type Metrics, setFlagGauges } from './adapters/metrics.js';
+import { type Notify, openNotify } from './adapters/notify/wiring.js';
 import { PrometheusClient } from './adapters/prometheus/prometheus-client.js';
 import {
   type Alerting,
@@ -93,6 +94,8 @@ export interface RunningBot {
   alerting: Alerting;
   /** The App Home: what it shows for the current state (the sandbox and tests compare against it). */
   home: HomeService;
+  /** Webhooks and PagerDuty (`notify`), when configured. */
+  notify?: Notify;
   /** Resolves once the bot has no work left: replies after acks, announcements, queued Slack posts. */
   settled(): Promise<void>;
   /** Stops taking requests, finishes in-flight work, then closes. */
@@ -183,6 +186,8 @@ export async function startBot(
   // Every post goes through the durable outbox, opened before anything can post.
   const outbound = await openSlackOutbox({ config, web, metrics, log, quarantine, now });
   const chat = new OutboxChat(outbound.outbox, () => web.ping());
+  // Webhooks and PagerDuty: their own outbox and journal, opened before anything can send to them.
+  const notify = await openNotify({ config, log, quarantine, now });
   flags.onChange((event) => inFlight.track(announceFlagChanges(chat, config.channel, log)(event)));
 
   const access = new AccessControl(
@@ -279,6 +284,7 @@ export async function startBot(
     channel: config.channel,
     prometheus,
     cluster: cluster.services,
+    ...(notify && { statusPage: notify.notifier }),
     now: () => new Date(now()),
   });
   // A confirmation a runbook step opened tells the run how it ended (done only once executed).
@@ -350,7 +356,16 @@ export async function startBot(
     ...checklistInteractions({ checklists: services.checklists, status: phaseStatus }),
     ...homeInteractions(home),
   ]);
-  const alerting = await startAlerting({ config, app, slack: slackDeps, outbound, metrics, log, now });
+  const alerting = await startAlerting({
+    config,
+    app,
+    slack: slackDeps,
+    outbound,
+    metrics,
+    log,
+    now,
+    ...(notify && { notifiers: [notify.notifier] }),
+  });
   services.oncall = new OncallService({
     groups: outbound.groups,
     tiers: file.escalation.tiers,
@@ -441,6 +456,7 @@ export async function startBot(
       await cluster.stop();
       await flagTimer.stop();
       await alerting.stop(0);
+      await notify?.stop(0);
       throw error;
     }
   }
@@ -454,6 +470,7 @@ export async function startBot(
     metrics,
     alerting,
     home,
+    ...(notify && { notify }),
     settled,
     async stop() {
       shuttingDown = true;
@@ -464,6 +481,7 @@ export async function startBot(
       const drained = await inFlight.drain(10_000);
       if (!drained) log.warn({ pending: inFlight.size }, 'stopped with work still in flight');
       await alerting.stop();
+      await notify?.stop();
       if (config.slackMode === 'socket') await app.stop();
       server.closeAllConnections();
       await closed;

@@ -22,6 +22,13 @@ export const REDACTED_PATHS = [
   '*.password',
   'credentials',
   '*.credentials',
+  // PagerDuty's routing key (notify.pagerduty): never logged, even by accident.
+  'routing_key',
+  '*.routing_key',
+  'routingKey',
+  '*.routingKey',
+  'pagerdutyRoutingKey',
+  '*.pagerdutyRoutingKey',
 ];
 
 export function createLogger(level = 'info', destination?: NodeJS.WritableStream): Logger {

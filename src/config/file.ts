@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { DEFAULT_RETENTION_MS } from '../core/alerts/retention.js';
 import { parseDuration } from '../core/duration.js';
 import { SEED_FLAGS } from '../core/flags/catalog.js';
+import { NOTIFY_EVENTS } from '../core/notify/events.js';
+import { TEMPLATE_FIELDS, type Template, unknownPlaceholders } from '../core/notify/template.js';
 import { SEED_GATES } from '../core/phases/seed-gates.js';
 
 const slackId = z
@@ -60,8 +62,14 @@ const runbookStep = z.discriminatedUnion(
     z.object({ kind: z.literal('rollback'), title: stepTitle, deployment: deploymentName }).strict(),
     z.object({ kind: z.literal('rollout-status'), title: stepTitle, deployment: deploymentName }).strict(),
     z.object({ kind: z.literal('manual'), title: stepTitle, text: z.string().min(1) }).strict(),
+    z
+      .object({ kind: z.literal('status-update'), title: stepTitle, text: z.string().min(1).max(2000) })
+      .strict(),
   ],
-  { error: 'expected a step kind: check, flag, disable-all, rollback, rollout-status or manual' },
+  {
+    error:
+      'expected a step kind: check, flag, disable-all, rollback, rollout-status, manual or status-update',
+  },
 );
 
 const runbook = z
@@ -71,6 +79,58 @@ const runbook = z
     alerts: z.array(z.string().min(1)).default([]),
     summary: z.string().min(1).max(1000),
     steps: z.array(runbookStep).min(1, 'a runbook needs at least one step').max(40),
+  })
+  .strict();
+
+/** Any JSON value (a webhook template), as YAML can write it. */
+const templateValue: z.ZodType<Template> = z.lazy(() =>
+  z.union([
+    z.string(),
+    z.number(),
+    z.boolean(),
+    z.null(),
+    z.array(templateValue),
+    z.record(z.string(), templateValue),
+  ]),
+);
+
+const webhook = z
+  .object({
+    /** Where the JSON is POSTed: only ever this URL (alert text never changes it). */
+    url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
+    /** Which events it receives. */
+    events: z
+      .array(z.enum(NOTIFY_EVENTS, { error: `expected one of ${NOTIFY_EVENTS.join(', ')}` }))
+      .min(1)
+      .default([...NOTIFY_EVENTS]),
+    /** Alert events are sent for groups at these levels (the seed's communication plan: sev1 and sev2). */
+    severities: z.array(severity).min(1).default(['sev1', 'sev2']),
+    /** The JSON body, with `{{field}}` placeholders in its strings; absent: Switchyard's own shape. */
+    template: templateValue.optional().superRefine((template, ctx) => {
+      if (template === undefined) return;
+      const unknown = unknownPlaceholders(template);
+      if (unknown.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown placeholder {{${unknown[0]}}}; expected one of ${TEMPLATE_FIELDS.join(', ')}, labels.<name>, annotations.<name>`,
+        });
+      }
+    }),
+  })
+  .strict();
+
+const pagerduty = z
+  .object({
+    /** The name of the environment variable holding the integration's routing key (never the key itself). */
+    routingKeyEnv: z
+      .string()
+      .regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name like PAGERDUTY_ROUTING_KEY'),
+    /** Groups at these levels trigger an incident. */
+    severities: z.array(severity).min(1).default(['sev1']),
+    /** The Events API v2 endpoint (an EU account or a test emulator changes it). */
+    url: z
+      .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+      .default('https://events.pagerduty.com/v2/enqueue'),
   })
   .strict();
 
@@ -213,6 +273,14 @@ export const fileConfigSchema = z
         restartOnFlagChange: z.array(z.string().min(1)).default([]),
         /** How often the ConfigMap is compared with the bot's state. */
         driftCheckInterval: duration.default(5_000),
+      })
+      .strict()
+      .prefault({}),
+    /** Telling the world beyond Slack: webhooks (status page, email relay) and PagerDuty. */
+    notify: z
+      .object({
+        webhooks: z.array(webhook).max(20).default([]),
+        pagerduty: pagerduty.optional(),
       })
       .strict()
       .prefault({}),

@@ -12,6 +12,8 @@ export interface AppConfig {
   slackMode: SlackMode;
   /** Where announcements and alerts go: SLACK_CHANNEL, else the config file's `channel`. */
   channel: string;
+  /** Secrets the config file names by environment variable (never logged, never stored). */
+  secrets?: { pagerdutyRoutingKey?: string };
 }
 
 /** A configuration problem, said in one line that names the variable or key and what it expects. */
@@ -20,7 +22,30 @@ export class ConfigError extends Error {}
 export function loadConfig(environment: Record<string, string | undefined>): AppConfig {
   const env = parseOrThrow(envSchema, environment, (path) => `environment variable ${path}`);
   const file = loadFileConfig(env.SWITCHYARD_CONFIG);
-  return { env, file, slackMode: slackModeOf(env), channel: env.SLACK_CHANNEL ?? file.channel };
+  const secrets = secretsOf(file, environment);
+  return {
+    env,
+    file,
+    slackMode: slackModeOf(env),
+    channel: env.SLACK_CHANNEL ?? file.channel,
+    ...(secrets && { secrets }),
+  };
+}
+
+/** The PagerDuty routing key, from the environment variable `notify.pagerduty.routingKeyEnv` names. */
+function secretsOf(
+  file: FileConfig,
+  environment: Record<string, string | undefined>,
+): AppConfig['secrets'] | undefined {
+  const pagerduty = file.notify.pagerduty;
+  if (!pagerduty) return undefined;
+  const key = environment[pagerduty.routingKeyEnv]?.trim();
+  if (!key) {
+    throw new ConfigError(
+      `config file key notify.pagerduty.routingKeyEnv: environment variable ${pagerduty.routingKeyEnv} is not set; expected the PagerDuty integration's routing key (32 characters) in it`,
+    );
+  }
+  return { pagerdutyRoutingKey: key };
 }
 
 function loadFileConfig(path: string | undefined): FileConfig {

@@ -119,6 +119,9 @@ export function runbookInteractions(deps: RunbookButtonDeps): InteractionSpec[] 
     button('status', RUNBOOK_ACTIONS.status, async (ctx, s) =>
       say(await deps.runbooks.rolloutStatus(s.runId, s.step, ctx.user.id)),
     ),
+    button('status-update', RUNBOOK_ACTIONS.statusUpdate, async (ctx, s) =>
+      say(await deps.runbooks.statusUpdate(s.runId, s.step, ctx.user.id)),
+    ),
     button('done', RUNBOOK_ACTIONS.done, async (ctx, s) =>
       say(await deps.runbooks.settle(s.runId, s.step, 'done', ctx.user.id)),
     ),

@@ -27,6 +27,8 @@ export const RUNBOOK_ACTIONS = {
   status: 'switchyard.runbook.status',
   done: 'switchyard.runbook.done',
   skip: 'switchyard.runbook.skip',
+  /** A status-update step: send its text to the status page (notify.webhooks). */
+  statusUpdate: 'switchyard.runbook.status-update',
 } as const;
 
 /**

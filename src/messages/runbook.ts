@@ -134,5 +134,7 @@ function primaryButton(step: RunbookStep, value: string): Button {
       return button({ text: 'Show status', actionId: RUNBOOK_ACTIONS.status, value, style: 'primary' });
     case 'manual':
       return button({ text: 'Done', actionId: RUNBOOK_ACTIONS.done, value, style: 'primary' });
+    case 'status-update':
+      return button({ text: 'Send update', actionId: RUNBOOK_ACTIONS.statusUpdate, value, style: 'primary' });
   }
 }

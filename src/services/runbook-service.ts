@@ -12,6 +12,7 @@ import { findRunbook, type Runbook, type RunbookStep } from '../core/runbooks/ru
 import type { Chat } from '../ports/chat.js';
 import type { DocumentStore } from '../ports/document-store.js';
 import type { PrometheusQuery, QueryResult } from '../ports/prometheus.js';
+import type { StatusPage } from '../ports/status-page.js';
 import type { ClusterServices } from './cluster-services.js';
 import type { ConfirmationOutcome } from './confirmations.js';
 
@@ -34,6 +35,8 @@ export interface RunbookServiceDeps {
   channel: string;
   prometheus?: PrometheusQuery;
   cluster?: ClusterServices;
+  /** Where a status-update step's text goes (the webhooks of `notify.webhooks`); absent: by hand. */
+  statusPage?: StatusPage;
   now: () => Date;
   newId?: () => string;
 }
@@ -330,6 +333,33 @@ export class RunbookService {
         offerDone: true,
       });
     }
+  }
+
+  /**
+   * Send update: the step's text as a `status-update` event to every webhook that takes it. Done once
+   * the deliveries are recorded (the outbox sends and retries them; each is in the delivery record).
+   * With no such webhook, the update has to be made by hand: the step says so and offers Done.
+   */
+  async statusUpdate(id: string, index: number, user: string): Promise<ClickAnswer> {
+    const found = await this.currentOf(id, index);
+    if (typeof found === 'string') return found;
+    if (found.step.kind !== 'status-update') return 'This step has no status update to send.';
+    const targets = this.deps.statusPage ? await this.deps.statusPage.statusUpdate(found.step.text, user) : 0;
+    if (targets === 0) {
+      return this.apply(id, {
+        type: 'note',
+        step: index,
+        note: ':warning: No webhook takes status updates (`notify.webhooks` with the `status-update` event), so nothing was sent. Update the status page by hand, then click Done (or Skip).',
+        offerDone: true,
+      });
+    }
+    return this.apply(id, {
+      type: 'done',
+      step: index,
+      by: user,
+      at: this.deps.now().toISOString(),
+      note: `Status update queued for ${targets} webhook${targets === 1 ? '' : 's'}: “${found.step.text}”`,
+    });
   }
 
   private async apply(id: string, event: RunEvent): Promise<ClickAnswer> {

@@ -6,12 +6,14 @@ import type { AppConfig } from '../../config/load.js';
 import { sweepInterval } from '../../core/alerts/retention.js';
 import type { Logger } from '../../logger.js';
 import type { AlertMessageOptions } from '../../messages/alert-message.js';
+import type { AlertNotifier } from '../../ports/alerting.js';
 import { AlertService } from '../../services/alert-service.js';
 import { AlertmanagerSilences } from '../alertmanager/silences-client.js';
 import { alertmanagerWebhookRoute } from '../alertmanager/webhook-route.js';
 import { startEscalationTimer } from '../escalation-timer.js';
 import type { Route } from '../http/server.js';
 import type { Metrics } from '../metrics.js';
+import { FanOutNotifier } from '../notify/notifier.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
 import { FileGroupStore } from '../storage/file-group-store.js';
 import type { Quarantine } from '../storage/quarantine.js';
@@ -149,6 +151,8 @@ export async function startAlerting(deps: {
   log: Logger;
   /** Clock of the escalation and retention rules (tests inject one). */
   now?: () => number;
+  /** Told the same group news after Slack (webhooks, PagerDuty); their failures never reach Slack's path. */
+  notifiers?: readonly AlertNotifier[];
 }): Promise<Alerting> {
   const { config, metrics, outbound } = deps;
   const { env, file } = config;
@@ -163,9 +167,19 @@ export async function startAlerting(deps: {
     // The bot's own runbook for an alert name, as `/runbook run <alertname>` resolves it.
     ...(runbooks && { runbookFor: (alertName: string) => runbooks.find(alertName)?.name }),
   });
+  const slackNotifier = new SlackAlertNotifier(outbox, {
+    channel: config.channel,
+    oncall: file.escalation.oncall,
+  });
+  const others = deps.notifiers ?? [];
   const service = new AlertService({
     store,
-    notifier: new SlackAlertNotifier(outbox, { channel: config.channel, oncall: file.escalation.oncall }),
+    notifier:
+      others.length === 0
+        ? slackNotifier
+        : new FanOutNotifier(slackNotifier, others, (error, method) =>
+            log.error({ err: error, method }, 'notify: could not queue alert news beyond Slack'),
+          ),
     silences: env.ALERTMANAGER_URL ? new AlertmanagerSilences(env.ALERTMANAGER_URL) : undefined,
     tiers: file.escalation.tiers,
     severityMapping: file.severity.mapping,

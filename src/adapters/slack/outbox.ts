@@ -21,6 +21,8 @@ export interface OutboxOptions<P> {
    */
   concurrency?: number;
   now?: () => number;
+  /** What a job is called in the log lines (default "Slack post"; the notify outbox sends deliveries). */
+  noun?: string;
 }
 
 /** What the executor knows about a job besides its payload. */
@@ -59,11 +61,13 @@ export class Outbox<P> {
     { resolve: (result: unknown) => void; reject: (error: unknown) => void }
   >();
   private readonly now: () => number;
+  private readonly noun: string;
   /** Jobs that may have been sent already (see `Attempt.uncertain`). */
   private readonly uncertain = new Set<string>();
 
   constructor(private readonly options: OutboxOptions<P>) {
     this.now = options.now ?? Date.now;
+    this.noun = options.noun ?? 'Slack post';
   }
 
   /** Reads the journal (pending jobs are queued again) and compacts it; returns every fencing key it held. */
@@ -73,7 +77,7 @@ export class Outbox<P> {
     for (const job of pending) this.uncertain.add(job.id);
     await this.options.journal.compact(() => this.pending);
     if (pending.length > 0)
-      this.options.log.info({ pending: pending.length }, 'outbox: resuming pending Slack posts');
+      this.options.log.info({ pending: pending.length }, `outbox: resuming pending ${this.noun}s`);
     this.reportDepth();
     return fences;
   }
@@ -230,7 +234,7 @@ export class Outbox<P> {
     if (failure.kind === 'drop') {
       this.options.log.error(
         { err: error, job: job.id, reason: failure.reason },
-        'outbox: dropping a Slack post',
+        `outbox: dropping a ${this.noun}`,
       );
       await this.finish(job, failure.reason);
       this.settle(job.id, (delivery) => delivery.reject(error));
@@ -248,7 +252,9 @@ export class Outbox<P> {
       this.keyBlockedUntil.set(job.key, this.now() + backoff);
       this.options.log.warn(
         { err: error, job: job.id, attempt, backoff },
-        'outbox: Slack call failed; will retry',
+        this.noun === 'Slack post'
+          ? 'outbox: Slack call failed; will retry'
+          : `outbox: ${this.noun} failed; will retry`,
       );
     }
   }

@@ -5,7 +5,9 @@ export type RunbookStep =
   | { kind: 'disable-all'; title: string }
   | { kind: 'rollback'; title: string; deployment: string }
   | { kind: 'rollout-status'; title: string; deployment: string }
-  | { kind: 'manual'; title: string; text: string };
+  | { kind: 'manual'; title: string; text: string }
+  /** Sends `text` as a `status-update` event to the configured webhooks (the status page). */
+  | { kind: 'status-update'; title: string; text: string };
 
 export interface Runbook {
   name: string;
@@ -38,5 +40,7 @@ export function describeStep(step: RunbookStep): string {
       return `${step.title}: check the rollout of \`${step.deployment}\``;
     case 'manual':
       return `${step.title}: ${step.text}`;
+    case 'status-update':
+      return `${step.title}: send to the status page: “${step.text}”`;
   }
 }

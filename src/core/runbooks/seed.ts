@@ -24,9 +24,11 @@ export const SEED_RUNBOOKS: readonly Runbook[] = [
       },
       { kind: 'rollback', title: 'Still slow: roll back messaging-core', deployment: 'messaging-core' },
       {
-        kind: 'manual',
+        // The seed: "post a status update in #messaging-system-incidents and the status page". The run's
+        // thread is in the channel; Send update gives this text to the webhooks (notify.webhooks).
+        kind: 'status-update',
         title: 'Communicate',
-        text: 'Post a status update in #messaging-system-incidents and the status page.',
+        text: 'We are investigating slow message delivery. Some messages may arrive late; updates follow.',
       },
     ],
   },

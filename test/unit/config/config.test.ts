@@ -99,8 +99,13 @@ describe('configuration', () => {
     const section = readme.slice(readme.indexOf('### The config file'));
     const yaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
     expect(yaml).toBeDefined();
-    const config = loadConfig({ SWITCHYARD_CONFIG: configFile(yaml!) });
+    // The example's notify.pagerduty names the variable holding the routing key.
+    const config = loadConfig({
+      SWITCHYARD_CONFIG: configFile(yaml!),
+      PAGERDUTY_ROUTING_KEY: 'k'.repeat(32),
+    });
     expect(config.file.access.operators).toEqual(['U0AAAAAAA', 'S0ONCALL']);
+    expect(config.file.notify.webhooks).toHaveLength(1);
     expect(config.file.escalation.tiers.map((tier) => tier.after)).toEqual([
       15 * 60_000,
       60 * 60_000,
