@@ -72,10 +72,15 @@ describe('exactly once to Slack across a crash', { timeout: PROCESS_TEST_TIMEOUT
 
     const first = await spawnBot({ ...env, SWITCHYARD_FAILPOINT: 'after-slack-post' });
     children.push(first);
-    const accepted = await sendJson('POST', `${first.url}/alertmanager`, alert('PostedThenKilled'), {
-      authorization: `Bearer ${ALERT_TOKEN}`,
-    });
-    expect(accepted.status).toBe(200);
+    const send = (url: string) =>
+      sendJson('POST', `${url}/alertmanager`, alert('PostedThenKilled'), {
+        authorization: `Bearer ${ALERT_TOKEN}`,
+      }).then(
+        (answer) => answer.status,
+        () => 'no answer' as const,
+      );
+    // A new group's message is sent while its record is synced, so the bot may die before its 200.
+    const firstAnswer = await send(first.url);
     // The failpoint: the bot dies the moment Slack has answered its first post.
     await first.exited;
     expect(first.child.signalCode).toBe('SIGKILL');
@@ -87,7 +92,10 @@ describe('exactly once to Slack across a crash', { timeout: PROCESS_TEST_TIMEOUT
 
     const second = await spawnBot(env);
     children.push(second);
-    // The replayed job looks for itself, finds the message and brings it up to date.
+    // Alertmanager sends again what got no 200 (and the outbox replays what its journal holds).
+    if (firstAnswer !== 200) expect(await send(second.url)).toBe(200);
+    // The post looks for itself (a replayed job, or a new group's first post after an unclean start),
+    // finds the message and brings it up to date.
     const updated = await slack.waitForCall(
       'chat.update',
       (call) => call.params.ts === message!.ts && call.response.ok === true,
