@@ -23,6 +23,7 @@ export type ReplayVerdict = { first: true } | { first: false; key: string };
  */
 export class ReplayGuard {
   private overflowed = 0;
+  private indexed: { document: ReplayRecords; index: Map<string, number> } | undefined;
   private readonly health: StoreHealth<ReplayRecords>;
 
   constructor(
@@ -46,14 +47,40 @@ export class ReplayGuard {
   private record(keys: readonly string[]): Promise<ReplayVerdict> {
     return this.store.update<ReplayVerdict>((current) => {
       const at = this.now();
-      const live = current.seen.filter(([, seenAt]) => at - seenAt < REPLAY_KEEP_MS);
-      const known = new Set(live.map(([key]) => key));
-      const repeated = keys.find((key) => known.has(key));
+      const index = this.indexOf(current);
+      // Records are kept oldest first: the expired ones are a prefix.
+      let expired = 0;
+      while (expired < current.seen.length && at - current.seen[expired]![1] >= REPLAY_KEEP_MS) {
+        const [key, seenAt] = current.seen[expired]!;
+        if (index.get(key) === seenAt) index.delete(key);
+        expired += 1;
+      }
+      const repeated = keys.find((key) => {
+        const seenAt = index.get(key);
+        return seenAt !== undefined && at - seenAt < REPLAY_KEEP_MS;
+      });
       if (repeated !== undefined) return { next: current, result: { first: false, key: repeated } };
-      const seen = [...live, ...keys.map((key): [string, number] => [key, at])];
+      const added = keys.map((key): [string, number] => [key, at]);
+      const seen = current.seen.slice(expired).concat(added);
       this.overflowed = Math.max(0, seen.length - this.maxRecords);
-      return { next: { seen: seen.slice(this.overflowed) }, result: { first: true } };
+      const next = { seen: this.overflowed > 0 ? seen.slice(this.overflowed) : seen };
+      for (const [key] of seen.slice(0, this.overflowed)) index.delete(key);
+      for (const [key, seenAt] of added) index.set(key, seenAt);
+      this.indexed = { document: next, index };
+      return { next, result: { first: true } };
     });
+  }
+
+  /**
+   * The keys of `document` by when they were seen: kept from one request to the next (a lookup per
+   * key instead of a scan of every record), rebuilt when the document is not the one it was made
+   * for (the first request, or after a write failed and the store went back to what is on disk).
+   */
+  private indexOf(document: ReplayRecords): Map<string, number> {
+    if (this.indexed?.document !== document) {
+      this.indexed = { document, index: new Map(document.seen) };
+    }
+    return this.indexed.index;
   }
 
   /** How many records the last accept dropped inside their window (for a warning). */
