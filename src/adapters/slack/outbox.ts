@@ -25,6 +25,9 @@ export interface OutboxOptions<P> {
   noun?: string;
 }
 
+/** How long after a 429 the outbox sends one call at a time. */
+const RATE_LIMIT_CALM_MS = 30_000;
+
 /** What the executor knows about a job besides its payload. */
 export interface Attempt {
   id: string;
@@ -48,6 +51,8 @@ export class Outbox<P> {
   /** Being sent: at most one per key, at most `concurrency` in all. */
   private readonly inFlight = new Map<OutboxJob<P>, Promise<void>>();
   private kicked = false;
+  /** After a 429, one call at a time until Slack has not limited us for a while (see RATE_LIMIT_CALM_MS). */
+  private serialUntil = 0;
   private pausedUntil = 0;
   private readonly keyBlockedUntil = new Map<string, number>();
   private readonly attempts = new Map<string, number>();
@@ -165,9 +170,11 @@ export class Outbox<P> {
   }
 
   private async run(): Promise<void> {
-    const limit = Math.max(1, this.options.concurrency ?? 4);
+    const most = Math.max(1, this.options.concurrency ?? 4);
     while (this.started) {
       const now = this.now();
+      // Under Slack's rate limit, calls in parallel only earn more 429s: one at a time, as it allows.
+      const limit = now < this.serialUntil ? 1 : most;
       while (this.inFlight.size < limit) {
         const next = this.pick(now);
         if (!next) break;
@@ -240,6 +247,7 @@ export class Outbox<P> {
       this.settle(job.id, (delivery) => delivery.reject(error));
     } else if (failure.kind === 'rate-limited') {
       this.pausedUntil = this.now() + failure.retryAfterMs;
+      this.serialUntil = this.pausedUntil + RATE_LIMIT_CALM_MS;
       this.options.log.warn({ retryAfterMs: failure.retryAfterMs }, 'outbox: rate limited by Slack; pausing');
     } else {
       this.uncertain.add(job.id);

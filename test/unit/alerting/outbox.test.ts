@@ -75,6 +75,38 @@ describe('Outbox', () => {
     expect(order).toEqual(['a-1', 'b-1', 'c-1', 'd-1', 'a-2']);
   });
 
+  it('after a 429, sends one call at a time: in parallel they would only earn more 429s', async () => {
+    let inFlight = 0;
+    let most = 0;
+    let limited = true;
+    const box = outbox(
+      journalPath(),
+      async () => {
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        await new Promise((resolve) => setImmediate(resolve));
+        inFlight -= 1;
+        if (limited) {
+          limited = false;
+          throw Object.assign(new Error('rate limited'), {
+            code: 'slack_webapi_rate_limited_error',
+            retryAfter: 0.05,
+          });
+        }
+      },
+      { concurrency: 4 },
+    );
+    await box.open();
+    await box.enqueue([job('first', 'A')]);
+    box.start();
+    await box.idle();
+    most = 0;
+    await box.enqueue(['B', 'C', 'D', 'E'].map((key) => job(key, key)));
+    await box.idle();
+    await box.stop();
+    expect(most).toBe(1);
+  });
+
   it('sends an early job while its journal entry is still being written', async () => {
     const sent: string[] = [];
     const path = journalPath();
