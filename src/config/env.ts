@@ -29,6 +29,16 @@ export const envSchema = z.object({
   SLACK_CHANNEL: optionalText,
   STATE_BACKEND: z.enum(['file', 'kubernetes'], { error: 'expected "file" or "kubernetes"' }).default('file'),
   STATE_DIR: optionalText.transform((value) => value ?? './data'),
+  /** Where STATE_BACKEND=kubernetes keeps its objects; default the namespace the bot runs in. */
+  STATE_NAMESPACE: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected a namespace name, e.g. switchyard')
+      .max(63, 'expected a namespace name of at most 63 characters')
+      .optional(),
+  ),
+  /** This replica's name in the leader Lease (default the pod's hostname and a random suffix). */
+  POD_NAME: optionalText,
   KUBE_NAMESPACE: optionalText.transform((value) => value ?? 'messaging-system'),
   FLAGS_CONFIGMAP: optionalText.transform((value) => value ?? 'messaging-feature-flags'),
   KUBECONFIG: optionalText,

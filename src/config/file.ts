@@ -177,6 +177,29 @@ export const fileConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** STATE_BACKEND=kubernetes: the Lease that elects the one replica doing timed work (client-go's defaults). */
+    leaderElection: z
+      .object({
+        /** How long a Lease holds without renewal before another replica may take it. */
+        leaseDuration: duration.default(15_000),
+        /** The leader stops leading (and sending) when it could not renew for this long. */
+        renewDeadline: duration.default(10_000),
+        /** How often the leader renews and the others try to take the Lease. */
+        retryPeriod: duration.default(2_000),
+        /** The Lease's name in STATE_NAMESPACE. */
+        leaseName: z
+          .string()
+          .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/)
+          .default('switchyard-leader'),
+      })
+      .strict()
+      .refine(
+        (value) => value.retryPeriod < value.renewDeadline && value.renewDeadline < value.leaseDuration,
+        {
+          message: 'expected retryPeriod < renewDeadline < leaseDuration',
+        },
+      )
+      .prefault({}),
     alerts: z
       .object({
         /**
