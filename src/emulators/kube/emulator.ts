@@ -52,17 +52,23 @@ export interface KubeEmulatorOptions {
   /** The user named in Forbidden messages. */
   user?: string;
   /**
+   * More bearer tokens, each authenticating as its own user (two bot processes, a kubectl admin),
+   * besides `token`. Requests are recorded with their user; RBAC and partitions apply per user.
+   */
+  users?: Record<string, string>;
+  /**
    * Serve HTTPS with a self-signed certificate made at start (the kubeconfig carries it as the CA), as
    * a real API server does; kubectl sends its bearer token only over TLS. Default true; false serves
    * plain HTTP (the kubeconfig then skips TLS verification).
    */
   tls?: boolean;
   /**
-   * Enforce this Role (see `rbacFromManifest`) on every request with the token, as the API server's
-   * RBAC authorizer does: anything it does not grant is answered 403 Forbidden with a Status body.
-   * Without it, the token may do anything (a cluster admin).
+   * Enforce these Roles (see `rbacFromManifest`, `rbacPoliciesFromManifest`) on every request, as the
+   * API server's RBAC authorizer does: a request is allowed when a Role bound to its user in the
+   * request's namespace grants it; anything else is answered 403 Forbidden with a Status body.
+   * Without it, every token may do anything (a cluster admin).
    */
-  rbac?: RbacPolicy;
+  rbac?: RbacPolicy | RbacPolicy[];
 }
 
 /** One API request, as the emulator saw it: enough to check which calls (and RBAC verbs) a client made. */
@@ -79,6 +85,8 @@ export interface RequestRecord {
   apiGroup?: string;
   namespace?: string;
   name?: string;
+  /** The authenticated user (undefined when the token is missing or unknown). */
+  user?: string;
   /** The HTTP status answered (0 while the request is still in flight). */
   status: number;
 }
@@ -108,7 +116,9 @@ export class KubeEmulator {
   private server?: Server;
   private baseUrl?: string;
   private readonly tls: boolean;
-  private readonly rbac?: RbacPolicy;
+  private readonly rbac?: RbacPolicy[];
+  /** Bearer token → user. */
+  private readonly users: Map<string, string>;
   private certificate?: ServingCertificate;
   private tick?: NodeJS.Timeout;
   private passScheduled = false;
@@ -117,8 +127,10 @@ export class KubeEmulator {
   constructor(options: KubeEmulatorOptions = {}) {
     this.logger = options.logger ?? createLogger('warn');
     this.token = options.token ?? DEFAULT_TOKEN;
-    this.user = options.user ?? options.rbac?.user ?? DEFAULT_USER;
-    this.rbac = options.rbac;
+    const policies = options.rbac === undefined ? undefined : [options.rbac].flat();
+    this.user = options.user ?? policies?.[0]?.user ?? DEFAULT_USER;
+    this.rbac = policies;
+    this.users = new Map([[this.token, this.user], ...Object.entries(options.users ?? {})]);
     this.tls = options.tls ?? true;
     this.now = options.now ?? Date.now;
     const kubelet = new Kubelet(this.store, options.podReadyAfterMs ?? 300);
@@ -175,19 +187,31 @@ export class KubeEmulator {
     return this.certificate?.certPem;
   }
 
-  kubeConfigYaml(namespace = DEFAULT_NAMESPACE): string {
+  /** A kubeconfig for this emulator, authenticating with `token` (default the main one). */
+  kubeConfigYaml(namespace = DEFAULT_NAMESPACE, token = this.token): string {
+    if (!this.users.has(token)) throw new Error('kube emulator: unknown token (add it to `users`)');
     return kubeconfigYaml({
       server: this.url,
-      token: this.token,
+      token,
       namespace,
       ...(this.certificate ? { caPem: this.certificate.certPem } : {}),
     });
   }
 
+  /** A kubeconfig that authenticates as the user of `token` (one of `users`). */
+  kubeconfigFor(token: string, namespace = DEFAULT_NAMESPACE): string {
+    return this.kubeConfigYaml(namespace, token);
+  }
+
   /** Writes a kubeconfig for this emulator (for `KubeConfig.loadFromFile`); returns the path. */
-  writeKubeconfig(path: string, namespace = DEFAULT_NAMESPACE): string {
-    writeKubeconfigFile(path, this.kubeConfigYaml(namespace));
+  writeKubeconfig(path: string, namespace = DEFAULT_NAMESPACE, token = this.token): string {
+    writeKubeconfigFile(path, this.kubeConfigYaml(namespace, token));
     return path;
+  }
+
+  /** The user a bearer token authenticates as; undefined for an unknown token. */
+  userOf(token: string): string | undefined {
+    return this.users.get(token);
   }
 
   // ---- Test knobs --------------------------------------------------------------------------------
@@ -205,7 +229,21 @@ export class KubeEmulator {
     this.faults.failNext(verb, resource, status, times);
   }
 
-  /** Drops all denials and injected failures, and sets the latency back to 0. */
+  /**
+   * A network partition between `user` and the API server: its requests are never answered (the
+   * connection hangs, nothing is processed) until `heal(user)`, which drops them. Returns the heal.
+   */
+  partition(user: string): () => void {
+    this.faults.partition(user);
+    return () => this.heal(user);
+  }
+
+  /** Ends the partition of `user`: its hanging requests are dropped (connection reset), new ones served. */
+  heal(user: string): void {
+    this.faults.heal(user);
+  }
+
+  /** Drops all denials, injected failures and partitions, and sets the latency back to 0. */
   resetFaults(): void {
     this.faults.reset();
     this.latencyMs = 0;
@@ -336,23 +374,34 @@ export class KubeEmulator {
         : {}),
       status: 0,
     };
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const user = bearer === undefined ? undefined : this.users.get(bearer);
+    if (user !== undefined) record.user = user;
     this.requests.push(record);
     res.on('finish', () => {
       record.status = res.statusCode;
     });
+    if (user !== undefined && this.faults.isPartitioned(user)) {
+      // Never answered, never processed: the request is lost in the partition.
+      const closed = new Promise<void>((resolve) => req.socket.once('close', () => resolve()));
+      await Promise.race([this.faults.partitionHealed(user), closed]);
+      req.socket.destroy();
+      return;
+    }
     try {
       const body = await readBody(req);
       if (this.latencyMs > 0) await delay(this.latencyMs);
       if (target.type === 'health') return sendText(res, 200, 'ok');
       const anonymous = target.type === 'discovery' && target.path === '/version';
-      if (!anonymous && req.headers.authorization !== `Bearer ${this.token}`) {
+      if (!anonymous && user === undefined) {
         throw new KubeApiError(401, 'Unauthorized', 'Unauthorized');
       }
       if (target.type === 'unknown') throw pathNotFound();
       if (target.type === 'discovery')
         return sendJson(res, 200, discovery(target.path, req.headers.host ?? ''));
-      if (this.rbac) authorize(this.rbac, verb, target, record.resource!);
-      this.faults.check(verb, target, record.resource!, this.user);
+      const subject = user ?? this.user;
+      if (this.rbac) authorize(this.rbac, subject, verb, target, record.resource!);
+      this.faults.check(verb, target, record.resource!, subject);
       const query = url.searchParams;
       if (verb === 'watch') {
         const matches = this.api.matcher({ namespace: target.namespace, query }); // a bad selector: 400

@@ -11,10 +11,36 @@ interface InjectedFailure extends Rule {
   remaining: number;
 }
 
-/** Test knobs on the request path: RBAC denials and injected failures, matched by verb and resource. */
+/**
+ * Test knobs on the request path: RBAC denials and injected failures, matched by verb and resource;
+ * network partitions, by user.
+ */
 export class Faults {
   private readonly denials: Rule[] = [];
   private readonly failures: InjectedFailure[] = [];
+  /** Partitioned users, each with the resolvers of the requests hanging until the heal. */
+  private readonly partitions = new Map<string, Set<() => void>>();
+
+  partition(user: string): void {
+    if (!this.partitions.has(user)) this.partitions.set(user, new Set());
+  }
+
+  heal(user: string): void {
+    const waiting = this.partitions.get(user);
+    this.partitions.delete(user);
+    for (const resolve of waiting ?? []) resolve();
+  }
+
+  isPartitioned(user: string): boolean {
+    return this.partitions.has(user);
+  }
+
+  /** Resolves when `user`'s partition heals (at once when it is not partitioned). */
+  partitionHealed(user: string): Promise<void> {
+    const waiting = this.partitions.get(user);
+    if (!waiting) return Promise.resolve();
+    return new Promise((resolve) => waiting.add(resolve));
+  }
 
   deny(verb: string, resource: string): () => void {
     const rule = { verb, resource };
@@ -32,6 +58,7 @@ export class Faults {
   reset(): void {
     this.denials.length = 0;
     this.failures.length = 0;
+    for (const user of [...this.partitions.keys()]) this.heal(user);
   }
 
   /** Throws the 403 of a denial, or the next injected failure, that matches the request. */

@@ -8,7 +8,7 @@ export {
 } from './emulator.js';
 export { kubeconfigYaml } from './kubeconfig.js';
 export { CRASHLOOP_MARKER } from './kubelet.js';
-export { type PolicyRule, type RbacPolicy, rbacFromManifest } from './rbac.js';
+export { type PolicyRule, type RbacPolicy, rbacFromManifest, rbacPoliciesFromManifest } from './rbac.js';
 export { podTemplateHash, revisionOf, templatesEqual } from './rollout.js';
 export {
   FLAGS_CONFIGMAP_NAME,
