@@ -82,7 +82,13 @@ export function nextLeaseStep(input: {
   if (!observation) {
     return {
       action: 'create',
-      next: { holderIdentity: identity, leaseDurationMs, acquireTime: now, renewTime: now, leaseTransitions: 0 },
+      next: {
+        holderIdentity: identity,
+        leaseDurationMs,
+        acquireTime: now,
+        renewTime: now,
+        leaseTransitions: 0,
+      },
     };
   }
   const { record, observedAt } = observation;
@@ -120,5 +126,11 @@ export function actDeadline(lastRenewSentAt: number, renewDeadlineMs: number): n
 
 /** The record as released by a graceful stop (client-go's ReleaseOnCancel): holder cleared, transitions kept. */
 export function releasedRecord(record: LeaseRecord, now: number): LeaseRecord {
-  return { holderIdentity: '', leaseDurationMs: 1000, acquireTime: now, renewTime: now, leaseTransitions: record.leaseTransitions };
+  return {
+    holderIdentity: '',
+    leaseDurationMs: 1000,
+    acquireTime: now,
+    renewTime: now,
+    leaseTransitions: record.leaseTransitions,
+  };
 }

@@ -1,5 +1,5 @@
-import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import {
   ApiException,
   CoordinationV1Api,
@@ -12,8 +12,8 @@ import {
   actDeadline,
   canAct,
   type LeaseRecord,
-  type Observation,
   nextLeaseStep,
+  type Observation,
   observe,
   releasedRecord,
   timingProblems,
@@ -238,7 +238,12 @@ export class LeaderElector implements Fence {
       throw error;
     }
     if (!this.running) return;
-    this.observation = observe(this.observation, written.metadata?.resourceVersion ?? '', recordOf(written), this.now());
+    this.observation = observe(
+      this.observation,
+      written.metadata?.resourceVersion ?? '',
+      recordOf(written),
+      this.now(),
+    );
     this.renewed(sentAt, step.next.leaseTransitions);
   }
 
@@ -247,12 +252,15 @@ export class LeaderElector implements Fence {
     const deadline = actDeadline(sentAt, this.options.renewDeadlineMs);
     clearTimeout(this.stepDownTimer);
     // Step down on time even when the loop is stuck in a slow call.
-    this.stepDownTimer = setTimeout(() => {
-      if (this.term && !canAct(this.lastRenewSentAt, this.now(), this.options.renewDeadlineMs)) {
-        this.stepDown('renew deadline passed');
-        this.notify();
-      }
-    }, Math.max(0, deadline - this.now()));
+    this.stepDownTimer = setTimeout(
+      () => {
+        if (this.term && !canAct(this.lastRenewSentAt, this.now(), this.options.renewDeadlineMs)) {
+          this.stepDown('renew deadline passed');
+          this.notify();
+        }
+      },
+      Math.max(0, deadline - this.now()),
+    );
     this.stepDownTimer.unref();
     if (this.term) return;
     this.term = { holder: this.options.identity, transitions };
@@ -302,7 +310,10 @@ export class LeaderElector implements Fence {
   private async call<T>(what: string, request: (options: CallOptions) => Promise<T>): Promise<T> {
     const controller = new AbortController();
     this.inflight.add(controller);
-    const timer = setTimeout(() => controller.abort(new CallTimeout(what, this.callTimeoutMs)), this.callTimeoutMs);
+    const timer = setTimeout(
+      () => controller.abort(new CallTimeout(what, this.callTimeoutMs)),
+      this.callTimeoutMs,
+    );
     const aborted = new Promise<never>((_, reject) => {
       controller.signal.addEventListener('abort', () =>
         reject(controller.signal.reason ?? new CallTimeout(what, this.callTimeoutMs)),
