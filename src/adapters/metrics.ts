@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { FlagCatalog, FlagValues } from '../core/flags/catalog.js';
+import type { LeadershipState } from '../core/leadership.js';
 
 /** Every metric the bot exposes on /metrics, in one registry per process (tests make their own). */
 export function createMetrics() {
@@ -66,6 +67,16 @@ export function createMetrics() {
       help: 'Slack posts waiting in the outbox',
       registers: [registry],
     }),
+    leader: new Gauge({
+      name: 'switchyard_leader',
+      help: 'Whether this replica holds the leader Lease and does the timed and outbound work (1) or not (0)',
+      registers: [registry],
+    }),
+    leaderTransitions: new Gauge({
+      name: 'switchyard_leader_transitions',
+      help: "The leader Lease's leaseTransitions as this replica last saw it (how often leadership changed hands)",
+      registers: [registry],
+    }),
     alertWebhookDuration: new Histogram({
       name: 'switchyard_alertmanager_webhook_duration_seconds',
       help: 'Time to answer an Alertmanager webhook (validated and recorded durably)',
@@ -85,4 +96,15 @@ export function setFlagGauges(metrics: Metrics, catalog: FlagCatalog, values: Fl
       values[flag.key] ? 1 : 0,
     );
   }
+}
+
+/** Keeps `switchyard_leader` and `switchyard_leader_transitions` in step with an elector; returns a detach. */
+export function attachLeaderMetrics(
+  metrics: Metrics,
+  elector: { onStateChange(listener: (state: LeadershipState) => void): () => void },
+): () => void {
+  return elector.onStateChange((state) => {
+    metrics.leader.set(state.leading ? 1 : 0);
+    metrics.leaderTransitions.set(state.transitions);
+  });
 }

@@ -9,6 +9,15 @@
  * take the Lease, whatever the network delays (clock rates assumed equal).
  */
 
+/** What an elector reports after each round and transition (metrics, /readyz). */
+export interface LeadershipState {
+  leading: boolean;
+  /** The holder as last seen; undefined when nobody holds the Lease. */
+  holder?: string;
+  /** The Lease's leaseTransitions as last seen. */
+  transitions: number;
+}
+
 /** The fields of a `coordination.k8s.io/v1` Lease spec that election uses. */
 export interface LeaseRecord {
   /** Empty or undefined: nobody holds it (released). */

@@ -1,3 +1,4 @@
+import type { LeadershipState } from '../../core/leadership.js';
 import type { Route } from './server.js';
 import { sendJson } from './server.js';
 
@@ -6,15 +7,45 @@ export interface ReadinessCheck {
   check: () => Promise<void>;
 }
 
+/** This replica's part: the Lease holder, a follower (serves requests, does no timed work), or alone. */
+export interface ReplicaRole {
+  role: 'leader' | 'follower' | 'single';
+  holder?: string;
+  transitions?: number;
+}
+
+export interface HealthOptions {
+  /** Reported in /readyz's body. A follower is ready: it serves webhooks, commands and clicks. */
+  role?: () => ReplicaRole;
+}
+
+/** The role of a replica running leader election (anything with the elector's state). */
+export function electionRole(elector: { readonly state: LeadershipState }): () => ReplicaRole {
+  return () => {
+    const { leading, holder, transitions } = elector.state;
+    return {
+      role: leading ? 'leader' : 'follower',
+      ...(holder !== undefined ? { holder } : {}),
+      transitions,
+    };
+  };
+}
+
 /** Liveness says the process answers; readiness says it can do its job (store, Slack, cluster). */
-export function healthRoutes(checks: readonly ReadinessCheck[], isShuttingDown: () => boolean): Route[] {
+export function healthRoutes(
+  checks: readonly ReadinessCheck[],
+  isShuttingDown: () => boolean,
+  options: HealthOptions = {},
+): Route[] {
+  const role = () => (options.role ? options.role() : undefined);
   return [
     { method: 'GET', path: '/healthz', handler: (_req, res) => sendJson(res, 200, { status: 'ok' }) },
     {
       method: 'GET',
       path: '/readyz',
       handler: async (_req, res) => {
-        if (isShuttingDown()) return sendJson(res, 503, { status: 'shutting down', checks: {} });
+        if (isShuttingDown())
+          return sendJson(res, 503, { status: 'shutting down', checks: {}, ...roleFields(role()) });
         const results = await Promise.all(
           checks.map(async ({ name, check }) => {
             try {
@@ -29,10 +60,20 @@ export function healthRoutes(checks: readonly ReadinessCheck[], isShuttingDown: 
         sendJson(res, ready ? 200 : 503, {
           status: ready ? 'ready' : 'not ready',
           checks: Object.fromEntries(results),
+          ...roleFields(role()),
         });
       },
     },
   ];
+}
+
+function roleFields(role: ReplicaRole | undefined): Record<string, unknown> {
+  if (!role) return {};
+  return {
+    role: role.role,
+    ...(role.holder !== undefined ? { holder: role.holder } : {}),
+    ...(role.transitions !== undefined ? { transitions: role.transitions } : {}),
+  };
 }
 
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {

@@ -11,6 +11,7 @@ import {
 import {
   actDeadline,
   canAct,
+  type LeadershipState,
   type LeaseRecord,
   nextLeaseStep,
   type Observation,
@@ -19,6 +20,8 @@ import {
   timingProblems,
 } from '../../core/leadership.js';
 import type { Logger } from '../../logger.js';
+
+export type { LeadershipState };
 
 /** Thrown by `check()` when this replica may not act as the leader (now or any more). */
 export class NotLeaderError extends Error {
@@ -90,7 +93,7 @@ export class LeaderElector implements Fence {
   private sleepTimer: NodeJS.Timeout | undefined;
   private stepDownTimer: NodeJS.Timeout | undefined;
   private readonly inflight = new Set<AbortController>();
-  private observer: ((state: LeadershipState) => void) | undefined;
+  private readonly listeners = new Set<(state: LeadershipState) => void>();
 
   constructor(private readonly options: LeaderElectorOptions) {
     const problems = timingProblems(options);
@@ -131,9 +134,20 @@ export class LeaderElector implements Fence {
     return { ...term };
   }
 
-  /** Called with the state after every round and transition (metrics). */
-  observe(observer: (state: LeadershipState) => void): void {
-    this.observer = observer;
+  /** The state now: leading, the holder and transitions as last seen. */
+  get state(): LeadershipState {
+    return {
+      leading: this.leading,
+      transitions: this.transitions,
+      ...(this.holder !== undefined ? { holder: this.holder } : {}),
+    };
+  }
+
+  /** Calls `listener` with the state now, then after every round and transition; returns an unsubscribe. */
+  onStateChange(listener: (state: LeadershipState) => void): () => void {
+    this.listeners.add(listener);
+    listener(this.state);
+    return () => this.listeners.delete(listener);
   }
 
   start(events: LeadershipEvents): void {
@@ -340,19 +354,9 @@ export class LeaderElector implements Fence {
   }
 
   private notify(): void {
-    this.observer?.({
-      leading: this.leading,
-      transitions: this.transitions,
-      ...(this.holder !== undefined ? { holder: this.holder } : {}),
-    });
+    const state = this.state;
+    for (const listener of this.listeners) listener(state);
   }
-}
-
-/** What the elector reports after each round (for metrics and /readyz). */
-export interface LeadershipState {
-  leading: boolean;
-  holder?: string;
-  transitions: number;
 }
 
 type CallOptions = NonNullable<Parameters<CoordinationV1Api['readNamespacedLease']>[1]>;
