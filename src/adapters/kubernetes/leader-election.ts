@@ -88,6 +88,8 @@ export class LeaderElector implements Fence {
   private term: { holder: string; transitions: number } | undefined;
   private events: LeadershipEvents | undefined;
   private running = false;
+  /** A write of ours may have landed without our seeing the answer (stopped mid-acquire). */
+  private writeInFlight = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private sleepTimer: NodeJS.Timeout | undefined;
@@ -159,10 +161,12 @@ export class LeaderElector implements Fence {
 
   /** Stops the loop; when leading, releases the Lease at once so another replica takes over. */
   async stop(): Promise<void> {
+    const mayHold = () => this.term !== undefined || this.writeInFlight;
+    const holdsBeforeHalt = mayHold();
     await this.halt();
-    const wasLeading = this.term !== undefined;
+    const mayHoldNow = holdsBeforeHalt || mayHold();
     this.stepDown('stopping');
-    if (wasLeading) await this.release();
+    if (mayHoldNow) await this.release();
   }
 
   /**
@@ -230,6 +234,7 @@ export class LeaderElector implements Fence {
       return;
     }
     let written: V1Lease;
+    this.writeInFlight = true;
     try {
       written = await this.call(`${step.action} the Lease`, (options) =>
         step.action === 'create'
@@ -250,6 +255,8 @@ export class LeaderElector implements Fence {
         return;
       }
       throw error;
+    } finally {
+      this.writeInFlight = false;
     }
     if (!this.running) return;
     this.observation = observe(
