@@ -193,10 +193,12 @@ export class LeaderElector implements Fence {
       try {
         await this.round();
       } catch (error) {
-        this.options.log.warn(
-          { err: error, lease: this.options.leaseName, identity: this.options.identity },
-          'leader election: round failed',
-        );
+        // A call aborted by stop() is no failure worth a warning.
+        if (this.running)
+          this.options.log.warn(
+            { err: error, lease: this.options.leaseName, identity: this.options.identity },
+            'leader election: round failed',
+          );
       }
       if (this.term && !canAct(this.lastRenewSentAt, this.now(), this.options.renewDeadlineMs)) {
         this.stepDown('renew deadline passed');
