@@ -33,9 +33,11 @@ interface Rule {
 type Manifest = Record<string, any>;
 
 function manifests(file: string): Manifest[] {
-  return parseAllDocuments(readFileSync(`deploy/kubernetes/${file}`, 'utf8')).map((doc) => doc.toJS());
+  return parseAllDocuments(readFileSync(`deploy/kubernetes/base/${file}`, 'utf8')).map((doc) => doc.toJS());
 }
 
+// The messaging Role: the first in the file (rbacFromManifest enforces the first). The Role on the
+// bot's own namespace (state, Lease) is checked by kube-rbac-ha.test.ts.
 const role = manifests('rbac.yaml').find((doc) => doc.kind === 'Role') as {
   metadata: { namespace: string };
   rules: Rule[];
@@ -44,7 +46,8 @@ const role = manifests('rbac.yaml').find((doc) => doc.kind === 'Role') as {
 let kube: KubeEmulator;
 let t: TestBot;
 let dir: string;
-const BOT_USER = 'system:serviceaccount:messaging-system:switchyard';
+/** The ServiceAccount lives in the bot's own namespace, bound to the Role in the messaging one. */
+const BOT_USER = 'system:serviceaccount:switchyard:switchyard';
 
 /**
  * A slash command's final answer: the ack, or on a busy machine what follows the interim
@@ -110,7 +113,7 @@ beforeAll(async () => {
   // The API server enforces the shipped Role for the bot's token, as a real cluster's RBAC does.
   kube = new KubeEmulator({
     podReadyAfterMs: 100,
-    rbac: rbacFromManifest(readFileSync('deploy/kubernetes/rbac.yaml', 'utf8')),
+    rbac: rbacFromManifest(readFileSync('deploy/kubernetes/base/rbac.yaml', 'utf8')),
   });
   await kube.start();
   dir = mkdtempSync(join(tmpdir(), 'kube-rbac-'));
@@ -254,7 +257,8 @@ describe('deploy/kubernetes RBAC against the calls the bot makes', () => {
     const binding = manifests('rbac.yaml').find((doc) => doc.kind === 'RoleBinding')!;
     const deployment = manifests('switchyard.yaml').find((doc) => doc.kind === 'Deployment')!;
     expect(binding.roleRef).toMatchObject({ kind: 'Role', name: 'switchyard' });
-    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'switchyard', namespace: NS }]);
+    expect(binding.metadata.namespace).toBe(NS);
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'switchyard', namespace: 'switchyard' }]);
     expect(deployment.spec.template.spec.serviceAccountName).toBe('switchyard');
     const container = deployment.spec.template.spec.containers[0];
     expect(container.readinessProbe.httpGet.path).toBe('/readyz');

@@ -21,7 +21,7 @@ export interface RbacPolicy {
 }
 
 /**
- * The policy of a manifest like `deploy/kubernetes/rbac.yaml`: its Role, and the ServiceAccount its
+ * The policy of a manifest like `deploy/kubernetes/base/rbac.yaml`: its Role, and the ServiceAccount its
  * RoleBinding binds that Role to. Throws when the manifest has no Role or no binding of it.
  */
 export function rbacFromManifest(yamlText: string): RbacPolicy {
