@@ -334,7 +334,7 @@ async function clusterCall<T>(run: () => Promise<T>): Promise<T> {
     if (error.kind === 'forbidden') {
       throw new UserError(
         `The cluster refused: ${error.message}. Nothing was changed.`,
-        "The bot's Role (deploy/kubernetes/rbac.yaml) must allow this; ask a cluster admin.",
+        "The bot's Role (deploy/kubernetes/base/rbac.yaml) must allow this; ask a cluster admin.",
       );
     }
     if (error.kind === 'unavailable') {

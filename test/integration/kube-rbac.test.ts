@@ -11,8 +11,8 @@ import {
   rbacFromManifest,
   seedMessagingSystem,
 } from '../../src/emulators/kube/index.js';
-import { CHANNEL, DEFAULT_CONFIG, OPERATOR, startTestBot, type TestBot } from '../support/bot.js';
-import { eventually, getJson, textOf } from '../support/http.js';
+import type { TestBot } from '../support/bot.js';
+import { exerciseMessagingCalls } from '../support/cluster-calls.js';
 import { kubectlFor } from '../support/kube.js';
 
 const NS = 'messaging-system';
@@ -33,9 +33,11 @@ interface Rule {
 type Manifest = Record<string, any>;
 
 function manifests(file: string): Manifest[] {
-  return parseAllDocuments(readFileSync(`deploy/kubernetes/${file}`, 'utf8')).map((doc) => doc.toJS());
+  return parseAllDocuments(readFileSync(`deploy/kubernetes/base/${file}`, 'utf8')).map((doc) => doc.toJS());
 }
 
+// The messaging Role: the first in the file (rbacFromManifest enforces the first). The Role on the
+// bot's own namespace (state, Lease) is checked by kube-rbac-ha.test.ts.
 const role = manifests('rbac.yaml').find((doc) => doc.kind === 'Role') as {
   metadata: { namespace: string };
   rules: Rule[];
@@ -44,78 +46,19 @@ const role = manifests('rbac.yaml').find((doc) => doc.kind === 'Role') as {
 let kube: KubeEmulator;
 let t: TestBot;
 let dir: string;
-const BOT_USER = 'system:serviceaccount:messaging-system:switchyard';
-
-/**
- * A slash command's final answer: the ack, or on a busy machine what follows the interim
- * "Working on it…" ack through `response_url` (30 s is a bound for a clear failure, not a wait).
- */
-async function command(name: string, text: string): Promise<unknown> {
-  const sent = await t.client.slashCommand({ command: name, text, userId: OPERATOR });
-  if (!/Working on it/.test(JSON.stringify(sent.body))) return sent.body;
-  return (await t.slack.waitForResponse((r) => r.url === sent.responseUrl, 30_000)).body;
-}
-
-/** Every API call the bot makes, exercised once each: flags, conflict, drift, restart, rollback, watch, pods, logs. */
-async function exerciseEverything() {
-  const d = kube.get('Deployment', NS, 'messaging-core')!;
-  const container = d.spec.template.spec.containers[0]!;
-  kube.apply({
-    ...d,
-    spec: {
-      ...d.spec,
-      template: {
-        ...d.spec.template,
-        spec: { containers: [{ ...container, image: 'registry.local/messaging-core:2' }] },
-      },
-    },
-  });
-  await kube.waitForRollout('messaging-core');
-
-  t = await startTestBot({
-    kube,
-    configYaml: `${DEFAULT_CONFIG}\nkubernetes:\n  driftCheckInterval: 200ms\n  restartOnFlagChange: [messaging-retry-engine]\n`,
-    rolloutTiming: { pollMs: 100, updateEveryMs: 200 },
-  });
-  expect((await getJson(`${t.url}/readyz`)).status).toBe(200);
-  await command('/flags', 'enable retry_logic');
-  kube.failNext('update', 'configmaps', 409);
-  await command('/flags', 'enable adaptive_timing');
-  expect(kube.get('ConfigMap', NS, FLAGS_CONFIGMAP_NAME)?.data?.MESSAGING_ADAPTIVE_TIMING).toBe('true');
-  const map = kube.get('ConfigMap', NS, FLAGS_CONFIGMAP_NAME)!;
-  kube.apply({ ...map, data: { ...map.data, MESSAGING_DASHBOARD: 'false' } });
-  await t.slack.waitForCall('chat.postMessage', (call) =>
-    String(call.params.text).includes('outside Switchyard'),
-  );
-
-  await command('/rollback', 'deployment');
-  const ask = await command('/rollback', 'deployment messaging-core');
-  const id = /"action_id":"switchyard\.confirm","value":"([^"]+)"/.exec(JSON.stringify(ask))![1]!;
-  const click = await t.client.blockAction({
-    actionId: 'switchyard.confirm',
-    value: id,
-    userId: OPERATOR,
-    responseUrl: t.slack.createResponseUrl(),
-  });
-  await t.slack.waitForResponse((r) => r.url === click.responseUrl, 30_000);
-  await eventually(() => {
-    const done = t.slack.messages(CHANNEL).some((m) => String(m.text).includes('Rolled back'));
-    if (!done) throw new Error('rollback not reported yet');
-  }, 30_000);
-  const result = t.slack.messages(CHANNEL).find((m) => String(m.text).includes('Rolled back'))!;
-  expect(textOf(result as never)).toContain('log lines of');
-}
+/** The ServiceAccount lives in the bot's own namespace, bound to the Role in the messaging one. */
+const BOT_USER = 'system:serviceaccount:switchyard:switchyard';
 
 beforeAll(async () => {
   // The API server enforces the shipped Role for the bot's token, as a real cluster's RBAC does.
   kube = new KubeEmulator({
     podReadyAfterMs: 100,
-    rbac: rbacFromManifest(readFileSync('deploy/kubernetes/rbac.yaml', 'utf8')),
+    rbac: rbacFromManifest(readFileSync('deploy/kubernetes/base/rbac.yaml', 'utf8')),
   });
   await kube.start();
   dir = mkdtempSync(join(tmpdir(), 'kube-rbac-'));
   seedMessagingSystem(kube);
-  await exerciseEverything();
+  t = await exerciseMessagingCalls(kube);
 });
 afterAll(async () => {
   await t?.stop();
@@ -254,7 +197,10 @@ describe('deploy/kubernetes RBAC against the calls the bot makes', () => {
     const binding = manifests('rbac.yaml').find((doc) => doc.kind === 'RoleBinding')!;
     const deployment = manifests('switchyard.yaml').find((doc) => doc.kind === 'Deployment')!;
     expect(binding.roleRef).toMatchObject({ kind: 'Role', name: 'switchyard' });
-    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'switchyard', namespace: NS }]);
+    expect(binding.metadata.namespace).toBe(NS);
+    expect(binding.subjects).toEqual([
+      { kind: 'ServiceAccount', name: 'switchyard', namespace: 'switchyard' },
+    ]);
     expect(deployment.spec.template.spec.serviceAccountName).toBe('switchyard');
     const container = deployment.spec.template.spec.containers[0];
     expect(container.readinessProbe.httpGet.path).toBe('/readyz');

@@ -60,7 +60,7 @@ export function rbacPoliciesFromManifest(yamlText: string): RbacPolicy[] {
 }
 
 /**
- * The policy of a manifest like `deploy/kubernetes/rbac.yaml`: its (first) Role, and the
+ * The policy of a manifest like `deploy/kubernetes/base/rbac.yaml`: its (first) Role, and the
  * ServiceAccount its RoleBinding binds that Role to. Throws when the manifest has no Role or no
  * binding of it. `rbacPoliciesFromManifest` returns every Role.
  */
