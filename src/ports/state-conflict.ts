@@ -8,3 +8,12 @@ export class StateConflict extends Error {
     this.name = 'StateConflict';
   }
 }
+
+/**
+ * Waits a random while before attempt `attempt + 1` after a conflict (as client-go's
+ * RetryOnConflict): replicas that collided would otherwise retry in lockstep and collide again.
+ */
+export function conflictBackoff(attempt: number): Promise<void> {
+  const ceiling = Math.min(5 * 2 ** attempt, 200);
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+}

@@ -22,7 +22,7 @@ import {
 import { flagDrift } from '../core/rollout/flags.js';
 import type { DocumentStore } from '../ports/document-store.js';
 import type { FlagStore } from '../ports/flag-store.js';
-import { StateConflict } from '../ports/state-conflict.js';
+import { conflictBackoff, StateConflict } from '../ports/state-conflict.js';
 
 /** Who reverts a timed change when its time is up. */
 export const TIMER_ACTOR: Actor = { id: 'switchyard', name: 'timer' };
@@ -123,6 +123,7 @@ export class FlagService {
       } catch (error) {
         if (!this.store.shared || !(error instanceof StateConflict) || attempt >= MAX_PLAN_ATTEMPTS)
           throw error;
+        await conflictBackoff(attempt);
       }
     }
   }

@@ -6,7 +6,7 @@ import {
   groupRecordSchema,
   type ObservableGroupStore,
 } from '../../../ports/alert-groups.js';
-import { StateConflict } from '../../../ports/state-conflict.js';
+import { conflictBackoff, StateConflict } from '../../../ports/state-conflict.js';
 import { firstIssue } from '../state-schemas.js';
 import { StorageError } from '../storage-error.js';
 import { olderVersion } from './resource-version.js';
@@ -108,7 +108,10 @@ export class KubeGroupStore implements ObservableGroupStore {
             ? await this.objects.replace(object, GROUP_KIND, data, labels)
             : await this.objects.create(name, GROUP_KIND, data, labels);
         } catch (error) {
-          if (error instanceof StateConflict && attempt < MAX_CONFLICT_RETRIES) continue;
+          if (error instanceof StateConflict && attempt < MAX_CONFLICT_RETRIES) {
+            await conflictBackoff(attempt);
+            continue;
+          }
           throw error instanceof StorageError ? error : new StorageError('Recording the alert group', error);
         }
         this.cache(next, saved.resourceVersion);
@@ -135,7 +138,10 @@ export class KubeGroupStore implements ObservableGroupStore {
           // Only as read: a notification another replica recorded meanwhile makes this a conflict.
           await this.objects.delete(name, object.resourceVersion);
         } catch (error) {
-          if (error instanceof StateConflict && attempt < MAX_CONFLICT_RETRIES) continue;
+          if (error instanceof StateConflict && attempt < MAX_CONFLICT_RETRIES) {
+            await conflictBackoff(attempt);
+            continue;
+          }
           throw error;
         }
         this.uncache(id, object.resourceVersion);

@@ -1,5 +1,5 @@
 import { ApiException, CoreV1Api, type KubeConfig, type V1ConfigMap, Watch } from '@kubernetes/client-node';
-import { StateConflict } from '../../../ports/state-conflict.js';
+import { conflictBackoff, StateConflict } from '../../../ports/state-conflict.js';
 import { StorageError } from '../storage-error.js';
 
 /** Every object of the `kubernetes` state backend carries this label (and only they do). */
@@ -217,6 +217,7 @@ export class KubeStateObjects {
         return result;
       } catch (error) {
         if (!(error instanceof StateConflict) || attempt >= MAX_CONFLICT_RETRIES) throw error;
+        await conflictBackoff(attempt);
       }
     }
   }
