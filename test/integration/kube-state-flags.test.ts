@@ -27,7 +27,9 @@ function replica() {
 const stored = () => {
   const map = kube.get('ConfigMap', STATE_NS, FLAGS_OBJECT)!;
   return {
-    state: JSON.parse(map.data!['state.json']!) as { state: { seq: number; values: Record<string, boolean> } },
+    state: JSON.parse(map.data!['state.json']!) as {
+      state: { seq: number; values: Record<string, boolean> };
+    },
     audit: JSON.parse(map.data!['audit.json']!) as AuditEntry[],
   };
 };
@@ -48,8 +50,12 @@ describe('KubeFlagStore with FlagService: two replicas', () => {
     expect(state.state.seq).toBe(40);
     // The audit is complete: 40 entries, numbered 1…40 without a gap, 20 of each replica's.
     expect(audit.map((entry) => entry.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
-    expect(audit.filter((entry) => entry.actor.id === 'UA' && entry.flag === 'adaptive_timing')).toHaveLength(20);
-    expect(audit.filter((entry) => entry.actor.id === 'UB' && entry.flag === 'flag_validation')).toHaveLength(20);
+    expect(audit.filter((entry) => entry.actor.id === 'UA' && entry.flag === 'adaptive_timing')).toHaveLength(
+      20,
+    );
+    expect(audit.filter((entry) => entry.actor.id === 'UB' && entry.flag === 'flag_validation')).toHaveLength(
+      20,
+    );
     // Each flag's entries alternate, each `before` being the previous `after`: nobody planned on a stale state.
     for (const flag of ['adaptive_timing', 'flag_validation']) {
       const mine = audit.filter((entry) => entry.flag === flag);

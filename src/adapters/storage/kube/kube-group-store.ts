@@ -52,6 +52,7 @@ export class KubeGroupStore implements ObservableGroupStore {
 
   /** A full re-list (the leader calls it when it takes over), then the watch starts again from it. */
   async resync(): Promise<void> {
+    this.stopped = false;
     await this.follow();
   }
 
