@@ -9,7 +9,7 @@ export function notificationFor(
   status: 'firing' | 'resolved',
 ): AlertNotification {
   const alerts: Alert[] = Array.from({ length: count }, (_, i) => ({
-    fingerprint: `${name}-${i}`.padEnd(16, '0'),
+    fingerprint: `${name}-${String(i).padStart(6, '0')}`,
     status,
     labels: { alertname: name, instance: `messaging-${i}.messaging-system.svc:9090`, severity: 'critical' },
     annotations: { summary: `Delivery latency above 2 s on messaging-${i} for 5 minutes` },

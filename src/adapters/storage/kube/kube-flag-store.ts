@@ -53,6 +53,7 @@ export interface KubeFlagStoreOptions {
 export class KubeFlagStore implements FlagStore {
   readonly shared = true;
   private unsynced: string[] | undefined;
+  private lastRead: Stored | undefined;
   private readonly auditKeep: number;
   private readonly auditMaxBytes: number;
 
@@ -73,15 +74,20 @@ export class KubeFlagStore implements FlagStore {
 
   async load(): Promise<FlagState> {
     const stored = await this.read();
+    this.lastRead = stored;
     this.unsynced ??= stored.document?.pendingApply ?? [];
     return stored.state;
   }
 
   async commit(state: FlagState, entries: readonly AuditEntry[], applyExternally?: () => Promise<void>) {
-    const stored = await this.read();
+    const base = state.seq - entries.length;
+    // What `load` read is usually what the change was planned on: the write's resourceVersion
+    // still proves nobody wrote since, so it need not be read again.
+    const stored = this.lastRead?.state.seq === base ? this.lastRead : await this.read();
+    this.lastRead = undefined;
     // Planned on the state as it was before these entries: anything else means another replica
     // committed since, and this change must be planned again on the newer state.
-    if (stored.state.seq !== state.seq - entries.length) throw new StateConflict(FLAGS_OBJECT);
+    if (stored.state.seq !== base) throw new StateConflict(FLAGS_OBJECT);
     const latest = { ...stored.document?.latest };
     for (const entry of entries) latest[entry.flag] = entry;
     const document: StateDocument = {
