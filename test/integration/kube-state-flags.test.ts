@@ -100,7 +100,12 @@ describe('KubeFlagStore with FlagService: two replicas', () => {
     const atCluster = new Promise<void>((resolve) => {
       reached = resolve;
     });
-    dying.flags.addSink({ apply: () => (reached(), new Promise<void>(() => undefined)) });
+    dying.flags.addSink({
+      apply: () => {
+        reached();
+        return new Promise<void>(() => undefined); // the process dies here
+      },
+    });
     void dying.flags.set('retry_logic', true, { actor: { id: 'UD' }, via: 'api' });
     await atCluster;
     // …which the next replica to start finds, and brings the cluster in line for.
