@@ -226,16 +226,14 @@ export class FlagService {
     return this.mutex.runExclusive(async () => {
       const outcomes: RevertOutcome[] = [];
       for (const record of dueTimedChanges(await timed.store.read(), timed.now())) {
-        const latest = new Map<string, AuditMark>();
-        for (const mark of record.entries) {
-          const [entry] = await this.store.history({ flag: mark.flag, limit: 1 });
-          if (entry) latest.set(mark.flag, { flag: entry.flag, seq: entry.seq, at: entry.at });
-        }
-        if (!stillInEffect(record, (flag) => latest.get(flag))) {
-          await this.dropTimed([record.flag], record);
-          continue;
-        }
+        // Checked again on a conflict: the change another replica committed may be to these flags.
         const plan = await this.planned(async () => {
+          const latest = new Map<string, AuditMark>();
+          for (const mark of record.entries) {
+            const [entry] = await this.store.history({ flag: mark.flag, limit: 1 });
+            if (entry) latest.set(mark.flag, { flag: entry.flag, seq: entry.seq, at: entry.at });
+          }
+          if (!stillInEffect(record, (flag) => latest.get(flag))) return undefined;
           const state = await this.snapshot();
           const plan = planRevert(this.catalog, state.values, record);
           if (plan.changes.length > 0) {
@@ -255,6 +253,10 @@ export class FlagService {
           }
           return plan;
         });
+        if (!plan) {
+          await this.dropTimed([record.flag], record);
+          continue;
+        }
         await this.dropTimed([record.flag], record);
         outcomes.push({ timed: record, changes: plan.changes, skipped: plan.skipped });
       }
