@@ -184,4 +184,16 @@ describe('KubeGroupStore: alert groups shared by replicas', () => {
     await store.update(id, fire('Damaged'));
     expect(store.get(id)?.state.status).toBe('firing');
   });
+
+  it('lists again when its watch fails, and then follows the other replicas again', async () => {
+    const a = await replica();
+    kube.failNext('watch', 'configmaps', 500);
+    const b = await replica(); // its list is in; its watch was refused
+    const id = idOf('Relisted');
+    await a.update(id, fire('Relisted'));
+    await eventually(() => expect(b.get(id)?.state.status).toBe('firing'));
+    await a.update(id, resolve('Relisted'));
+    await eventually(() => expect(b.get(id)?.state.status).toBe('resolved'));
+    expect(kube.requests.filter((r) => r.verb === 'watch' && r.status === 500)).toHaveLength(1);
+  });
 });
