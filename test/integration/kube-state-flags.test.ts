@@ -113,4 +113,34 @@ describe('KubeFlagStore with FlagService: two replicas', () => {
     expect((await next.flags.snapshot()).values.retry_logic).toBe(true);
     expect(next.flags.unsyncedFlags()).toEqual(['retry_logic']);
   });
+
+  it('bounds the audit it keeps by count and by bytes, and still knows the newest entry of every flag', async () => {
+    kube.delete('ConfigMap', STATE_NS, FLAGS_OBJECT);
+    const { log } = capturedLogger();
+    const store = new KubeFlagStore(stateObjectsFor(kube), catalog, log, {
+      auditKeep: 5,
+      auditMaxBytes: 1500,
+    });
+    const flags = new FlagService(catalog, store);
+    await flags.set('intelligent_ordering', true, { actor: { id: 'UX' }, via: 'slack' });
+    for (let i = 0; i < 8; i++) {
+      await flags.set('flag_validation', i % 2 === 0, {
+        actor: { id: 'UY' },
+        via: 'api',
+        reason: 'r'.repeat(i * 20),
+      });
+    }
+    const { audit, state } = stored();
+    expect(state.state.seq).toBe(9);
+    expect(audit.length).toBeLessThanOrEqual(5);
+    expect(Buffer.byteLength(JSON.stringify(audit))).toBeLessThanOrEqual(1500);
+    expect(audit.at(-1)!.seq).toBe(9);
+    expect(audit.some((entry) => entry.flag === 'intelligent_ordering')).toBe(false);
+    // Pruned from the recent audit, the flag's newest entry is still there (a timed revert needs it).
+    const [newest] = await flags.history('intelligent_ordering', 1);
+    expect(newest).toMatchObject({ seq: 1, flag: 'intelligent_ordering', after: true, actor: { id: 'UX' } });
+    expect((await flags.history(undefined, 100)).map((entry) => entry.seq)).toEqual(
+      audit.map((e) => e.seq).reverse(),
+    );
+  });
 });
