@@ -16,12 +16,22 @@ export const REPLAY_MAX_RECORDS = 20_000;
 
 export type ReplayVerdict = { first: true } | { first: false; key: string };
 
+/** Where accepted Slack requests are remembered: a file (`ReplayGuard`) or the cluster (one object per key). */
+export interface ReplayRecorder {
+  /** Records the keys; says whether none of them was seen inside the window. Written before acting. */
+  accept(keys: readonly string[]): Promise<ReplayVerdict>;
+  /** For `/readyz`: throws while the records cannot be read or written. */
+  checkReady(): Promise<void>;
+  /** How many records the last accept dropped inside their window (for a warning); 0 when unbounded. */
+  readonly dropped: number;
+}
+
 /**
  * Remembers every accepted Slack request by its keys (signature, trigger_id, action_ts, event_id),
  * durably, so the same request sent again — a Slack retry, or a replay by someone who captured
  * it — is answered without acting again, also after a restart.
  */
-export class ReplayGuard {
+export class ReplayGuard implements ReplayRecorder {
   private overflowed = 0;
   private indexed: { document: ReplayRecords; index: Map<string, number> } | undefined;
   private readonly health: StoreHealth<ReplayRecords>;

@@ -7,7 +7,7 @@ import type { CommandContext, CommandSpec, Permission } from '../commanding/spec
 import type { Logger } from '../logger.js';
 import type { Confirmations } from '../services/confirmations.js';
 import type { Services } from '../services/services.js';
-import type { ReplayGuard } from './replay-guard.js';
+import type { ReplayRecorder } from './replay-guard.js';
 import type { Answer, InteractionInput, InteractionSpec } from './spec.js';
 
 export type Outcome = 'ok' | 'usage' | 'denied' | 'error' | 'confirm' | 'replay';
@@ -33,7 +33,7 @@ export interface RouterDeps {
   commands: readonly CommandSpec[];
   services: Services;
   confirmations: Confirmations;
-  replay: ReplayGuard;
+  replay: ReplayRecorder;
   metrics: Metrics;
   log: Logger;
 }

@@ -42,6 +42,12 @@ export interface GroupStore {
   forget(id: string, when: (current: GroupRecord) => boolean): Promise<boolean>;
 }
 
+/** A group store that tells listeners after each write or deletion (the App Home shows open groups). */
+export interface ObservableGroupStore extends GroupStore {
+  /** `listener` runs (synchronously, must not throw) after a group was written or forgotten. */
+  onChange(listener: () => void): void;
+}
+
 export interface Change<R> {
   next?: GroupRecord;
   result: R;

@@ -2,6 +2,11 @@ import type { AuditEntry, FlagState } from '../core/flags/state.js';
 
 /** Where flag values and their audit trail live. */
 export interface FlagStore {
+  /**
+   * Other writers (replicas) share this store: the state is read for every use, and `commit` throws
+   * `StateConflict` when the state it was planned on is no longer the latest (plan again).
+   */
+  readonly shared?: boolean;
   /** The current state, with any audit entries newer than the saved state replayed. */
   load(): Promise<FlagState>;
   /**

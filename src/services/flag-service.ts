@@ -22,6 +22,7 @@ import {
 import { flagDrift } from '../core/rollout/flags.js';
 import type { DocumentStore } from '../ports/document-store.js';
 import type { FlagStore } from '../ports/flag-store.js';
+import { conflictBackoff, StateConflict } from '../ports/state-conflict.js';
 
 /** Who reverts a timed change when its time is up. */
 export const TIMER_ACTOR: Actor = { id: 'switchyard', name: 'timer' };
@@ -65,6 +66,9 @@ export interface FlagSink {
 
 type Listener = (event: FlagsChanged) => void | Promise<void>;
 
+/** How often a change is planned again when other replicas keep committing first (a shared store). */
+const MAX_PLAN_ATTEMPTS = 20;
+
 /**
  * The flag use-cases. Every change runs under one lock against the latest state, so concurrent
  * requests never lose an update; the audit entries are durable before the change is reported, and
@@ -102,9 +106,26 @@ export class FlagService {
     return this.timed ? this.timed.store.read() : {};
   }
 
+  /** The current state; from a shared store (other replicas write too) it is read every time. */
   async snapshot(): Promise<FlagState> {
-    if (!this.state) this.state = await this.store.load();
+    if (!this.state || this.store.shared) this.state = await this.store.load();
     return this.state;
+  }
+
+  /**
+   * Runs a change planned on `snapshot()`. With a shared store, another replica may commit between
+   * the read and the commit (the store throws `StateConflict`): the change is read and planned again.
+   */
+  private async planned<R>(change: () => Promise<R>): Promise<R> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await change();
+      } catch (error) {
+        if (!this.store.shared || !(error instanceof StateConflict) || attempt >= MAX_PLAN_ATTEMPTS)
+          throw error;
+        await conflictBackoff(attempt);
+      }
+    }
   }
 
   /** Re-reads the store (another writer, e.g. a restart recovered entries). */
@@ -134,52 +155,62 @@ export class FlagService {
     confirmed = false,
     forMs?: number,
   ): Promise<SetFlagResult> {
-    return this.mutex.runExclusive(async () => {
-      const state = await this.snapshot();
-      const plan = planFlagChange(this.catalog, state.values, key, enabled);
-      if (!plan.ok) return { status: 'refused', error: plan.error, hint: plan.hint };
-      if (forMs !== undefined && !this.timed) {
-        return {
-          status: 'refused',
-          error: 'Timed changes are not available here.',
-          hint: 'change the flag without --for, and change it back by hand',
-        };
-      }
-      if (plan.changes.length === 0) return { status: 'unchanged' };
-      if (plan.needsConfirmation && !confirmed) {
-        return { status: 'needs-confirmation', changes: plan.changes, why: plan.confirmationReason ?? '' };
-      }
-      const action = enabled ? 'enable' : 'disable';
-      if (forMs === undefined || !this.timed) {
-        await this.commit(state, plan.changes, action, meta);
-        return { status: 'changed', changes: plan.changes };
-      }
-      // The record is durable before the change is: a crash in between leaves a record whose audit
-      // entries never appeared, which `stillInEffect` refuses to revert.
-      const setAt = this.timed.now();
-      const at = this.now().toISOString();
-      const record = timedChange({
-        flag: key,
-        changes: plan.changes,
-        entries: plan.changes.map((change, index) => ({ flag: change.key, seq: state.seq + index + 1, at })),
-        setAt,
-        durationMs: forMs,
-        by: meta.actor,
-        via: meta.via,
-        reason: meta.reason,
-      });
-      await this.timed.store.update((current) => ({
-        next: { ...current, [key]: record },
-        result: undefined,
-      }));
-      try {
-        await this.commit(state, plan.changes, action, meta, true, { at, keep: record });
-      } catch (error) {
-        await this.dropTimed([key], record).catch(() => undefined);
-        throw error;
-      }
-      return { status: 'changed', changes: plan.changes, revertAt: record.revertAt };
+    return this.mutex.runExclusive(() =>
+      this.planned(() => this.setNow(key, enabled, meta, confirmed, forMs)),
+    );
+  }
+
+  private async setNow(
+    key: string,
+    enabled: boolean,
+    meta: ChangeMeta,
+    confirmed: boolean,
+    forMs: number | undefined,
+  ): Promise<SetFlagResult> {
+    const state = await this.snapshot();
+    const plan = planFlagChange(this.catalog, state.values, key, enabled);
+    if (!plan.ok) return { status: 'refused', error: plan.error, hint: plan.hint };
+    if (forMs !== undefined && !this.timed) {
+      return {
+        status: 'refused',
+        error: 'Timed changes are not available here.',
+        hint: 'change the flag without --for, and change it back by hand',
+      };
+    }
+    if (plan.changes.length === 0) return { status: 'unchanged' };
+    if (plan.needsConfirmation && !confirmed) {
+      return { status: 'needs-confirmation', changes: plan.changes, why: plan.confirmationReason ?? '' };
+    }
+    const action = enabled ? 'enable' : 'disable';
+    if (forMs === undefined || !this.timed) {
+      await this.commit(state, plan.changes, action, meta);
+      return { status: 'changed', changes: plan.changes };
+    }
+    // The record is durable before the change is: a crash in between leaves a record whose audit
+    // entries never appeared, which `stillInEffect` refuses to revert.
+    const setAt = this.timed.now();
+    const at = this.now().toISOString();
+    const record = timedChange({
+      flag: key,
+      changes: plan.changes,
+      entries: plan.changes.map((change, index) => ({ flag: change.key, seq: state.seq + index + 1, at })),
+      setAt,
+      durationMs: forMs,
+      by: meta.actor,
+      via: meta.via,
+      reason: meta.reason,
     });
+    await this.timed.store.update((current) => ({
+      next: { ...current, [key]: record },
+      result: undefined,
+    }));
+    try {
+      await this.commit(state, plan.changes, action, meta, true, { at, keep: record });
+    } catch (error) {
+      await this.dropTimed([key], record).catch(() => undefined);
+      throw error;
+    }
+    return { status: 'changed', changes: plan.changes, revertAt: record.revertAt };
   }
 
   /**
@@ -195,31 +226,36 @@ export class FlagService {
     return this.mutex.runExclusive(async () => {
       const outcomes: RevertOutcome[] = [];
       for (const record of dueTimedChanges(await timed.store.read(), timed.now())) {
-        const latest = new Map<string, AuditMark>();
-        for (const mark of record.entries) {
-          const [entry] = await this.store.history({ flag: mark.flag, limit: 1 });
-          if (entry) latest.set(mark.flag, { flag: entry.flag, seq: entry.seq, at: entry.at });
-        }
-        if (!stillInEffect(record, (flag) => latest.get(flag))) {
+        // Checked again on a conflict: the change another replica committed may be to these flags.
+        const plan = await this.planned(async () => {
+          const latest = new Map<string, AuditMark>();
+          for (const mark of record.entries) {
+            const [entry] = await this.store.history({ flag: mark.flag, limit: 1 });
+            if (entry) latest.set(mark.flag, { flag: entry.flag, seq: entry.seq, at: entry.at });
+          }
+          if (!stillInEffect(record, (flag) => latest.get(flag))) return undefined;
+          const state = await this.snapshot();
+          const plan = planRevert(this.catalog, state.values, record);
+          if (plan.changes.length > 0) {
+            const restoresOn = record.changes.every((change) => change.from);
+            await this.commit(
+              state,
+              plan.changes,
+              restoresOn ? 'enable' : 'disable',
+              {
+                actor: TIMER_ACTOR,
+                via: 'system',
+                reason: `timed change by ${record.by.name ?? record.by.id} ran out`,
+              },
+              true,
+              { revertOf: record },
+            );
+          }
+          return plan;
+        });
+        if (!plan) {
           await this.dropTimed([record.flag], record);
           continue;
-        }
-        const state = await this.snapshot();
-        const plan = planRevert(this.catalog, state.values, record);
-        if (plan.changes.length > 0) {
-          const restoresOn = record.changes.every((change) => change.from);
-          await this.commit(
-            state,
-            plan.changes,
-            restoresOn ? 'enable' : 'disable',
-            {
-              actor: TIMER_ACTOR,
-              via: 'system',
-              reason: `timed change by ${record.by.name ?? record.by.id} ran out`,
-            },
-            true,
-            { revertOf: record },
-          );
         }
         await this.dropTimed([record.flag], record);
         outcomes.push({ timed: record, changes: plan.changes, skipped: plan.skipped });
@@ -252,12 +288,14 @@ export class FlagService {
    * minutes ago), so what is committed always follows the rules. Returns what actually changed.
    */
   async changeWith(plan: (values: FlagValues) => FlagChange[], action: AuditAction, meta: ChangeMeta) {
-    return this.mutex.runExclusive(async () => {
-      const state = await this.snapshot();
-      const changes = plan(state.values).filter((change) => state.values[change.key] !== change.to);
-      if (changes.length > 0) await this.commit(state, changes, action, meta);
-      return changes;
-    });
+    return this.mutex.runExclusive(() =>
+      this.planned(async () => {
+        const state = await this.snapshot();
+        const changes = plan(state.values).filter((change) => state.values[change.key] !== change.to);
+        if (changes.length > 0) await this.commit(state, changes, action, meta);
+        return changes;
+      }),
+    );
   }
 
   /**
@@ -272,16 +310,18 @@ export class FlagService {
     read: (values: FlagValues) => Promise<Record<string, boolean> | undefined>,
     meta: (drift: readonly FlagChange[], after: FlagValues) => ChangeMeta,
   ): Promise<FlagChange[]> {
-    return this.mutex.runExclusive(async () => {
-      const state = await this.snapshot();
-      const outside = await read(state.values);
-      if (!outside) return [];
-      const drift = flagDrift(state.values, outside);
-      if (drift.length > 0) {
-        await this.commit(state, drift, 'drift', meta(drift, applyChanges(state.values, drift)), false);
-      }
-      return drift;
-    });
+    return this.mutex.runExclusive(() =>
+      this.planned(async () => {
+        const state = await this.snapshot();
+        const outside = await read(state.values);
+        if (!outside) return [];
+        const drift = flagDrift(state.values, outside);
+        if (drift.length > 0) {
+          await this.commit(state, drift, 'drift', meta(drift, applyChanges(state.values, drift)), false);
+        }
+        return drift;
+      }),
+    );
   }
 
   /** Flags whose latest audit entries may not have reached the sinks (a crash mid-change). */

@@ -1,6 +1,6 @@
 import { Mutex } from 'async-mutex';
 import type { z } from 'zod';
-import type { DocumentStore } from '../../ports/document-store.js';
+import type { ObservableDocumentStore } from '../../ports/document-store.js';
 import { readTextFile, removeStaleTemps, writeFileAtomic } from './atomic-file.js';
 import type { Quarantine } from './quarantine.js';
 import { firstIssue } from './state-schemas.js';
@@ -17,7 +17,7 @@ export interface DocumentValidation {
  * A JSON document in one file, replaced atomically on every update. With `validation`, a file that is
  * not valid JSON or does not match the schema is moved to quarantine and the store starts empty.
  */
-export class FileDocumentStore<T> implements DocumentStore<T> {
+export class FileDocumentStore<T> implements ObservableDocumentStore<T> {
   private readonly mutex = new Mutex();
   /** What is on disk. */
   private durable: T | undefined;

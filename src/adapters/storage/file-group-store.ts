@@ -4,8 +4,8 @@ import { Mutex } from 'async-mutex';
 import {
   type Change,
   type GroupRecord,
-  type GroupStore,
   groupRecordSchema,
+  type ObservableGroupStore,
 } from '../../ports/alert-groups.js';
 import { writeFileAtomic } from './atomic-file.js';
 import type { Quarantine } from './quarantine.js';
@@ -15,7 +15,7 @@ import { StorageError } from './storage-error.js';
 const TEMP = /\.json\.\d+\.[0-9a-f]+\.tmp$/;
 
 /** One JSON file per alert group under `dir`, replaced atomically: a storm of groups writes in parallel. */
-export class FileGroupStore implements GroupStore {
+export class FileGroupStore implements ObservableGroupStore {
   private readonly records = new Map<string, GroupRecord>();
   /** Ids of the firing groups: what a webhook, a tick or the Home needs, without a scan of all kept. */
   private readonly firingIds = new Set<string>();

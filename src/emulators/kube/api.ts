@@ -145,6 +145,7 @@ export class ResourceApi {
   }
 
   private delete(req: ResourceRequest, name: string): unknown {
+    checkPreconditions(req, this.get(req, name));
     const deleted = this.store.delete(req.resource.kind, namespaceOf(req), name);
     if (req.resource.kind === 'Pod') return deleted;
     return {
@@ -169,6 +170,33 @@ export class ResourceApi {
       throw badRequest(`tailLines: Invalid value: "${tailText}": must be an integer`);
     }
     return { status: 200, text: this.logs.read(pod, req.query.get('container'), tailLines) };
+  }
+}
+
+/**
+ * DeleteOptions' `preconditions` (`resourceVersion`, `uid`), as the API server checks them: a delete
+ * of an object that changed since it was read is refused with 409, so the deleter can look again.
+ */
+function checkPreconditions(req: ResourceRequest, stored: KubeObject): void {
+  if (!req.body.trim()) return;
+  let options: unknown;
+  try {
+    options = JSON.parse(req.body);
+  } catch (error) {
+    throw badRequest(`couldn't decode DeleteOptions: ${(error as Error).message}`);
+  }
+  const preconditions = isRecord(options) && isRecord(options.preconditions) ? options.preconditions : {};
+  for (const field of ['resourceVersion', 'uid'] as const) {
+    const wanted = preconditions[field];
+    if (typeof wanted !== 'string' || wanted === '') continue;
+    const actual = stored.metadata[field] ?? '';
+    if (wanted !== actual) {
+      const label = field === 'uid' ? 'UID' : 'ResourceVersion';
+      throw apiError(
+        409,
+        `Precondition failed: ${label} in precondition: ${wanted}, ${label} in object meta: ${actual}`,
+      );
+    }
   }
 }
 

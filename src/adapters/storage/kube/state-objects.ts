@@ -1,4 +1,5 @@
-import { ApiException, CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, type KubeConfig, type V1ConfigMap, Watch } from '@kubernetes/client-node';
+import { conflictBackoff, StateConflict } from '../../../ports/state-conflict.js';
 import { StorageError } from '../storage-error.js';
 
 /** Every object of the `kubernetes` state backend carries this label (and only they do). */
@@ -20,12 +21,12 @@ export interface StateObject {
   resourceVersion: string;
 }
 
-/** Another writer changed (or created) the object first: re-read and apply the change again. */
-export class StateConflict extends Error {
-  constructor(readonly objectName: string) {
-    super(`state object ${objectName} was changed by another writer`);
-    this.name = 'StateConflict';
-  }
+export { StateConflict };
+
+/** One change seen by `watch`: the object as it is now (or was, when deleted). */
+export interface StateEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  object: StateObject;
 }
 
 /** What `mutate`'s change decides: new data (`null` deletes the object), and what to return. */
@@ -44,11 +45,14 @@ const MAX_CONFLICT_RETRIES = 20;
 export class KubeStateObjects {
   private readonly core: CoreV1Api;
 
+  private readonly watcher: Watch;
+
   constructor(
     kubeConfig: KubeConfig,
     readonly namespace: string,
   ) {
     this.core = kubeConfig.makeApiClient(CoreV1Api);
+    this.watcher = new Watch(kubeConfig);
   }
 
   async get(name: string): Promise<StateObject | undefined> {
@@ -71,6 +75,56 @@ export class KubeStateObjects {
     } catch (error) {
       throw this.failure(`listing ${kind} objects`, error);
     }
+  }
+
+  /** `list`, with the list's resourceVersion: where a `watch` that follows it starts. */
+  async listVersioned(
+    kind: string,
+    selector?: string,
+  ): Promise<{ items: StateObject[]; resourceVersion: string }> {
+    try {
+      const list = await this.core.listNamespacedConfigMap({
+        namespace: this.namespace,
+        labelSelector: selectorOf(kind, selector),
+      });
+      return { items: list.items.map(toStateObject), resourceVersion: list.metadata?.resourceVersion ?? '' };
+    } catch (error) {
+      throw this.failure(`listing ${kind} objects`, error);
+    }
+  }
+
+  /**
+   * Follows the objects of one kind from `resourceVersion` on (a list's). `done` is called once when
+   * the watch ends, with the error if any (a 410 Gone means: list again). Returns a stop function.
+   */
+  async watch(
+    kind: string,
+    resourceVersion: string,
+    onEvent: (event: StateEvent) => void,
+    done: (error?: unknown) => void,
+  ): Promise<() => void> {
+    let ended = false;
+    const end = (error?: unknown) => {
+      if (ended) return;
+      ended = true;
+      done(error);
+    };
+    const request = await this.watcher.watch(
+      `/api/v1/namespaces/${this.namespace}/configmaps`,
+      { labelSelector: selectorOf(kind), resourceVersion, allowWatchBookmarks: false },
+      (type: string, object: V1ConfigMap & { code?: number; message?: string }) => {
+        if (type === 'ERROR') {
+          end(new StorageError(`Kubernetes state: watch of ${kind} objects`, object));
+        } else if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') {
+          onEvent({ type, object: toStateObject(object) });
+        }
+      },
+      (error: unknown) => end(error ?? undefined),
+    );
+    return () => {
+      ended = true;
+      request.abort();
+    };
   }
 
   /** Creates the object; one that exists already is a StateConflict. */
@@ -163,6 +217,7 @@ export class KubeStateObjects {
         return result;
       } catch (error) {
         if (!(error instanceof StateConflict) || attempt >= MAX_CONFLICT_RETRIES) throw error;
+        await conflictBackoff(attempt);
       }
     }
   }
