@@ -58,7 +58,7 @@ const doneSchema = z.looseObject({
   at: z.string(),
   id: z.string().optional(),
   dropped: z.string().optional(),
-  result: z.unknown(),
+  result: z.unknown().optional(),
 });
 
 interface JobObject<P> {
