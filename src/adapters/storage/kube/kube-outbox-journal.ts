@@ -292,6 +292,7 @@ export class KubeOutboxJournal<P> implements Journal<P> {
       if (!parsed) continue;
       if (parsed.done) {
         this.knownDone.add(parsed.id);
+        this.mine.delete(parsed.id);
         this.settle(parsed.id, parsed.done);
       } else if (parsed.job && !this.mine.has(parsed.id) && !this.knownDone.has(parsed.id)) {
         fresh.push({ job: parsed.job, seq: parsed.seq });
@@ -305,7 +306,11 @@ export class KubeOutboxJournal<P> implements Journal<P> {
 
   private gone(object: StateObject): void {
     const parsed = this.parse(object);
-    if (!parsed || parsed.done) return;
+    if (!parsed) return;
+    // Pruned: nothing can report it again, so it need not be remembered.
+    this.knownDone.delete(parsed.id);
+    this.mine.delete(parsed.id);
+    if (parsed.done) return;
     // Deleted while pending (by hand): nobody will finish it.
     for (const waiter of this.waiters.get(parsed.id) ?? []) {
       waiter.reject(new OutboxJobDropped(parsed.id, 'its outbox object was deleted'));
