@@ -41,10 +41,18 @@ beforeEach(() => {
 });
 afterEach(async () => {
   for (const journal of journals.splice(0)) await journal.stop();
+  kube.resetFaults();
 });
 
 function journal(now: () => number = Date.now) {
-  const made = new KubeOutboxJournal<Payload>({ kubeConfig, namespace, queue: 'notify', log, now });
+  const made = new KubeOutboxJournal<Payload>({
+    kubeConfig,
+    namespace,
+    queue: 'notify',
+    log,
+    now,
+    watchRetryMs: 50,
+  });
   journals.push(made);
   return made;
 }
@@ -138,6 +146,20 @@ describe('KubeOutboxJournal', () => {
     await leader.enqueued([job('own')]);
     await other.enqueued([job('theirs-1'), job('theirs-2')]);
     await eventually(() => expect(reported).toEqual(['theirs-1', 'theirs-2']));
+    stop();
+  });
+
+  it('follows on through a failing watch: lists again, and reports what was enqueued meanwhile', async () => {
+    kube.failNext('watch', 'configmaps', 500, 3);
+    const leader = journal();
+    const other = journal();
+    const reported: string[] = [];
+    const stop = leader.follow((jobs) => reported.push(...jobs.map((entry) => entry.id)));
+    await other.enqueued([job('during')]);
+    await eventually(() => expect(reported).toContain('during'));
+    await other.enqueued([job('after')]);
+    // Each re-list reports every pending job again (the outbox ignores ids it has): distinct ids count.
+    await eventually(() => expect([...new Set(reported)]).toEqual(['during', 'after']));
     stop();
   });
 });

@@ -33,7 +33,10 @@ export interface Journal<P> {
   compact(pending: () => readonly OutboxJob<P>[]): Promise<void>;
   /** How much the journal has grown since it was last compacted (the Outbox compacts past a bound). */
   readonly size: number;
-  /** Shared journals only: jobs enqueued by other replicas, as they appear. Returns a stop function. */
+  /**
+   * Shared journals only: jobs enqueued by other replicas, as they appear (a job may be reported again,
+   * after the journal re-read its store: ignore ids already known). Returns a stop function.
+   */
   follow?(onJobs: (jobs: OutboxJob<P>[]) => void): () => void;
   /** Shared journals only: resolves with a job's result once any replica finished it. */
   resultOf?(id: string): Promise<unknown>;
