@@ -1,72 +1,27 @@
-import { createHash } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { z } from 'zod';
 import type { Logger } from '../../../logger.js';
 import type { Journal, OutboxJob } from '../../slack/outbox-journal.js';
+import {
+  bySequence,
+  DEFAULT_OUTBOX_RETENTION_MS,
+  DONE_KEY,
+  type DoneRecord,
+  JOB_KEY,
+  JOB_STATE_LABEL,
+  type JobObject,
+  MAX_RESULT_BYTES,
+  OUTBOX_JOB_KIND,
+  OUTBOX_LABEL,
+  OutboxJobDropped,
+  type OutboxQueue,
+  outboxJobName,
+  parseJobObject,
+  SEQ_KEY,
+} from './outbox-job-object.js';
 import { ConfigMapWatch } from './outbox-job-watch.js';
 import { KubeStateObjects, StateConflict, type StateObject, selectorOf } from './state-objects.js';
 
-export const OUTBOX_JOB_KIND = 'outbox-job';
-/** Which queue a job belongs to. */
-export const OUTBOX_LABEL = 'switchyard.io/outbox';
-/** `pending` until a replica finished it, then `done`. */
-export const JOB_STATE_LABEL = 'switchyard.io/state';
-export type OutboxQueue = 'slack' | 'notify';
-/** How long a finished job is kept: replicas awaiting its result read it, and its fencing key counts. */
-export const DEFAULT_OUTBOX_RETENTION_MS = 10 * 60_000;
-/** A result bigger than this is not kept (whoever awaits it gets undefined): the object stays small. */
-const MAX_RESULT_BYTES = 64 * 1024;
-
-const JOB_KEY = 'job.json';
-const DONE_KEY = 'done.json';
-/** Enqueue order across replicas: `<ms since epoch>-<counter>`, zero-padded so it sorts as text. */
-const SEQ_KEY = 'seq';
-
-/** `switchyard-outbox-<queue>-<32 hex of sha256(id)>`: a valid name for any job id. */
-export function outboxJobName(queue: OutboxQueue, id: string): string {
-  return `switchyard-outbox-${queue}-${createHash('sha256').update(id).digest('hex').slice(0, 32)}`;
-}
-
-export interface DoneRecord {
-  at: string;
-  /** The job's id, so a record made before the job's own data was written still names it. */
-  id?: string;
-  dropped?: string;
-  result?: unknown;
-}
-
-/** Another replica dropped the job (Slack refused it, say): whoever awaited it is told why. */
-export class OutboxJobDropped extends Error {
-  constructor(
-    readonly jobId: string,
-    readonly reason: string,
-  ) {
-    super(`outbox job ${jobId} was dropped: ${reason}`);
-    this.name = 'OutboxJobDropped';
-  }
-}
-
-const jobSchema = z.looseObject({
-  id: z.string().min(1),
-  key: z.string(),
-  priority: z.number(),
-  coalesce: z.string().optional(),
-  fence: z.string().optional(),
-  payload: z.looseObject({}),
-});
-const doneSchema = z.looseObject({
-  at: z.string(),
-  id: z.string().optional(),
-  dropped: z.string().optional(),
-  result: z.unknown().optional(),
-});
-
-interface JobObject<P> {
-  id: string;
-  job?: OutboxJob<P>;
-  seq: string;
-  done?: DoneRecord;
-}
+export { DEFAULT_OUTBOX_RETENTION_MS, OutboxJobDropped, type OutboxQueue, outboxJobName };
 
 export interface KubeOutboxJournalOptions {
   kubeConfig: KubeConfig;
@@ -134,7 +89,7 @@ export class KubeOutboxJournal<P> implements Journal<P> {
       if (parsed.done) this.knownDone.add(parsed.id);
       else if (parsed.job) pending.push({ ...parsed, job: parsed.job });
     }
-    pending.sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : a.id < b.id ? -1 : 1));
+    pending.sort(bySequence);
     return { pending: pending.map((entry) => entry.job), fences: [...fences] };
   }
 
@@ -286,7 +241,7 @@ export class KubeOutboxJournal<P> implements Journal<P> {
   }
 
   private seen(objects: StateObject[]): void {
-    const fresh: Array<{ job: OutboxJob<P>; seq: string }> = [];
+    const fresh: Array<{ job: OutboxJob<P>; seq: string; id: string }> = [];
     for (const object of objects) {
       const parsed = this.parse(object);
       if (!parsed) continue;
@@ -295,11 +250,11 @@ export class KubeOutboxJournal<P> implements Journal<P> {
         this.mine.delete(parsed.id);
         this.settle(parsed.id, parsed.done);
       } else if (parsed.job && !this.mine.has(parsed.id) && !this.knownDone.has(parsed.id)) {
-        fresh.push({ job: parsed.job, seq: parsed.seq });
+        fresh.push({ job: parsed.job, seq: parsed.seq, id: parsed.id });
       }
     }
     if (fresh.length === 0) return;
-    fresh.sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0));
+    fresh.sort(bySequence);
     const jobs = fresh.map((entry) => entry.job);
     for (const follower of this.followers) follower(jobs);
   }
@@ -330,17 +285,7 @@ export class KubeOutboxJournal<P> implements Journal<P> {
 
   private parse(object: StateObject): JobObject<P> | undefined {
     try {
-      const job = object.data[JOB_KEY] ? jobSchema.parse(JSON.parse(object.data[JOB_KEY])) : undefined;
-      const doneText = object.data[DONE_KEY];
-      const done = doneText ? (doneSchema.parse(JSON.parse(doneText)) as DoneRecord) : undefined;
-      const id = job?.id ?? done?.id ?? object.name;
-      if (!job && !done) throw new Error('neither a job nor a done record');
-      return {
-        id,
-        seq: object.data[SEQ_KEY] ?? '',
-        ...(job && { job: job as OutboxJob<P> }),
-        ...(done && { done }),
-      };
+      return parseJobObject<P>(object);
     } catch (error) {
       this.options.log.warn(
         { err: error, object: object.name, queue: this.options.queue },
