@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import type { AppConfig } from '../../config/load.js';
 import type { Logger } from '../../logger.js';
+import type { LeaseTerm } from '../slack/not-leader.js';
 import { Outbox } from '../slack/outbox.js';
-import { OutboxJournal } from '../slack/outbox-journal.js';
+import { type Journal, OutboxJournal } from '../slack/outbox-journal.js';
 import type { Quarantine } from '../storage/quarantine.js';
 import { classifyDeliveryError, DeliveryError, postJson } from './delivery.js';
 import { DeliveryLog, type DeliveryRecord, deliveryLogPath, originOf } from './delivery-log.js';
@@ -29,6 +30,8 @@ export async function openNotify(deps: {
   now?: () => number;
   /** Backoff of the first retry (doubles each time, at most 30 s). */
   baseBackoffMs?: number;
+  /** Several replicas: the shared queue, the leader fence, and whether this replica starts leading. */
+  shared?: { journal: Journal<NotifyJob>; fence: () => LeaseTerm; leading: boolean };
 }): Promise<Notify | undefined> {
   const { config } = deps;
   const { webhooks, pagerduty } = config.file.notify;
@@ -97,7 +100,8 @@ export async function openNotify(deps: {
   };
 
   const outbox = new Outbox<NotifyJob>({
-    journal: new OutboxJournal(join(dir, 'outbox.jsonl'), deps.quarantine),
+    journal: deps.shared?.journal ?? new OutboxJournal(join(dir, 'outbox.jsonl'), deps.quarantine),
+    ...(deps.shared && { fence: deps.shared.fence, leading: deps.shared.leading }),
     execute,
     classify: classifyDeliveryError,
     log,

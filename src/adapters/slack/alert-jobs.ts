@@ -57,7 +57,7 @@ export function slackJobExecutor(deps: SlackJobDeps) {
         return { ...found, adopted: true };
       }
     }
-    return deps.web.post(channel, message, postId);
+    return deps.web.post(channel, message, postId, attempt?.term);
   };
   return async (
     job: SlackJob,

@@ -22,10 +22,11 @@ import { UsergroupHandles } from './alert-handles.js';
 import { slackJobExecutor } from './alert-jobs.js';
 import { SlackAlertNotifier } from './alert-notifier.js';
 import { HomeJobRunner } from './home-jobs.js';
+import type { LeaseTerm } from './not-leader.js';
 import { Outbox } from './outbox.js';
 import type { SlackJob } from './outbox-chat.js';
 import { classifySlackError } from './outbox-errors.js';
-import { OutboxJournal } from './outbox-journal.js';
+import { type Journal, OutboxJournal } from './outbox-journal.js';
 import type { SlackAppDeps } from './slack-app.js';
 import type { SlackWebChat } from './web-chat.js';
 
@@ -74,6 +75,11 @@ export async function openSlackOutbox(deps: {
   quarantine?: Quarantine;
   /** Clock of the user-group handle cache. */
   now?: () => number;
+  /**
+   * Several replicas (STATE_BACKEND=kubernetes): the queue shared in the API server, the leader fence
+   * asked before every call, and whether this replica starts leading (it follows until `lead()`).
+   */
+  shared?: { journal: Journal<SlackJob>; fence: () => LeaseTerm; leading: boolean };
 }): Promise<SlackOutbox> {
   const { config, metrics } = deps;
   const { env, file } = config;
@@ -108,7 +114,10 @@ export async function openSlackOutbox(deps: {
   });
   const outbox = new Outbox<SlackJob>({
     // The path predates announcements going through it; kept so a journal left by an older version is replayed.
-    journal: new OutboxJournal(join(env.STATE_DIR, 'alerts', 'outbox.jsonl'), deps.quarantine),
+    journal:
+      deps.shared?.journal ??
+      new OutboxJournal(join(env.STATE_DIR, 'alerts', 'outbox.jsonl'), deps.quarantine),
+    ...(deps.shared && { fence: deps.shared.fence, leading: deps.shared.leading }),
     execute: (job, attempt) => (job.kind === 'home' ? home.run(job) : alertJobs(job, attempt)),
     classify: classifySlackError,
     log,

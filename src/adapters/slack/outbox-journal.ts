@@ -17,6 +17,31 @@ export interface OutboxJob<P> {
   payload: P;
 }
 
+/**
+ * What the Outbox needs of its durable record. The file journal serves one replica; a shared journal
+ * (several replicas over one queue in the API server) also reports jobs other replicas enqueue and the
+ * results of jobs another replica sent.
+ */
+export interface Journal<P> {
+  /** Pending jobs in enqueue order, and the fencing keys of every job the journal still holds. */
+  replay(): Promise<{ pending: OutboxJob<P>[]; fences: string[] }>;
+  /** Durable when this resolves. A job already journalled is not an error. */
+  enqueued(jobs: readonly OutboxJob<P>[]): Promise<void>;
+  /** The job is finished: sent (`result`, what the call returned) or dropped (`dropped`, why). */
+  done(id: string, dropped?: string, result?: unknown): Promise<void>;
+  /** Drops what is no longer needed; `pending()` is what must be kept. */
+  compact(pending: () => readonly OutboxJob<P>[]): Promise<void>;
+  /** How much the journal has grown since it was last compacted (the Outbox compacts past a bound). */
+  readonly size: number;
+  /**
+   * Shared journals only: jobs enqueued by other replicas, as they appear (a job may be reported again,
+   * after the journal re-read its store: ignore ids already known). Returns a stop function.
+   */
+  follow?(onJobs: (jobs: OutboxJob<P>[]) => void): () => void;
+  /** Shared journals only: resolves with a job's result once any replica finished it. */
+  resultOf?(id: string): Promise<unknown>;
+}
+
 type Entry<P> = { op: 'enqueue'; job: OutboxJob<P> } | { op: 'done'; id: string; dropped?: string };
 
 const entrySchema = z.discriminatedUnion('op', [
@@ -39,7 +64,7 @@ const entrySchema = z.discriminatedUnion('op', [
  * that arrive while one is being written are written together (one fsync for the lot). Compaction
  * rewrites the file atomically with only the pending jobs.
  */
-export class OutboxJournal<P> {
+export class OutboxJournal<P> implements Journal<P> {
   private readonly log: JsonLinesLog<Entry<P>>;
   private readonly mutex = new Mutex();
   private buffer: Array<{ entries: Entry<P>[]; resolve: () => void; reject: (error: unknown) => void }> = [];
@@ -90,7 +115,8 @@ export class OutboxJournal<P> {
     return this.append(jobs.map((job) => ({ op: 'enqueue', job })));
   }
 
-  done(id: string, dropped?: string): Promise<void> {
+  /** The result is not kept: in one process, whoever awaits it is told directly. */
+  done(id: string, dropped?: string, _result?: unknown): Promise<void> {
     return this.append([{ op: 'done', id, ...(dropped && { dropped }) }]);
   }
 

@@ -1,9 +1,22 @@
 import type { Logger } from '../../logger.js';
+import { isNotLeader, type LeaseTerm } from './not-leader.js';
 import type { OutboxFailure } from './outbox-errors.js';
-import type { OutboxJob, OutboxJournal } from './outbox-journal.js';
+import type { Journal, OutboxJob } from './outbox-journal.js';
 
 export interface OutboxOptions<P> {
-  journal: OutboxJournal<P>;
+  journal: Journal<P>;
+  /**
+   * Leader fencing (several replicas over a shared journal): called right before every `execute`.
+   * It throws a NotLeaderError when this replica may no longer make calls: the job is not attempted,
+   * stays pending for the next leader, and the outbox stops sending (it follows). What it returns, the
+   * Lease term, reaches `execute` as `Attempt.term`.
+   */
+  fence?: () => LeaseTerm | undefined;
+  /**
+   * Whether the outbox starts as the one that sends (default true: on a file journal it always is).
+   * A replica of a shared journal starts following and sends once told `lead()`.
+   */
+  leading?: boolean;
   /** Runs one job; what it resolves with is handed to whoever awaits `deliver`. */
   execute: (payload: P, attempt: Attempt) => Promise<unknown>;
   classify: (error: unknown) => OutboxFailure;
@@ -36,7 +49,12 @@ export interface Attempt {
    * earlier try failed without a clear answer (a 5xx, a timeout). A post then looks for itself first.
    */
   uncertain: boolean;
+  /** The Lease term the call is made under, when the outbox is fenced (posts carry it in metadata). */
+  term?: LeaseTerm;
 }
+
+/** How many finished job ids are remembered, so a job a shared journal reports late is not sent again. */
+const FINISHED_REMEMBERED = 10_000;
 
 /**
  * One queue for everything the bot posts to Slack. Durable (a journal replayed at start), in order per
@@ -69,19 +87,38 @@ export class Outbox<P> {
   private readonly noun: string;
   /** Jobs that may have been sent already (see `Attempt.uncertain`). */
   private readonly uncertain = new Set<string>();
+  /** Whether this outbox sends (see `lead` and `follow`). */
+  private leading: boolean;
+  /** `lead()` is reading the journal: nothing is sent until it knows what the last leader left. */
+  private replaying = false;
+  /** Ids finished here lately (see FINISHED_REMEMBERED). */
+  private readonly finished = new Set<string>();
+  private unfollow: (() => void) | undefined;
 
   constructor(private readonly options: OutboxOptions<P>) {
     this.now = options.now ?? Date.now;
     this.noun = options.noun ?? 'Slack post';
+    this.leading = options.leading ?? true;
   }
 
-  /** Reads the journal (pending jobs are queued again) and compacts it; returns every fencing key it held. */
+  /** Whether this outbox sends now (it stops when its fence says it is not the leader). */
+  get isLeading(): boolean {
+    return this.leading;
+  }
+
+  /**
+   * Reads the journal (pending jobs are queued again, when leading) and compacts it; returns every
+   * fencing key it held.
+   */
   async open(): Promise<string[]> {
     const { pending, fences } = await this.options.journal.replay();
-    this.pending = pending;
-    for (const job of pending) this.uncertain.add(job.id);
-    await this.options.journal.compact(() => this.pending);
-    if (pending.length > 0)
+    if (this.leading) {
+      this.pending = pending;
+      for (const job of pending) this.uncertain.add(job.id);
+    }
+    // A follower holds nothing of the queue: it must not compact it away.
+    if (this.leading) await this.options.journal.compact(() => this.pending);
+    if (this.leading && pending.length > 0)
       this.options.log.info({ pending: pending.length }, `outbox: resuming pending ${this.noun}s`);
     this.reportDepth();
     return fences;
@@ -90,12 +127,15 @@ export class Outbox<P> {
   start(): void {
     if (this.started) return;
     this.started = true;
+    this.unfollow = this.options.journal.follow?.((jobs) => this.followed(jobs));
     this.loop = this.run();
   }
 
   /** Finishes the call in progress and stops; what is still queued stays in the journal. */
   async stop(): Promise<void> {
     this.started = false;
+    this.unfollow?.();
+    this.unfollow = undefined;
     this.kick();
     await this.loop;
     await Promise.all(this.inFlight.values());
@@ -106,11 +146,91 @@ export class Outbox<P> {
   }
 
   /**
+   * This replica won the Lease: reads the journal again and sends what is pending. Every pending job
+   * is uncertain, as the previous leader may have sent it before it stopped. Returns the journal's
+   * fencing keys. Nothing is sent before the journal is read.
+   */
+  async lead(): Promise<string[]> {
+    this.leading = true;
+    this.replaying = true;
+    let replayed: Awaited<ReturnType<Journal<P>['replay']>>;
+    try {
+      replayed = await this.options.journal.replay();
+    } catch (error) {
+      this.replaying = false;
+      this.follow();
+      throw error;
+    }
+    this.replaying = false;
+    if (!this.leading) return replayed.fences; // told to follow meanwhile
+    // Jobs enqueued or reported while the journal was read are kept; the journal's order goes first.
+    const known = new Set(this.pending.map((job) => job.id));
+    for (const job of replayed.pending) this.uncertain.add(job.id);
+    const fresh = replayed.pending.filter((job) => !known.has(job.id) && !this.finished.has(job.id));
+    this.pending = [...fresh, ...this.pending];
+    this.pausedUntil = 0;
+    if (this.pending.length > 0)
+      this.options.log.info(
+        { pending: this.pending.length },
+        `outbox: leading; sending pending ${this.noun}s`,
+      );
+    this.reportDepth();
+    this.kick();
+    return replayed.fences;
+  }
+
+  /**
+   * Another replica leads: stops sending before the next call (the calls in flight finish). Jobs are
+   * still journalled by `enqueue`, for the leader to send; callers of `deliver` are told the result
+   * the leader records.
+   */
+  follow(): void {
+    if (!this.leading) return;
+    this.leading = false;
+    this.replaying = false;
+    const kept = this.pending.filter((job) => this.inFlight.has(job));
+    for (const job of this.pending) if (!kept.includes(job)) this.uncertain.delete(job.id);
+    this.pending = kept;
+    this.keyBlockedUntil.clear();
+    this.attempts.clear();
+    this.handOverDeliveries();
+    this.reportDepth();
+    this.resolveIdleWaiters();
+    this.kick();
+  }
+
+  /** Callers awaiting jobs this replica will not send now learn their result from the shared journal. */
+  private handOverDeliveries(): void {
+    const resultOf = this.options.journal.resultOf?.bind(this.options.journal);
+    if (!resultOf) return; // one replica: it leads again, and settles them itself
+    const sending = new Set([...this.inFlight.keys()].map((job) => job.id));
+    for (const [id, delivery] of this.deliveries) {
+      if (sending.has(id)) continue;
+      this.deliveries.delete(id);
+      resultOf(id).then(delivery.resolve, delivery.reject);
+    }
+  }
+
+  /** Jobs another replica journalled: the leader sends them (once: not if queued or finished here). */
+  private followed(jobs: readonly OutboxJob<P>[]): void {
+    if (!this.leading) return;
+    const known = new Set([...this.pending, ...this.staged].map((job) => job.id));
+    const fresh = jobs.filter((job) => !known.has(job.id) && !this.finished.has(job.id));
+    if (fresh.length > 0) this.queue(fresh);
+  }
+
+  /**
    * Journals the job, queues it, and resolves with what `execute` returned once it is sent (a thread
    * parent's `ts`, say); rejects with Slack's error when it is dropped. Should the process die first,
    * the job is still sent after the restart; only the answer is lost.
    */
   async deliver<R>(job: OutboxJob<P>): Promise<R> {
+    const { journal } = this.options;
+    if (!this.leading && journal.resultOf) {
+      // The leader sends it; its result comes through the shared journal.
+      await this.enqueue([job]);
+      return (await journal.resultOf(job.id)) as R;
+    }
     const delivered = new Promise<R>((resolve, reject) => {
       this.deliveries.set(job.id, { resolve: resolve as (result: unknown) => void, reject });
     });
@@ -144,6 +264,7 @@ export class Outbox<P> {
   }
 
   private queue(jobs: readonly OutboxJob<P>[]): void {
+    if (!this.leading) return; // journalled: the leader sends it
     this.pending.push(...jobs);
     this.reportDepth();
     this.kick();
@@ -175,11 +296,13 @@ export class Outbox<P> {
       const now = this.now();
       // Under Slack's rate limit, calls in parallel only earn more 429s: one at a time, as it allows.
       const limit = now < this.serialUntil ? 1 : most;
-      while (this.inFlight.size < limit) {
+      while (this.leading && !this.replaying && this.inFlight.size < limit) {
         const next = this.pick(now);
         if (!next) break;
         const attempt = this.attempt(next).finally(() => {
           this.inFlight.delete(next);
+          // Still pending after a failed try, but no longer this replica's to send.
+          if (!this.leading) this.pending = this.pending.filter((job) => job !== next);
           this.kick();
         });
         this.inFlight.set(next, attempt);
@@ -218,17 +341,41 @@ export class Outbox<P> {
   }
 
   private async attempt(job: OutboxJob<P>): Promise<void> {
+    // Checked right before the call (no await between): a replica that lost the Lease makes none.
+    let term: LeaseTerm | undefined;
+    try {
+      term = this.options.fence?.();
+    } catch (error) {
+      this.fenced(job, error);
+      return;
+    }
     // In flight until it is finished, so nothing coalesces into a job already sent.
     try {
       const result = await this.options.execute(job.payload, {
         id: job.id,
         uncertain: this.uncertain.has(job.id),
+        ...(term && { term: { holder: term.holder, transitions: term.transitions } }),
       });
-      await this.finish(job);
+      await this.finish(job, undefined, result);
       this.settle(job.id, (delivery) => delivery.resolve(result));
     } catch (error) {
       await this.failed(job, error);
     }
+  }
+
+  /** The fence refused a call: not the leader any more (follow), or it could not tell (try later). */
+  private fenced(job: OutboxJob<P>, error: unknown): void {
+    if (isNotLeader(error)) {
+      this.options.log.info({ job: job.id }, `outbox: not the leader; stops sending ${this.noun}s`);
+      this.follow();
+      return;
+    }
+    const backoff = this.options.maxBackoffMs ?? 30_000;
+    this.keyBlockedUntil.set(job.key, this.now() + backoff);
+    this.options.log.error(
+      { err: error, job: job.id },
+      'outbox: the leader fence failed; not sending for now',
+    );
   }
 
   private async failed(job: OutboxJob<P>, error: unknown): Promise<void> {
@@ -277,9 +424,11 @@ export class Outbox<P> {
     how(delivery);
   }
 
-  private async finish(job: OutboxJob<P>, dropped?: string): Promise<void> {
-    await this.options.journal.done(job.id, dropped);
+  private async finish(job: OutboxJob<P>, dropped?: string, result?: unknown): Promise<void> {
+    await this.options.journal.done(job.id, dropped, result);
     this.uncertain.delete(job.id);
+    this.finished.add(job.id);
+    if (this.finished.size > FINISHED_REMEMBERED) this.finished.delete(this.finished.values().next().value!);
     this.pending = this.pending.filter((other) => other !== job);
     this.attempts.delete(job.key);
     this.keyBlockedUntil.delete(job.key);

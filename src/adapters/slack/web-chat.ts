@@ -6,6 +6,7 @@ import type { HomeView } from '../../messages/home.js';
 import type { Directory } from '../../ports/directory.js';
 import type { Metrics } from '../metrics.js';
 import { failpoint } from '../storage/failpoint.js';
+import type { LeaseTerm } from './not-leader.js';
 import { sendWithFallback } from './refused-message.js';
 
 type WebClient = InstanceType<typeof webApi.WebClient>;
@@ -36,13 +37,20 @@ export class SlackWebChat implements Directory {
 
   /**
    * Posts a message. `postId` (top-level posts) goes into the message's metadata, so that a post whose
-   * outcome was lost in a crash can be found again by `findPosted` instead of being posted twice.
+   * outcome was lost in a crash can be found again by `findPosted` instead of being posted twice. With
+   * several replicas, `term` (the Lease holder and its transitions) goes there too: which leader posted.
    */
-  async post(channel: string, message: OutgoingMessage, postId?: string) {
+  async post(channel: string, message: OutgoingMessage, postId?: string, term?: LeaseTerm) {
     const context = { log: this.log, method: 'chat.postMessage', channel };
     const metadata =
       postId && !message.threadTs
-        ? { event_type: POST_EVENT_TYPE, event_payload: { post_id: postId } }
+        ? {
+            event_type: POST_EVENT_TYPE,
+            event_payload: {
+              post_id: postId,
+              ...(term && { holder: term.holder, transitions: term.transitions }),
+            },
+          }
         : undefined;
     const result = await sendWithFallback(
       message,
