@@ -1,3 +1,4 @@
+import type { Role } from '../leadership.js';
 import type { Route } from './server.js';
 import { sendJson } from './server.js';
 
@@ -7,7 +8,12 @@ export interface ReadinessCheck {
 }
 
 /** Liveness says the process answers; readiness says it can do its job (store, Slack, cluster). */
-export function healthRoutes(checks: readonly ReadinessCheck[], isShuttingDown: () => boolean): Route[] {
+export function healthRoutes(
+  checks: readonly ReadinessCheck[],
+  isShuttingDown: () => boolean,
+  /** Single replica, or leader / follower (a follower is ready: it serves every request). */
+  role?: () => Role,
+): Route[] {
   return [
     { method: 'GET', path: '/healthz', handler: (_req, res) => sendJson(res, 200, { status: 'ok' }) },
     {
@@ -29,6 +35,7 @@ export function healthRoutes(checks: readonly ReadinessCheck[], isShuttingDown: 
         sendJson(res, ready ? 200 : 503, {
           status: ready ? 'ready' : 'not ready',
           checks: Object.fromEntries(results),
+          ...(role && role()),
         });
       },
     },

@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import type { AppConfig } from '../../config/load.js';
 import type { Logger } from '../../logger.js';
+import type { Fence } from '../kubernetes/leader-election.js';
 import { Outbox } from '../slack/outbox.js';
-import { OutboxJournal } from '../slack/outbox-journal.js';
+import { type Journal, OutboxJournal } from '../slack/outbox-journal.js';
 import type { Quarantine } from '../storage/quarantine.js';
 import { classifyDeliveryError, DeliveryError, postJson } from './delivery.js';
 import { DeliveryLog, type DeliveryRecord, deliveryLogPath, originOf } from './delivery-log.js';
@@ -12,6 +13,8 @@ export interface Notify {
   notifier: NotifyNotifier;
   outbox: Outbox<NotifyJob>;
   deliveries: DeliveryLog;
+  /** Several replicas: sends only while this one leads (see SlackOutbox.shared). */
+  shared?: { lead(): Promise<void>; follow(): Promise<void> };
   /** Lets the outbox drain for up to `drainMs`, then stops it (the rest stays journalled). */
   stop(drainMs?: number): Promise<void>;
 }
@@ -29,13 +32,17 @@ export async function openNotify(deps: {
   now?: () => number;
   /** Backoff of the first retry (doubles each time, at most 30 s). */
   baseBackoffMs?: number;
+  /** The outbox's durable queue (the state backend's); default `STATE_DIR/notify/outbox.jsonl`. */
+  journal?: Journal<NotifyJob>;
+  /** With several replicas: the Lease, checked before every delivery (see `Notify.shared`). */
+  fence?: Fence;
 }): Promise<Notify | undefined> {
   const { config } = deps;
   const { webhooks, pagerduty } = config.file.notify;
   if (webhooks.length === 0 && !pagerduty) return undefined;
   const now = deps.now ?? Date.now;
   const log = deps.log.child({ component: 'notify' });
-  const dir = join(config.env.STATE_DIR, 'notify');
+  const shared = deps.fence !== undefined;
   const deliveries = new DeliveryLog(deliveryLogPath(config.env.STATE_DIR));
   const routingKey = config.secrets?.pagerdutyRoutingKey;
   const tries = new Map<string, number>();
@@ -55,6 +62,9 @@ export async function openNotify(deps: {
       status: 'delivered',
       ...outcome,
     };
+    // The log stream keeps every attempt for good; the file (one replica) is what the tests read.
+    log.info({ delivery: entry }, 'notify: delivery record');
+    if (shared) return;
     try {
       await deliveries.append(entry);
     } catch (error) {
@@ -97,15 +107,20 @@ export async function openNotify(deps: {
   };
 
   const outbox = new Outbox<NotifyJob>({
-    journal: new OutboxJournal(join(dir, 'outbox.jsonl'), deps.quarantine),
+    journal:
+      deps.journal ??
+      new OutboxJournal(join(config.env.STATE_DIR, 'notify', 'outbox.jsonl'), deps.quarantine),
     execute,
     classify: classifyDeliveryError,
     log,
     baseBackoffMs: deps.baseBackoffMs ?? 500,
     noun: 'delivery',
+    ...(deps.fence && { fence: () => deps.fence?.check() }),
   });
-  await outbox.open();
-  outbox.start();
+  if (!shared) {
+    await outbox.open();
+    outbox.start();
+  }
   const notifier = new NotifyNotifier(
     outbox,
     {
@@ -130,8 +145,12 @@ export async function openNotify(deps: {
     notifier,
     outbox,
     deliveries,
+    ...(shared && {
+      shared: { lead: async () => void (await outbox.lead()), follow: () => outbox.follow() },
+    }),
     async stop(drainMs = 2_000) {
-      await Promise.race([outbox.idle(), new Promise((resolve) => setTimeout(resolve, drainMs).unref())]);
+      if (!shared)
+        await Promise.race([outbox.idle(), new Promise((resolve) => setTimeout(resolve, drainMs).unref())]);
       await outbox.stop();
     },
   };

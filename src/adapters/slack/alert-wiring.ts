@@ -12,10 +12,12 @@ import { AlertmanagerSilences } from '../alertmanager/silences-client.js';
 import { alertmanagerWebhookRoute } from '../alertmanager/webhook-route.js';
 import { startEscalationTimer } from '../escalation-timer.js';
 import type { Route } from '../http/server.js';
+import type { Fence } from '../kubernetes/leader-election.js';
+import type { Leadership } from '../leadership.js';
 import type { Metrics } from '../metrics.js';
 import { FanOutNotifier } from '../notify/notifier.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
-import { FileGroupStore } from '../storage/file-group-store.js';
+import type { ObservableGroupStore } from '../storage/backend.js';
 import type { Quarantine } from '../storage/quarantine.js';
 import { registerAlertActions, rollbackAvailable } from './alert-actions.js';
 import { UsergroupHandles } from './alert-handles.js';
@@ -25,7 +27,7 @@ import { HomeJobRunner } from './home-jobs.js';
 import { Outbox } from './outbox.js';
 import type { SlackJob } from './outbox-chat.js';
 import { classifySlackError } from './outbox-errors.js';
-import { OutboxJournal } from './outbox-journal.js';
+import type { Journal } from './outbox-journal.js';
 import type { SlackAppDeps } from './slack-app.js';
 import type { SlackWebChat } from './web-chat.js';
 
@@ -43,7 +45,13 @@ export function slackClientOptions(apiUrl: string | undefined) {
 
 export interface SlackOutbox {
   outbox: Outbox<SlackJob>;
-  groups: FileGroupStore;
+  groups: ObservableGroupStore;
+  /**
+   * Shared with other replicas (STATE_BACKEND=kubernetes): the outbox sends only while this replica
+   * leads (`lead`, which returns the fencing keys the queue holds) and stops before its next call
+   * when it no longer does (`follow`). Absent: one replica, always sending.
+   */
+  shared?: { lead(): Promise<string[]>; follow(): Promise<void> };
   /** Fencing keys the journal held at start (escalations already queued before a restart). */
   fences: string[];
   /** Set once the cluster wiring is known (the alert message's Roll back button depends on it). */
@@ -74,12 +82,17 @@ export async function openSlackOutbox(deps: {
   quarantine?: Quarantine;
   /** Clock of the user-group handle cache. */
   now?: () => number;
+  /** Where the alert groups are kept (the state backend's). */
+  groups: ObservableGroupStore;
+  /** The outbox's durable queue (the state backend's). */
+  journal: Journal<SlackJob>;
+  /** With several replicas: the Lease, checked before every call to Slack. */
+  fence?: Fence;
 }): Promise<SlackOutbox> {
   const { config, metrics } = deps;
   const { env, file } = config;
   const log = deps.log.child({ component: 'outbox' });
-  const groups = new FileGroupStore(join(env.STATE_DIR, 'alerts', 'groups'), deps.quarantine);
-  await groups.load();
+  const { groups } = deps;
   const handles = new UsergroupHandles(() => deps.web.usergroupHandles(), log, deps.now);
   let message: AlertMessageOptions = {
     oncall: file.escalation.oncall,
@@ -87,12 +100,14 @@ export async function openSlackOutbox(deps: {
     rollback: false,
   };
   const home = new HomeJobRunner(deps.web);
-  // Present while a bot runs on this state; left behind by a crash (removed by a clean stop).
-  const runningMarker = join(env.STATE_DIR, 'alerts', 'running');
   const now = deps.now ?? Date.now;
-  const crashed = existsSync(runningMarker);
-  await writeFileAtomic(runningMarker, `${process.pid}\n`);
-  const uncertainUntil = crashed ? now() + AFTER_CRASH_WINDOW_MS : 0;
+  const shared = deps.fence !== undefined;
+  // Present while a bot runs on this state; left behind by a crash (removed by a clean stop). Shared
+  // state has no such marker: every new leader may follow one that died (see `lead`).
+  const runningMarker = join(env.STATE_DIR, 'alerts', 'running');
+  const crashed = !shared && existsSync(runningMarker);
+  if (!shared) await writeFileAtomic(runningMarker, `${process.pid}\n`);
+  let uncertainUntil = crashed ? now() + AFTER_CRASH_WINDOW_MS : 0;
   if (crashed)
     log.warn(
       'the previous run did not stop cleanly: new groups look for their message in Slack before posting it',
@@ -107,22 +122,33 @@ export async function openSlackOutbox(deps: {
     log,
   });
   const outbox = new Outbox<SlackJob>({
-    // The path predates announcements going through it; kept so a journal left by an older version is replayed.
-    journal: new OutboxJournal(join(env.STATE_DIR, 'alerts', 'outbox.jsonl'), deps.quarantine),
+    journal: deps.journal,
     execute: (job, attempt) => (job.kind === 'home' ? home.run(job) : alertJobs(job, attempt)),
     classify: classifySlackError,
     log,
     onDepth: (depth) => metrics.slackQueueDepth.set(depth),
+    ...(deps.fence && { fence: () => deps.fence?.check() }),
   });
-  const fences = await outbox.open();
-  outbox.start();
+  const fences = shared ? [] : await outbox.open();
+  if (!shared) outbox.start();
   return {
     outbox,
     groups,
     fences,
     home,
+    ...(shared && {
+      shared: {
+        async lead() {
+          // The last leader may have died mid-call: new groups look for their message before posting.
+          uncertainUntil = now() + AFTER_CRASH_WINDOW_MS;
+          await groups.resync?.();
+          return outbox.lead();
+        },
+        follow: () => outbox.follow(),
+      },
+    }),
     async markStopped() {
-      await unlink(runningMarker).catch(() => undefined);
+      if (!shared) await unlink(runningMarker).catch(() => undefined);
     },
     setAlertMessage(options) {
       message = options;
@@ -153,6 +179,8 @@ export async function startAlerting(deps: {
   now?: () => number;
   /** Told the same group news after Slack (webhooks, PagerDuty); their failures never reach Slack's path. */
   notifiers?: readonly AlertNotifier[];
+  /** Timed work (escalations, retention) runs only on the leader; alone, this replica always leads. */
+  leadership?: Leadership;
 }): Promise<Alerting> {
   const { config, metrics, outbound } = deps;
   const { env, file } = config;
@@ -193,13 +221,30 @@ export async function startAlerting(deps: {
     holdRetention: () => outbox.depth > 0,
     now: deps.now,
   });
-  const forgotten = await service.forgetExpired();
-  if (forgotten > 0) log.info({ forgotten }, 'resolved alert groups past retention: forgotten');
-  await service.recover(outbound.fences);
+  const leading = () => deps.leadership?.leading ?? true;
+  const shared = outbound.shared;
+  if (shared) {
+    // Several replicas: whoever comes to lead takes the queue over and brings every group up to date.
+    deps.leadership?.add({
+      name: 'slack outbox',
+      async start() {
+        const fences = await shared.lead();
+        await service.recover(fences);
+      },
+      stop: () => shared.follow(),
+    });
+  } else {
+    const forgotten = await service.forgetExpired();
+    if (forgotten > 0) log.info({ forgotten }, 'resolved alert groups past retention: forgotten');
+    await service.recover(outbound.fences);
+  }
   const timer = startEscalationTimer(
-    () => service.escalate(),
+    async () => (leading() ? service.escalate() : 0),
     log,
-    { run: () => service.forgetExpired(), everyMs: sweepInterval(file.alerts.retention) },
+    {
+      run: async () => (leading() ? service.forgetExpired() : 0),
+      everyMs: sweepInterval(file.alerts.retention),
+    },
     deps.now,
   );
   registerAlertActions(deps.app, { slack: deps.slack, alerts: service, rollback });
@@ -216,7 +261,9 @@ export async function startAlerting(deps: {
     outbox,
     async stop(drainMs = 5_000) {
       await timer.stop();
-      await Promise.race([outbox.idle(), new Promise((resolve) => setTimeout(resolve, drainMs).unref())]);
+      // Shared: what is queued is the next leader's to send; this replica only finishes its call.
+      if (!shared)
+        await Promise.race([outbox.idle(), new Promise((resolve) => setTimeout(resolve, drainMs).unref())]);
       await outbox.stop();
       await outbound.markStopped();
     },
