@@ -40,6 +40,11 @@ export interface GroupStore {
    * alone for the group, so a notification arriving at the same moment is never lost. True when deleted.
    */
   forget(id: string, when: (current: GroupRecord) => boolean): Promise<boolean>;
+  /**
+   * Shared stores (several replicas): reads one group from the store itself, for a record another
+   * replica wrote that this one has not heard of yet (a job for it may arrive first).
+   */
+  refresh?(id: string): Promise<GroupRecord | undefined>;
 }
 
 export interface Change<R> {
