@@ -183,7 +183,7 @@ describe('two replicas on Kubernetes state', () => {
       );
       for (const answer of answers) expect(answer.status, JSON.stringify(answer.body)).toBe(200);
       for (const replica of targets) {
-        const all = (await getJson(`${replica.url}/api/v1/features`)).body as Array<{
+        const all = (await getJson(`${replica.url}/api/v1/features`)).body.flags as Array<{
           name: string;
           enabled: boolean;
         }>;
