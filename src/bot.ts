@@ -12,10 +12,12 @@ import { featureApiRoutes } from './adapters/http/features-api.js';
 import { cachedCheck, healthRoutes } from './adapters/http/health.js';
 import { incidentApiRoutes } from './adapters/http/incidents-api.js';
 import { createHttpServer, type Route, sendJson } from './adapters/http/server.js';
-import { incidentEventReader, rollbackAuditFile } from './adapters/incidents/record-reader.js';
+import { incidentEventReader, readingOrEmpty } from './adapters/incidents/record-reader.js';
 import type { ClusterSources } from './adapters/kubernetes/cluster-sources.js';
 import { startClusterWiring } from './adapters/kubernetes/wiring.js';
+import { Leadership } from './adapters/leadership.js';
 import { createMetrics, type Metrics, setFlagGauges } from './adapters/metrics.js';
+import type { NotifyJob } from './adapters/notify/notifier.js';
 import { type Notify, openNotify } from './adapters/notify/wiring.js';
 import { PrometheusClient } from './adapters/prometheus/prometheus-client.js';
 import {
@@ -28,12 +30,11 @@ import { announceFlagChanges } from './adapters/slack/announcer.js';
 import { App } from './adapters/slack/bolt-app.js';
 import { toBoltLogger } from './adapters/slack/bolt-logger.js';
 import { OutboxHomePublisher } from './adapters/slack/home-jobs.js';
-import { OutboxChat } from './adapters/slack/outbox-chat.js';
+import { OutboxChat, type SlackJob } from './adapters/slack/outbox-chat.js';
 import { SignedRequestReceiver } from './adapters/slack/receiver.js';
 import { registerSlackHandlers } from './adapters/slack/slack-app.js';
 import { SlackWebChat } from './adapters/slack/web-chat.js';
-import { FileDocumentStore } from './adapters/storage/file-document-store.js';
-import { FileFlagStore } from './adapters/storage/file-flag-store.js';
+import { openState } from './adapters/state-wiring.js';
 import { Quarantine } from './adapters/storage/quarantine.js';
 import {
   announcedWarningsSchema,
@@ -41,12 +42,12 @@ import {
   homeUsersSchema,
   pendingActionsSchema,
   phaseRequestsSchema,
-  replayRecordsSchema,
+  rollbackAuditSchema,
   runbookRunsSchema,
   timedChangesSchema,
 } from './adapters/storage/state-schemas.js';
 import type { CommandSpec } from './commanding/spec.js';
-import { type AppConfig, ConfigError } from './config/load.js';
+import type { AppConfig } from './config/load.js';
 import { FlagCatalog } from './core/flags/catalog.js';
 import type { TimedChanges } from './core/flags/timed.js';
 import { type ChecklistState, configuredChecklists, emptyChecklistState } from './core/phases/checklists.js';
@@ -56,7 +57,6 @@ import { checklistInteractions } from './interactions/checklists.js';
 import { confirmationInteractions } from './interactions/confirmation.js';
 import { homeInteractions } from './interactions/home.js';
 import { phaseApprovalInteractions } from './interactions/phase-approvals.js';
-import { ReplayGuard, type ReplayRecords } from './interactions/replay-guard.js';
 import { InteractionRouter } from './interactions/router.js';
 import { runbookInteractions } from './interactions/runbook-buttons.js';
 import { InFlight } from './lifecycle.js';
@@ -70,11 +70,15 @@ import { HomeService, type HomeUsers } from './services/home-service.js';
 import { IncidentService } from './services/incident-service.js';
 import { OncallService } from './services/oncall-service.js';
 import { type PhaseRequests, PhaseService } from './services/phase-service.js';
+import type { RollbackAudit } from './services/rollback-service.js';
 import type { WatchTiming } from './services/rollback-watch.js';
 import { RUNBOOK_STEP_OPENER, type RunbookRuns, RunbookService } from './services/runbook-service.js';
 import type { Services } from './services/services.js';
 import { type AnnouncedWarnings, reportStartupWarnings } from './services/startup-warnings.js';
 import { StoreHealth } from './services/store-health.js';
+
+/** How often the leader deletes state past its time (replay records, sent outbox jobs). */
+const PRUNE_EVERY_MS = 60_000;
 
 /** The slash commands of the manifest. */
 export const COMMANDS: readonly CommandSpec[] = [
@@ -96,6 +100,8 @@ export interface RunningBot {
   home: HomeService;
   /** Webhooks and PagerDuty (`notify`), when configured. */
   notify?: Notify;
+  /** Single replica, or leader / follower of several (STATE_BACKEND=kubernetes). */
+  leadership: Leadership;
   /** Resolves once the bot has no work left: replies after acks, announcements, queued Slack posts. */
   settled(): Promise<void>;
   /** Stops taking requests, finishes in-flight work, then closes. */
@@ -128,11 +134,6 @@ export async function startBot(
   overrides: BotOverrides = {},
 ): Promise<RunningBot> {
   const { env, file } = config;
-  if (env.STATE_BACKEND === 'kubernetes') {
-    throw new ConfigError(
-      'STATE_BACKEND: "kubernetes" is not available in this version yet; use "file" (the default)',
-    );
-  }
   const metrics = createMetrics();
   const inFlight = new InFlight();
   let shuttingDown = false;
@@ -140,7 +141,23 @@ export async function startBot(
   const catalog = new FlagCatalog();
   // Damaged state is quarantined and reported, never a reason not to start (issue 9).
   const quarantine = new Quarantine(env.STATE_DIR, log);
-  const flagStore = new FileFlagStore(join(env.STATE_DIR, 'flags'), catalog, { quarantine, log });
+  // STATE_BACKEND: files under STATE_DIR (one replica), or objects in the API server shared by replicas.
+  const state = await openState({
+    config,
+    log,
+    quarantine,
+    sources: overrides.clusterSources,
+    now: overrides.now,
+  });
+  const { backend } = state;
+  log.info(state.describe, 'state backend');
+  // Only the Lease holder does timed and outbound work; with the file backend this replica always does.
+  const leadership = new Leadership(log, state.election, (leading, transitions) => {
+    metrics.leader.set(leading ? 1 : 0);
+    metrics.leaderTransitions.set(transitions);
+  });
+  if (!state.election) metrics.leader.set(1); // alone, this replica always leads
+  const flagStore = backend.flags(catalog);
   const now = overrides.now ?? Date.now;
   // The audit's times come from the bot's clock too: the incident timeline orders them with the alerts'.
   const flags = new FlagService(
@@ -150,15 +167,10 @@ export async function startBot(
     (error) => log.error({ err: error }, 'flag change listener failed'),
   );
   // Timed changes (`--for`): durable, reverted on the injected clock by startFlagTimer below.
-  const timedStore = new FileDocumentStore<TimedChanges>(
-    join(env.STATE_DIR, 'flags', 'timed.json'),
-    () => ({}),
-    {
-      schema: timedChangesSchema,
-      quarantine,
-      what: 'timed flag changes',
-    },
-  );
+  const timedStore = backend.document<TimedChanges>('timed-flags', () => ({}), {
+    schema: timedChangesSchema,
+    what: 'timed flag changes',
+  });
   flags.useTimedChanges(timedStore, now);
   setFlagGauges(metrics, catalog, (await flags.snapshot()).values);
   flags.onChange((event) => {
@@ -184,10 +196,25 @@ export async function startBot(
   await app.init();
   const web = new SlackWebChat(app.client, metrics, log);
   // Every post goes through the durable outbox, opened before anything can post.
-  const outbound = await openSlackOutbox({ config, web, metrics, log, quarantine, now });
+  const outbound = await openSlackOutbox({
+    config,
+    web,
+    metrics,
+    log,
+    quarantine,
+    now,
+    groups: await backend.groups(),
+    shared: state.shared<SlackJob>('slack'),
+  });
   const chat = new OutboxChat(outbound.outbox, () => web.ping());
   // Webhooks and PagerDuty: their own outbox and journal, opened before anything can send to them.
-  const notify = await openNotify({ config, log, quarantine, now });
+  const notify = await openNotify({
+    config,
+    log,
+    quarantine,
+    now,
+    shared: state.shared<NotifyJob>('notify'),
+  });
   flags.onChange((event) => inFlight.track(announceFlagChanges(chat, config.channel, log)(event)));
 
   const access = new AccessControl(
@@ -199,12 +226,15 @@ export async function startBot(
     undefined,
     now,
   );
-  const confirmationStore = new FileDocumentStore<PendingActions>(
-    join(env.STATE_DIR, 'confirmations.json'),
-    () => ({}),
-    { schema: pendingActionsSchema, quarantine, what: 'pending confirmations' },
-  );
+  const confirmationStore = backend.document<PendingActions>('confirmations', () => ({}), {
+    schema: pendingActionsSchema,
+    what: 'pending confirmations',
+  });
   const confirmations = new Confirmations(confirmationStore, undefined, now);
+  const rollbackAudit = backend.document<RollbackAudit>('rollback-audit', () => ({ rollbacks: [] }), {
+    schema: rollbackAuditSchema,
+    what: 'rollback audit',
+  });
   const cluster = await startClusterWiring({
     config,
     flags,
@@ -214,7 +244,8 @@ export async function startBot(
     sources: overrides.clusterSources,
     rolloutTiming: overrides.rolloutTiming,
     now,
-    quarantine,
+    leading: () => leadership.leading,
+    rollbackAudit,
   });
   const services: Services = {
     flags,
@@ -225,30 +256,22 @@ export async function startBot(
     runbookCatalog: file.runbooks ?? SEED_RUNBOOKS,
   };
   const prometheus = env.PROMETHEUS_URL ? new PrometheusClient(env.PROMETHEUS_URL) : undefined;
-  const phaseStore = new FileDocumentStore<PhaseRequests>(
-    join(env.STATE_DIR, 'phases', 'requests.json'),
-    () => ({}),
-    { schema: phaseRequestsSchema, quarantine, what: 'phase requests' },
-  );
-  const runbookStore = new FileDocumentStore<RunbookRuns>(
-    join(env.STATE_DIR, 'runbooks', 'runs.json'),
-    () => ({}),
-    { schema: runbookRunsSchema, quarantine, what: 'runbook runs' },
-  );
-  const checklistStore = new FileDocumentStore<ChecklistState>(
-    join(env.STATE_DIR, 'phases', 'checklists.json'),
-    emptyChecklistState,
-    { schema: checklistStateSchema, quarantine, what: 'phase checklist ticks' },
-  );
-  const homeUsers = new FileDocumentStore<HomeUsers>(
-    join(env.STATE_DIR, 'home-users.json'),
-    () => ({ users: [] }),
-    {
-      schema: homeUsersSchema,
-      quarantine,
-      what: 'App Home users',
-    },
-  );
+  const phaseStore = backend.document<PhaseRequests>('phase-requests', () => ({}), {
+    schema: phaseRequestsSchema,
+    what: 'phase requests',
+  });
+  const runbookStore = backend.document<RunbookRuns>('runbook-runs', () => ({}), {
+    schema: runbookRunsSchema,
+    what: 'runbook runs',
+  });
+  const checklistStore = backend.document<ChecklistState>('checklists', emptyChecklistState, {
+    schema: checklistStateSchema,
+    what: 'phase checklist ticks',
+  });
+  const homeUsers = backend.document<HomeUsers>('home-users', () => ({ users: [] }), {
+    schema: homeUsersSchema,
+    what: 'App Home users',
+  });
   // Read each document now so a damaged one is quarantined at start. A file that cannot be read at
   // all (EISDIR, EACCES) is not damaged data: the store keeps failing at use, and /readyz says so.
   await Promise.all(
@@ -297,7 +320,7 @@ export async function startBot(
     events: incidentEventReader({
       groups: outbound.groups,
       flagAudit: () => flagStore.history({ limit: Number.MAX_SAFE_INTEGER }),
-      rollbacks: rollbackAuditFile(join(env.STATE_DIR, 'rollbacks', 'audit.json'), (error) =>
+      rollbacks: readingOrEmpty(rollbackAudit, { rollbacks: [] }, (error) =>
         log.warn(
           { err: error },
           'the rollback audit cannot be read; the incident timeline leaves rollbacks out',
@@ -339,14 +362,7 @@ export async function startBot(
   const phaseHealth = new StoreHealth('phase requests', phaseStore);
   const runbookHealth = new StoreHealth('runbook runs', runbookStore);
   const checklistHealth = new StoreHealth('phase checklist ticks', checklistStore);
-  const replay = new ReplayGuard(
-    new FileDocumentStore<ReplayRecords>(join(env.STATE_DIR, 'slack-replays.json'), () => ({ seen: [] }), {
-      schema: replayRecordsSchema,
-      quarantine,
-      what: 'replay records',
-    }),
-    now,
-  );
+  const replay = backend.replay();
   const router = new InteractionRouter({ commands: COMMANDS, services, confirmations, replay, metrics, log });
   const slackDeps = { commands: COMMANDS, router, services, log, track: inFlight.track };
   registerSlackHandlers(app, slackDeps, [
@@ -365,7 +381,11 @@ export async function startBot(
     log,
     now,
     ...(notify && { notifiers: [notify.notifier] }),
+    leadership,
   });
+  const notifyShared = notify?.shared;
+  if (notifyShared)
+    leadership.add({ name: 'notify outbox', start: notifyShared.lead, stop: notifyShared.follow });
   services.oncall = new OncallService({
     groups: outbound.groups,
     tiers: file.escalation.tiers,
@@ -373,15 +393,19 @@ export async function startBot(
     directory: web,
     now,
   });
-  const flagTimer = startFlagTimer(flags, log.child({ component: 'flag-timer' }), (text) =>
-    inFlight.track(chat.post(config.channel, { kind: 'note', text }).then(() => undefined)),
+  const flagTimer = startFlagTimer(
+    flags,
+    log.child({ component: 'flag-timer' }),
+    (text) => inFlight.track(chat.post(config.channel, { kind: 'note', text }).then(() => undefined)),
+    () => leadership.leading,
   );
   inFlight.track(
     quarantine.attach(async (text) => void (await chat.post(config.channel, { kind: 'note', text }))),
   );
-  // Configuration that would quietly do nothing: one log line each, and said once in the channel.
+  // Configuration that would quietly do nothing: one log line each, and said once in the channel (by
+  // the leader, so that two replicas starting together do not both say it).
   const clusterServices = cluster.services;
-  inFlight.track(
+  const startupWarnings = () =>
     reportStartupWarnings({
       facts: {
         approvers: file.access.approvers,
@@ -398,13 +422,36 @@ export async function startBot(
       post: async (text) => {
         if (overrides.startupWarnings !== 'log') await chat.post(config.channel, { kind: 'note', text });
       },
-      store: new FileDocumentStore<AnnouncedWarnings>(
-        join(env.STATE_DIR, 'startup-warnings.json'),
-        () => ({ posted: [] }),
-        { schema: announcedWarningsSchema, quarantine, what: 'start-up warnings' },
-      ),
-    }).catch((error: unknown) => log.error({ err: error }, 'start-up warnings could not be reported')),
-  );
+      store: backend.document<AnnouncedWarnings>('startup-warnings', () => ({ posted: [] }), {
+        schema: announcedWarningsSchema,
+        what: 'start-up warnings',
+      }),
+    }).catch((error: unknown) => log.error({ err: error }, 'start-up warnings could not be reported'));
+  let warned = false;
+  leadership.add({
+    name: 'start-up warnings',
+    start() {
+      if (warned) return;
+      warned = true;
+      inFlight.track(startupWarnings());
+    },
+    stop() {},
+  });
+  // Time-bounded state the backend keeps (replay records, sent outbox jobs): pruned by the leader.
+  let pruning: NodeJS.Timeout | undefined;
+  leadership.add({
+    name: 'state pruning',
+    start() {
+      pruning = setInterval(() => {
+        void state.prune(now()).catch((error: unknown) => log.warn({ err: error }, 'state pruning failed'));
+      }, PRUNE_EVERY_MS);
+      pruning.unref();
+    },
+    stop() {
+      clearInterval(pruning);
+    },
+  });
+  leadership.start();
 
   const settled = async () => {
     while (inFlight.size > 0 || alerting.outbox.depth > 0) {
@@ -436,6 +483,7 @@ export async function startBot(
         ...cluster.readiness,
       ],
       () => shuttingDown,
+      { role: () => leadership.role() },
     ),
     {
       method: 'GET',
@@ -457,6 +505,8 @@ export async function startBot(
       await flagTimer.stop();
       await alerting.stop(0);
       await notify?.stop(0);
+      await leadership.stop();
+      await state.stop();
       throw error;
     }
   }
@@ -470,6 +520,7 @@ export async function startBot(
     metrics,
     alerting,
     home,
+    leadership,
     ...(notify && { notify }),
     settled,
     async stop() {
@@ -482,6 +533,9 @@ export async function startBot(
       if (!drained) log.warn({ pending: inFlight.size }, 'stopped with work still in flight');
       await alerting.stop();
       await notify?.stop();
+      // Last: the outboxes have finished their calls, so the next leader can start at once.
+      await leadership.stop();
+      await state.stop();
       if (config.slackMode === 'socket') await app.stop();
       server.closeAllConnections();
       await closed;

@@ -12,8 +12,11 @@ export function startFlagTimer(
   log: Logger,
   /** Says in the channel what a revert could not put back (the revert itself is announced as a change). */
   note?: (text: string) => Promise<void>,
+  /** Several replicas: only the leader reverts (the audit makes a second revert a no-op anyway). */
+  leading: () => boolean = () => true,
 ): { stop(): Promise<void> } {
   const tick = async () => {
+    if (!leading()) return;
     try {
       for (const outcome of await flags.revertDue()) {
         const fields = {

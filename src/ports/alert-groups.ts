@@ -40,12 +40,19 @@ export interface GroupStore {
    * alone for the group, so a notification arriving at the same moment is never lost. True when deleted.
    */
   forget(id: string, when: (current: GroupRecord) => boolean): Promise<boolean>;
+  /**
+   * Shared stores (several replicas): reads one group from the store itself, for a record another
+   * replica wrote that this one has not heard of yet (a job for it may arrive first).
+   */
+  refresh?(id: string): Promise<GroupRecord | undefined>;
 }
 
 /** A group store that tells listeners after each write or deletion (the App Home shows open groups). */
 export interface ObservableGroupStore extends GroupStore {
   /** `listener` runs (synchronously, must not throw) after a group was written or forgotten. */
   onChange(listener: () => void): void;
+  /** Shared stores: a full re-read (a replica that comes to lead starts from what the store holds). */
+  resync?(): Promise<void>;
 }
 
 export interface Change<R> {

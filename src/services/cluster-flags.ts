@@ -10,6 +10,8 @@ export interface ClusterFlagsOptions {
   configMap: string;
   /** How often the ConfigMap is compared with the bot's state. */
   intervalMs: number;
+  /** Several replicas: only the leader compares (and records drift); default always. */
+  leading?: () => boolean;
   /** Says something in the channel (a problem a person should see). */
   notify?: (text: string) => Promise<void>;
   /** Writes retried on 409 Conflict before giving up. */
@@ -77,6 +79,7 @@ export class ClusterFlags implements FlagSink {
 
   /** One comparison of the ConfigMap with the bot's state; never throws. */
   async check(): Promise<void> {
+    if (this.options.leading && !this.options.leading()) return;
     try {
       await this.compare();
     } catch (error) {

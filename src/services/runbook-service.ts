@@ -86,7 +86,7 @@ export class RunbookService {
       if (active) return { next: runs, result: { kind: 'busy', stored: active } };
       const run = startRun(this.newId(), runbook.name, runbook.steps.length, user, at);
       const stored: StoredRun = { run, channel: this.deps.channel, ts: '', stepTs: [] };
-      return { next: { ...runs, [run.id]: stored }, result: { kind: 'new', stored } };
+      return { next: withoutOldRuns({ ...runs, [run.id]: stored }), result: { kind: 'new', stored } };
     });
     if (claimed.kind === 'busy') {
       return { kind: 'busy', run: claimed.stored, link: permalink(claimed.stored) };
@@ -455,4 +455,19 @@ export function formatQueryResult(result: QueryResult): string {
   });
   const more = result.samples.length > 10 ? `\n…and ${result.samples.length - 10} more series` : '';
   return `Result:\n${lines.join('\n')}${more}`;
+}
+
+/** Finished runs kept (the newest): the record stays bounded, as a state object in the cluster must. */
+export const FINISHED_RUNS_KEPT = 200;
+
+/** The runs with only the newest FINISHED_RUNS_KEPT finished ones; running ones are always kept. */
+export function withoutOldRuns(runs: RunbookRuns): RunbookRuns {
+  const finished = Object.values(runs)
+    .filter((stored) => isComplete(stored.run))
+    .sort((a, b) => a.run.startedAt.localeCompare(b.run.startedAt));
+  const drop = finished.slice(0, Math.max(0, finished.length - FINISHED_RUNS_KEPT));
+  if (drop.length === 0) return runs;
+  const next = { ...runs };
+  for (const stored of drop) delete next[stored.run.id];
+  return next;
 }

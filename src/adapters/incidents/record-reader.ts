@@ -48,25 +48,22 @@ export function incidentEventReader(sources: IncidentSources): () => Promise<Inc
 }
 
 /**
- * The rollback audit (`STATE_DIR/rollbacks/audit.json`) read afresh each time: the rollback service
- * owns and writes it (only with a cluster); a missing file is no rollbacks, and a damaged one is left
- * to the rollback service's own quarantine (read as none here, with `onError` told).
+ * A document read for the incident timeline only: another use-case owns and writes it (the rollback
+ * audit, only with a cluster). One that cannot be read counts as `empty` here, with `onError` told;
+ * its owner reports the damage.
  */
-export function rollbackAuditFile(
-  path: string,
+export function readingOrEmpty<T>(
+  store: Pick<DocumentStore<T>, 'read'>,
+  empty: T,
   onError: (error: unknown) => void,
-): Pick<DocumentStore<RollbackAudit>, 'read'> {
+): Pick<DocumentStore<T>, 'read'> {
   return {
     async read() {
       try {
-        const text = await readTextFile(path);
-        if (text === undefined) return { rollbacks: [] };
-        const parsed = rollbackAuditSchema.safeParse(JSON.parse(text));
-        if (!parsed.success) throw parsed.error;
-        return parsed.data as unknown as RollbackAudit;
+        return await store.read();
       } catch (error) {
         onError(error);
-        return { rollbacks: [] };
+        return empty;
       }
     },
   };

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { AppConfig } from '../../config/load.js';
 import type { Logger } from '../../logger.js';
 import type { Chat } from '../../ports/chat.js';
+import type { DocumentStore } from '../../ports/document-store.js';
 import { ClusterFlags } from '../../services/cluster-flags.js';
 import { restartAfterFlagChange } from '../../services/cluster-restarts.js';
 import type { FlagService } from '../../services/flag-service.js';
@@ -11,7 +12,6 @@ import type { WatchTiming } from '../../services/rollback-watch.js';
 import type { ClusterServices } from '../../services/services.js';
 import { cachedCheck, type ReadinessCheck } from '../http/health.js';
 import { FileDocumentStore } from '../storage/file-document-store.js';
-import type { Quarantine } from '../storage/quarantine.js';
 import { rollbackAuditSchema } from '../storage/state-schemas.js';
 import { type ClusterSources, findClusterSource, processClusterSources } from './cluster-sources.js';
 
@@ -26,8 +26,10 @@ export interface ClusterWiringDeps {
   rolloutTiming?: Partial<WatchTiming>;
   /** The bot's clock (default the wall clock). */
   now?: () => number;
-  /** Where a damaged rollback audit goes; without it, the audit file is read unchecked. */
-  quarantine?: Quarantine;
+  /** The rollback audit (the state backend's document). */
+  rollbackAudit: DocumentStore<RollbackAudit>;
+  /** Several replicas: the drift check runs on the leader only. */
+  leading?: () => boolean;
 }
 
 export interface ClusterWiring {
@@ -66,7 +68,12 @@ export async function startClusterWiring(deps: ClusterWiringDeps): Promise<Clust
     cluster,
     flags,
     flags.catalog,
-    { configMap, intervalMs: config.file.kubernetes.driftCheckInterval, notify },
+    {
+      configMap,
+      intervalMs: config.file.kubernetes.driftCheckInterval,
+      notify,
+      ...(deps.leading && { leading: deps.leading }),
+    },
     log.child({ component: 'cluster-flags' }),
   );
   flags.addSink(clusterFlags);
@@ -80,13 +87,7 @@ export async function startClusterWiring(deps: ClusterWiringDeps): Promise<Clust
   flags.onChange((event) => deps.track(restart(event)));
   await clusterFlags.start();
   const now = deps.now ?? Date.now;
-  const audit = new FileDocumentStore<RollbackAudit>(
-    join(config.env.STATE_DIR, 'rollbacks', 'audit.json'),
-    () => ({ rollbacks: [] }),
-    deps.quarantine
-      ? { schema: rollbackAuditSchema, quarantine: deps.quarantine, what: 'rollback audit' }
-      : undefined,
-  );
+  const audit = deps.rollbackAudit;
   const rollback = new RollbackService({
     cluster,
     chat,

@@ -59,13 +59,15 @@ export function slackJobExecutor(deps: SlackJobDeps) {
     }
     return deps.web.post(channel, message, postId, attempt?.term);
   };
+  // Another replica may have written the group (and queued this job) before this one heard of it.
+  const groupOf = async (id: string) => deps.store.get(id) ?? (await deps.store.refresh?.(id));
   return async (
     job: SlackJob,
     attempt?: Attempt,
   ): Promise<{ channel: string; ts: string } | { channel: string; fileId: string } | undefined> => {
     switch (job.kind) {
       case 'group-message': {
-        const record = deps.store.get(job.groupId);
+        const record = await groupOf(job.groupId);
         if (!record) return undefined;
         const handles = deps.handles ? await deps.handles() : undefined;
         const message = renderAlertMessage(record, { ...deps.message(), ...(handles && { handles }) });
@@ -92,7 +94,7 @@ export function slackJobExecutor(deps: SlackJobDeps) {
         return posted;
       }
       case 'thread': {
-        const parent = deps.store.get(job.groupId)?.message;
+        const parent = (await groupOf(job.groupId))?.message;
         if (!parent) {
           deps.log.warn({ group: job.groupId }, 'alert note without a posted group message; dropped');
           return undefined;
@@ -102,7 +104,7 @@ export function slackJobExecutor(deps: SlackJobDeps) {
       case 'dm':
         return withoutFlag(await postOnce(job.user, { text: job.text }, attemptId(attempt), attempt));
       case 'page': {
-        const record = deps.store.get(job.groupId);
+        const record = await groupOf(job.groupId);
         // A group forgotten meanwhile: the page still goes, as text.
         const page = record ? escalationPage(record, job.tier, deps.channel) : { text: orphanPage(job.tier) };
         return withoutFlag(await postOnce(job.user, page, attemptId(attempt), attempt));

@@ -6,16 +6,18 @@ import type { AppConfig } from '../../config/load.js';
 import { sweepInterval } from '../../core/alerts/retention.js';
 import type { Logger } from '../../logger.js';
 import type { AlertMessageOptions } from '../../messages/alert-message.js';
+import type { ObservableGroupStore } from '../../ports/alert-groups.js';
 import type { AlertNotifier } from '../../ports/alerting.js';
 import { AlertService } from '../../services/alert-service.js';
 import { AlertmanagerSilences } from '../alertmanager/silences-client.js';
 import { alertmanagerWebhookRoute } from '../alertmanager/webhook-route.js';
 import { startEscalationTimer } from '../escalation-timer.js';
 import type { Route } from '../http/server.js';
+import type { Fence } from '../kubernetes/leader-election.js';
+import type { Leadership } from '../leadership.js';
 import type { Metrics } from '../metrics.js';
 import { FanOutNotifier } from '../notify/notifier.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
-import { FileGroupStore } from '../storage/file-group-store.js';
 import type { Quarantine } from '../storage/quarantine.js';
 import { registerAlertActions, rollbackAvailable } from './alert-actions.js';
 import { UsergroupHandles } from './alert-handles.js';
@@ -44,7 +46,13 @@ export function slackClientOptions(apiUrl: string | undefined) {
 
 export interface SlackOutbox {
   outbox: Outbox<SlackJob>;
-  groups: FileGroupStore;
+  groups: ObservableGroupStore;
+  /**
+   * Shared with other replicas (STATE_BACKEND=kubernetes): the outbox sends only while this replica
+   * leads (`lead`, which returns the fencing keys the queue holds) and stops before its next call
+   * when it no longer does (`follow`). Absent: one replica, always sending.
+   */
+  shared?: { lead(): Promise<string[]>; follow(): Promise<void> };
   /** Fencing keys the journal held at start (escalations already queued before a restart). */
   fences: string[];
   /** Set once the cluster wiring is known (the alert message's Roll back button depends on it). */
@@ -80,12 +88,13 @@ export async function openSlackOutbox(deps: {
    * asked before every call, and whether this replica starts leading (it follows until `lead()`).
    */
   shared?: { journal: Journal<SlackJob>; fence: () => LeaseTerm; leading: boolean };
+  /** Where the alert groups are kept (the state backend's). */
+  groups: ObservableGroupStore;
 }): Promise<SlackOutbox> {
   const { config, metrics } = deps;
   const { env, file } = config;
   const log = deps.log.child({ component: 'outbox' });
-  const groups = new FileGroupStore(join(env.STATE_DIR, 'alerts', 'groups'), deps.quarantine);
-  await groups.load();
+  const { groups } = deps;
   const handles = new UsergroupHandles(() => deps.web.usergroupHandles(), log, deps.now);
   let message: AlertMessageOptions = {
     oncall: file.escalation.oncall,
@@ -93,12 +102,14 @@ export async function openSlackOutbox(deps: {
     rollback: false,
   };
   const home = new HomeJobRunner(deps.web);
-  // Present while a bot runs on this state; left behind by a crash (removed by a clean stop).
-  const runningMarker = join(env.STATE_DIR, 'alerts', 'running');
   const now = deps.now ?? Date.now;
-  const crashed = existsSync(runningMarker);
-  await writeFileAtomic(runningMarker, `${process.pid}\n`);
-  const uncertainUntil = crashed ? now() + AFTER_CRASH_WINDOW_MS : 0;
+  const shared = deps.shared !== undefined;
+  // Present while a bot runs on this state; left behind by a crash (removed by a clean stop). Shared
+  // state has no such marker: every new leader may follow one that died (see `lead`).
+  const runningMarker = join(env.STATE_DIR, 'alerts', 'running');
+  const crashed = !shared && existsSync(runningMarker);
+  if (!shared) await writeFileAtomic(runningMarker, `${process.pid}\n`);
+  let uncertainUntil = crashed ? now() + AFTER_CRASH_WINDOW_MS : 0;
   if (crashed)
     log.warn(
       'the previous run did not stop cleanly: new groups look for their message in Slack before posting it',
@@ -123,15 +134,27 @@ export async function openSlackOutbox(deps: {
     log,
     onDepth: (depth) => metrics.slackQueueDepth.set(depth),
   });
-  const fences = await outbox.open();
+  // Shared: the queue is read when this replica comes to lead (`lead`), not before.
+  const fences = shared ? [] : await outbox.open();
   outbox.start();
   return {
     outbox,
     groups,
     fences,
     home,
+    ...(shared && {
+      shared: {
+        async lead() {
+          // The last leader may have died mid-call: new groups look for their message before posting.
+          uncertainUntil = now() + AFTER_CRASH_WINDOW_MS;
+          await groups.resync?.();
+          return outbox.lead();
+        },
+        follow: async () => outbox.follow(),
+      },
+    }),
     async markStopped() {
-      await unlink(runningMarker).catch(() => undefined);
+      if (!shared) await unlink(runningMarker).catch(() => undefined);
     },
     setAlertMessage(options) {
       message = options;
@@ -162,6 +185,8 @@ export async function startAlerting(deps: {
   now?: () => number;
   /** Told the same group news after Slack (webhooks, PagerDuty); their failures never reach Slack's path. */
   notifiers?: readonly AlertNotifier[];
+  /** Timed work (escalations, retention) runs only on the leader; alone, this replica always leads. */
+  leadership?: Leadership;
 }): Promise<Alerting> {
   const { config, metrics, outbound } = deps;
   const { env, file } = config;
@@ -202,13 +227,30 @@ export async function startAlerting(deps: {
     holdRetention: () => outbox.depth > 0,
     now: deps.now,
   });
-  const forgotten = await service.forgetExpired();
-  if (forgotten > 0) log.info({ forgotten }, 'resolved alert groups past retention: forgotten');
-  await service.recover(outbound.fences);
+  const leading = () => deps.leadership?.leading ?? true;
+  const shared = outbound.shared;
+  if (shared) {
+    // Several replicas: whoever comes to lead takes the queue over and brings every group up to date.
+    deps.leadership?.add({
+      name: 'slack outbox',
+      async start() {
+        const fences = await shared.lead();
+        await service.recover(fences);
+      },
+      stop: () => shared.follow(),
+    });
+  } else {
+    const forgotten = await service.forgetExpired();
+    if (forgotten > 0) log.info({ forgotten }, 'resolved alert groups past retention: forgotten');
+    await service.recover(outbound.fences);
+  }
   const timer = startEscalationTimer(
-    () => service.escalate(),
+    async () => (leading() ? service.escalate() : 0),
     log,
-    { run: () => service.forgetExpired(), everyMs: sweepInterval(file.alerts.retention) },
+    {
+      run: async () => (leading() ? service.forgetExpired() : 0),
+      everyMs: sweepInterval(file.alerts.retention),
+    },
     deps.now,
   );
   registerAlertActions(deps.app, { slack: deps.slack, alerts: service, rollback });
@@ -225,7 +267,9 @@ export async function startAlerting(deps: {
     outbox,
     async stop(drainMs = 5_000) {
       await timer.stop();
-      await Promise.race([outbox.idle(), new Promise((resolve) => setTimeout(resolve, drainMs).unref())]);
+      // Shared: what is queued is the next leader's to send; this replica only finishes its call.
+      if (!shared)
+        await Promise.race([outbox.idle(), new Promise((resolve) => setTimeout(resolve, drainMs).unref())]);
       await outbox.stop();
       await outbound.markStopped();
     },

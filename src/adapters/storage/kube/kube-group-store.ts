@@ -73,6 +73,14 @@ export class KubeGroupStore implements ObservableGroupStore {
     return this.records.get(id);
   }
 
+  /** Reads one group from the API server into the cache: another replica may have written it just now. */
+  async refresh(id: string): Promise<GroupRecord | undefined> {
+    const object = await this.objects.get(GROUP_PREFIX + id);
+    const current = object && this.decode(object);
+    if (object && current) this.cache(current, object.resourceVersion);
+    return current ?? undefined;
+  }
+
   all(): GroupRecord[] {
     return [...this.records.values()];
   }
