@@ -1,5 +1,4 @@
 import type { Server } from 'node:http';
-import { join } from 'node:path';
 
 import { flagsCommand } from '../commands/flags.js';
 import { incidentCommand } from '../commands/incident.js';

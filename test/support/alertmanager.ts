@@ -197,7 +197,7 @@ export async function startAlertmanager(options: AlertmanagerOptions): Promise<A
       `--web.listen-address=127.0.0.1:${port}`,
       `--web.external-url=http://127.0.0.1:${port}`,
       '--cluster.listen-address=',
-      '--log.level=' + (process.env.AM_LOG_LEVEL ?? 'warn'),
+      `--log.level=${process.env.AM_LOG_LEVEL ?? 'warn'}`,
     ]);
     return {
       url: daemon.url,
@@ -279,7 +279,7 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
       `--config.file=${configPath}`,
       `--storage.tsdb.path=${join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=' + (process.env.AM_LOG_LEVEL ?? 'warn'),
+      `--log.level=${process.env.AM_LOG_LEVEL ?? 'warn'}`,
     ]);
     return {
       url: daemon.url,

@@ -7,8 +7,6 @@ import type { DocumentStore } from '../../ports/document-store.js';
 import type { PhaseRequests } from '../../services/phase-request.js';
 import type { RollbackAudit } from '../../services/rollback-service.js';
 import type { RunbookRuns } from '../../services/runbook-service.js';
-import { readTextFile } from '../storage/atomic-file.js';
-import { rollbackAuditSchema } from '../storage/state-schemas.js';
 import { eventsFromRecords } from './incident-records.js';
 
 /** Where the bot keeps what the incident timeline is read from. */

@@ -1,5 +1,4 @@
 import { homedir } from 'node:os';
-import { join } from 'node:path';
 import type { AppConfig } from '../../config/load.js';
 import type { Logger } from '../../logger.js';
 import type { Chat } from '../../ports/chat.js';
@@ -11,8 +10,6 @@ import { type RollbackAudit, RollbackService } from '../../services/rollback-ser
 import type { WatchTiming } from '../../services/rollback-watch.js';
 import type { ClusterServices } from '../../services/services.js';
 import { cachedCheck, type ReadinessCheck } from '../http/health.js';
-import { FileDocumentStore } from '../storage/file-document-store.js';
-import { rollbackAuditSchema } from '../storage/state-schemas.js';
 import { type ClusterSources, findClusterSource, processClusterSources } from './cluster-sources.js';
 
 export interface ClusterWiringDeps {

@@ -13,7 +13,6 @@ import { AlertmanagerSilences } from '../alertmanager/silences-client.js';
 import { alertmanagerWebhookRoute } from '../alertmanager/webhook-route.js';
 import { startEscalationTimer } from '../escalation-timer.js';
 import type { Route } from '../http/server.js';
-import type { Fence } from '../kubernetes/leader-election.js';
 import type { Leadership } from '../leadership.js';
 import type { Metrics } from '../metrics.js';
 import { FanOutNotifier } from '../notify/notifier.js';
