@@ -2,39 +2,24 @@
  * deploy/kubernetes/base/rbac.yaml with two replicas: the API server emulator enforces BOTH Roles (the
  * narrow one in messaging-system, the state one in switchyard) for the one ServiceAccount, and the
  * calls the replicas make are checked against them both ways: every call allowed, every rule used.
- *
- * LEAD, after the merge: `exerciseHa` below still makes the state calls itself (through the
- * foundation's KubeStateObjects and the LeaderElector), as the kubernetes backend will. Replace its
- * second half with two bots on STATE_BACKEND=kubernetes (see the comment in it); the checks stay.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  ApiException,
-  AppsV1Api,
-  CoordinationV1Api,
-  CoreV1Api,
-  KubeConfig,
-  Watch,
-} from '@kubernetes/client-node';
+import { ApiException, AppsV1Api, CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LeaderElector } from '../../src/adapters/kubernetes/leader-election.js';
-import {
-  KubeStateObjects,
-  MANAGED_BY,
-  MANAGED_BY_LABEL,
-} from '../../src/adapters/storage/kube/state-objects.js';
+import { MANAGED_BY, MANAGED_BY_LABEL } from '../../src/adapters/storage/kube/state-objects.js';
 import {
   FLAGS_CONFIGMAP_NAME,
   KubeEmulator,
   rbacPoliciesFromManifest,
   seedMessagingSystem,
 } from '../../src/emulators/kube/index.js';
-import { createLogger } from '../../src/logger.js';
-import { exerciseMessagingCalls } from '../support/cluster-calls.js';
-import { eventually } from '../support/http.js';
+import { ALERT_TOKEN, API_TOKEN, startTestBot } from '../support/bot.js';
+import { EXERCISE_CONFIG, exerciseMessagingCalls } from '../support/cluster-calls.js';
+import { eventually, sendJson } from '../support/http.js';
 import { kubectlFor } from '../support/kube.js';
+import { firing, notification, resolved } from '../unit/alerts/builders.js';
 
 const MESSAGING_NS = 'messaging-system';
 const STATE_NS = 'switchyard';
@@ -52,77 +37,68 @@ function kubeConfigFor(namespace: string, file: string): KubeConfig {
   return kc;
 }
 
-/** Resolves once a watch of the state ConfigMaps has seen an event (the backend keeps its caches fresh so). */
-function watchStateObjects(kc: KubeConfig): { seen: Promise<void>; stop: () => void } {
-  let abort: AbortController | undefined;
-  const seen = new Promise<void>((resolve, reject) => {
-    new Watch(kc)
-      .watch(
-        `/api/v1/namespaces/${STATE_NS}/configmaps`,
-        { labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}` },
-        () => resolve(),
-        (error) => (error ? reject(error) : undefined),
-      )
-      .then((controller) => {
-        abort = controller;
-      }, reject);
-  });
-  return { seen, stop: () => abort?.abort() };
-}
+/** Two replicas with Lease times short enough for a test, alert groups forgotten a second after they resolve. */
+const HA_CONFIG = `${EXERCISE_CONFIG}leaderElection:\n  leaseDuration: 3s\n  renewDeadline: 2s\n  retryPeriod: 200ms\nalerts:\n  retention: 1s\n`;
+const replicaEnv = (name: string) => ({
+  STATE_BACKEND: 'kubernetes',
+  STATE_NAMESPACE: STATE_NS,
+  POD_NAME: name,
+});
 
 /**
- * What two replicas do to the API server, once each kind of call: the messaging calls through a bot,
- * then the state calls. Leaves them in `kube.requests`; pushes what must be stopped onto `stops`.
+ * Every call the two replicas make: the messaging calls (flags, drift, restart, rollback, watch, pods,
+ * logs) through replica A, then the state calls of both — an alert taken by the follower and posted by
+ * the leader, a flag change through the follower whose write loses a race, a resolved group forgotten,
+ * and a graceful stop that hands the Lease over.
  */
 async function exerciseHa(): Promise<void> {
-  // Messaging calls, made by the bot (file state until STATE_BACKEND=kubernetes is wired).
-  const bot = await exerciseMessagingCalls(kube);
-  stops.push(() => bot.stop());
-
-  // State calls. LEAD: replace from here with two bots sharing `kube` and bot.slack —
-  //   startTestBot({ kube, slack: bot.slack, env: { STATE_BACKEND: 'kubernetes', STATE_NAMESPACE: STATE_NS,
-  //     POD_NAME: 'replica-a' | 'replica-b' }, configYaml with short leaderElection timings })
-  // (their kubeconfigs must default to namespace messaging-system, the state one comes from
-  // STATE_NAMESPACE); then: wait for one to lead; fire an alert at the follower and a `/flags enable` through
-  // it (creates, updates with a 409 retried, watches, lists); let the leader post (outbox jobs
-  // deleted when sent); `stop()` the leader (its Lease is released: update) and wait for the other
-  // to lead (get, create/update). Keep the exerciseMessagingCalls above, or run it through a replica.
-  const kc = kubeConfigFor(STATE_NS, 'state-kubeconfig');
-  const objects = new KubeStateObjects(kc, STATE_NS);
-  const watch = watchStateObjects(kc);
-  stops.push(async () => watch.stop());
-  const set = (value: string) => () => ({ data: { value }, result: undefined });
-  await objects.mutate('switchyard-exercise', 'document', set('1')); // get, create
-  await watch.seen;
-  kube.failNext('update', 'configmaps', 409);
-  await objects.mutate('switchyard-exercise', 'document', set('2')); // get, update (409), get, update
-  expect(await objects.list('document')).toHaveLength(1);
-  await objects.mutate('switchyard-exercise', 'document', () => ({ data: null, result: undefined })); // delete
-
-  const log = createLogger('silent');
-  const elector = (identity: string) =>
-    new LeaderElector({
-      kubeConfig: kc,
-      namespace: STATE_NS,
-      leaseName: 'switchyard-leader',
-      identity,
-      leaseDurationMs: 3_000,
-      renewDeadlineMs: 2_000,
-      retryPeriodMs: 200,
-      log,
-    });
-  const events = { started: () => {}, stopped: () => {} };
-  const a = elector('replica-a');
-  const b = elector('replica-b');
-  stops.push(
-    () => a.stop(),
-    () => b.stop(),
+  const a = await exerciseMessagingCalls(kube, { env: replicaEnv('replica-a'), configYaml: HA_CONFIG });
+  let aStopped = false;
+  stops.push(async () => {
+    if (!aStopped) await a.stop();
+  });
+  const b = await startTestBot({ kube, slack: a.slack, env: replicaEnv('replica-b'), configYaml: HA_CONFIG });
+  stops.push(() => b.stop());
+  await eventually(() => expect(a.bot.leadership.leading).toBe(true), 20_000);
+  const alert = notification([firing('rbac-ha-1', Date.now(), { alertname: 'RbacHaAlert' })], {
+    groupKey: '{}:{alertname="RbacHaAlert"}',
+    groupLabels: { alertname: 'RbacHaAlert' },
+    commonLabels: { alertname: 'RbacHaAlert' },
+  });
+  const post = (body: unknown) =>
+    sendJson('POST', `${b.url}/alertmanager`, body, { authorization: `Bearer ${ALERT_TOKEN}` });
+  expect((await post(alert)).status).toBe(200);
+  await a.slack.waitForCall('chat.postMessage', (call) =>
+    JSON.stringify(call.params).includes('RbacHaAlert'),
   );
-  a.start(events);
-  await eventually(() => expect(a.leading).toBe(true), 10_000);
-  b.start(events);
-  await a.stop(); // releases the Lease at once
-  await eventually(() => expect(b.leading).toBe(true), 10_000);
+  kube.failNext('update', 'configmaps', 409);
+  const put = await sendJson(
+    'PUT',
+    `${b.url}/api/v1/features/flag_validation`,
+    { enabled: true, reason: 'rbac exercise' },
+    { authorization: `Bearer ${API_TOKEN}` },
+  );
+  expect(put.status).toBe(200);
+  const over = notification([resolved(alert.alerts[0]!, Date.now())], {
+    groupKey: alert.groupKey,
+    groupLabels: alert.groupLabels,
+    commonLabels: alert.commonLabels,
+  });
+  expect((await post(over)).status).toBe(200);
+  // The leader's retention sweep deletes the resolved group's object.
+  await eventually(
+    () =>
+      expect(
+        kube
+          .list('ConfigMap', STATE_NS)
+          .filter((map) => map.metadata.labels?.['switchyard.io/kind'] === 'group'),
+      ).toEqual([]),
+    30_000,
+  );
+  // A graceful stop of the leader releases the Lease; the other replica takes it.
+  aStopped = true;
+  await a.stop();
+  await eventually(() => expect(b.bot.leadership.leading).toBe(true), 20_000);
 }
 
 beforeAll(async () => {
