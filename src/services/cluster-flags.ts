@@ -98,6 +98,8 @@ export class ClusterFlags implements FlagSink {
     const notices: Array<{ key: string; text: string }> = [];
     const recorded = await this.flags.reconcileExternal(
       async (values) => {
+        // With several replicas, a change another one is making is not drift: the map gets the state's value.
+        for (const key of this.flags.unsyncedFlags()) this.unsynced.add(key);
         if (this.unsynced.size > 0) await this.pushUnsynced(values);
         const current = await withTimeout(
           this.cluster.readConfigMap(name),
@@ -137,6 +139,7 @@ export class ClusterFlags implements FlagSink {
     try {
       await this.write(Object.fromEntries(keys.map((key) => [key, values[key] ?? false])), values);
       for (const key of keys) this.unsynced.delete(key);
+      await this.flags.markApplied(keys);
       this.log.info(
         { configMap: this.options.configMap, keys },
         'wrote audited changes the ConfigMap had missed',

@@ -324,9 +324,17 @@ export class FlagService {
     );
   }
 
-  /** Flags whose latest audit entries may not have reached the sinks (a crash mid-change). */
+  /**
+   * Flags whose latest audit entries may not have reached the sinks: a crash mid-change, or (a shared
+   * store, several replicas) a change another replica is making right now, as of the latest read.
+   */
   unsyncedFlags(): string[] {
     return this.store.unsyncedFlags?.() ?? [];
+  }
+
+  /** The sinks have the state's values of these flags now. */
+  async markApplied(flags: readonly string[]): Promise<void> {
+    await this.store.markApplied?.(flags);
   }
 
   history(flag: string | undefined, limit: number): Promise<AuditEntry[]> {

@@ -62,6 +62,11 @@ export class FileFlagStore implements FlagStore {
     return this.unsynced;
   }
 
+  /** The cluster has these flags' values now (written after the replay). */
+  async markApplied(flags: readonly string[]): Promise<void> {
+    this.unsynced = this.unsynced.filter((flag) => !flags.includes(flag));
+  }
+
   async load(): Promise<FlagState> {
     await removeStaleTemps(this.statePath);
     const entries = await this.readAudit();

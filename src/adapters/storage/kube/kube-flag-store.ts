@@ -67,7 +67,11 @@ export class KubeFlagStore implements FlagStore {
     this.auditMaxBytes = options.auditMaxBytes ?? AUDIT_MAX_BYTES;
   }
 
-  /** Flags of a change that was committed but not seen applied, as found at the first load. */
+  /**
+   * Flags of changes committed but not yet seen applied to the cluster, as of the latest load: a change
+   * another replica is making right now, or one whose replica died between the two steps. Either way the
+   * cluster should get the state's value (the drift check writes it, see `markApplied`).
+   */
   unsyncedFlags(): string[] {
     return this.unsynced ?? [];
   }
@@ -75,8 +79,13 @@ export class KubeFlagStore implements FlagStore {
   async load(): Promise<FlagState> {
     const stored = await this.read();
     this.lastRead = stored;
-    this.unsynced ??= stored.document?.pendingApply ?? [];
+    this.unsynced = stored.document?.pendingApply ?? [];
     return stored.state;
+  }
+
+  /** The cluster has the state's values of these flags now (written by the drift check). */
+  async markApplied(flags: readonly string[]): Promise<void> {
+    await this.clearPending(flags);
   }
 
   async commit(state: FlagState, entries: readonly AuditEntry[], applyExternally?: () => Promise<void>) {
@@ -92,7 +101,10 @@ export class KubeFlagStore implements FlagStore {
     for (const entry of entries) latest[entry.flag] = entry;
     const document: StateDocument = {
       state: { values: state.values, lastChange: state.lastChange, seq: state.seq },
-      pendingApply: applyExternally ? [...new Set(entries.map((entry) => entry.flag))] : [],
+      // Added to what is pending already: another replica's change may be between its two steps.
+      pendingApply: applyExternally
+        ? [...new Set([...(stored.document?.pendingApply ?? []), ...entries.map((entry) => entry.flag)])]
+        : (stored.document?.pendingApply ?? []),
       latest,
     };
     const data = {
@@ -110,18 +122,7 @@ export class KubeFlagStore implements FlagStore {
         await this.takeBack(saved, stored.object, entries);
         throw error;
       }
-      await this.objects
-        .mutate(FLAGS_OBJECT, FLAGS_KIND, (object) => {
-          const current = object && this.decodeDocument(object);
-          if (!object || !current?.pendingApply.some((flag) => document.pendingApply.includes(flag))) {
-            return { result: undefined };
-          }
-          const pendingApply = current.pendingApply.filter((flag) => !document.pendingApply.includes(flag));
-          return {
-            data: { ...object.data, [STATE_KEY]: JSON.stringify({ ...current, pendingApply }) },
-            result: undefined,
-          };
-        })
+      await this.clearPending(entries.map((entry) => entry.flag))
         .catch((error: unknown) =>
           this.log.warn(
             { err: error },
@@ -130,6 +131,20 @@ export class KubeFlagStore implements FlagStore {
         );
     }
     for (const entry of entries) this.log.info({ audit: entry }, 'flag audit');
+  }
+
+  private clearPending(flags: readonly string[]): Promise<void> {
+    return this.objects.mutate(FLAGS_OBJECT, FLAGS_KIND, (object) => {
+      const current = object && this.decodeDocument(object);
+      if (!object || !current?.pendingApply.some((flag) => flags.includes(flag))) {
+        return { result: undefined };
+      }
+      const pendingApply = current.pendingApply.filter((flag) => !flags.includes(flag));
+      return {
+        data: { ...object.data, [STATE_KEY]: JSON.stringify({ ...current, pendingApply }) },
+        result: undefined,
+      };
+    });
   }
 
   async history(filter: { flag?: string; limit: number }): Promise<AuditEntry[]> {
