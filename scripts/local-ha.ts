@@ -82,9 +82,14 @@ class Replica {
     return this.child?.exitCode === null && this.child.signalCode === null ? this.child.pid : undefined;
   }
 
+  private starts = 0;
+
   start(): void {
+    // A Deployment replaces a lost pod with a new one, under a new name: the Lease holder changes too.
+    this.starts += 1;
+    const podName = this.starts === 1 ? this.name : `${this.name}-${this.starts}`;
     const child = spawn(process.execPath, ['dist/src/main.js'], {
-      env: this.env,
+      env: { ...this.env, POD_NAME: podName },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
@@ -93,7 +98,7 @@ class Replica {
     }
     say(`${this.name}: started, pid ${child.pid}, ${this.url}`);
     child.on('exit', (code, signal) => {
-      this.role = 'down';
+      // The role poll sees it down (and, if it led, times the takeover from `exitedAt`).
       this.exitedAt = Date.now();
       if (this.isStopping()) return;
       say(
