@@ -5,7 +5,7 @@
  * failover time (kill → the other replica leads; kill → its first post) p50/max, and what Slack got:
  * posts lost, posts sent twice, pages sent twice.
  *
- * `-- --short` uses a 4 s Lease instead of the default 15 s (a quick run; the goal is for the defaults).
+ * `-- --short` uses a 4 s Lease instead of the default 12 s (a quick run; the goal is for the defaults).
  */
 import type { RecordedCall } from '../src/emulators/slack/emulator.js';
 import { CHANNEL, OPERATOR } from '../test/support/bot.js';
@@ -24,7 +24,7 @@ const KILLS = Number(process.env.KILLS ?? 10);
 const LOAD_EVERY_MS = 500;
 const TIER_MS = 10_000;
 const short = process.argv.includes('--short');
-const lease = short ? TEST_LEASE : { leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 2_000 };
+const lease = short ? TEST_LEASE : { leaseDuration: 12_000, renewDeadline: 8_000, retryPeriod: 1_000 };
 
 const config = `
 access:

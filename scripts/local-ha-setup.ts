@@ -84,9 +84,9 @@ escalation:
     - { after: 2m, notify: [] }
     - { after: 5m, notify: [] }
 leaderElection:
-  leaseDuration: 15s
-  renewDeadline: 10s
-  retryPeriod: 2s
+  leaseDuration: 12s
+  renewDeadline: 8s
+  retryPeriod: 1s
 `;
 }
 

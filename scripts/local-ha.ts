@@ -306,7 +306,7 @@ function printHelp(replicas: Replica[], webhookToken: string, kubeconfig: string
     'Type a command and Enter:',
     '  alert [name]    fire an alert (default MessagingSystemDown, sev1) at a follower; the leader pages',
     '  resolve [name]  resolve it',
-    '  kill            SIGKILL the leader: the other takes over within leaseDuration + retryPeriod (17 s)',
+    '  kill            SIGKILL the leader: the other takes over within leaseDuration + retryPeriod (13 s)',
     '  term            SIGTERM the leader: it releases the Lease, the other takes over at once',
     '  status          pids, roles, URLs',
     '  Or from another terminal: kill -9 <pid of the leader>. Ctrl-C stops everything.',

@@ -190,9 +190,9 @@ describe('deploy/kubernetes: two replicas, state in the cluster', () => {
     expect(config.env.POD_NAME).toBe('switchyard-7d9f-abcde');
     expect(config.env.KUBE_NAMESPACE).toBe(MESSAGING_NS);
     expect(config.file.leaderElection).toMatchObject({
-      leaseDuration: 15_000,
-      renewDeadline: 10_000,
-      retryPeriod: 2_000,
+      leaseDuration: 12_000,
+      renewDeadline: 8_000,
+      retryPeriod: 1_000,
     });
   });
 

@@ -64,9 +64,9 @@ describe('npm run local:ha: each bot process is started as a replica of the Depl
       expect(config.slackMode).toBe('http');
       expect(config.channel).toBe('C0INCIDENTS');
       expect(config.file.leaderElection).toMatchObject({
-        leaseDuration: 15_000,
-        renewDeadline: 10_000,
-        retryPeriod: 2_000,
+        leaseDuration: 12_000,
+        renewDeadline: 8_000,
+        retryPeriod: 1_000,
       });
       expect(config.file.escalation.oncall).toBe('S0ONCALL');
       expect(config.file.escalation.tiers[0]).toMatchObject({ after: 20_000, notify: ['U0TEAMLEAD'] });
