@@ -510,7 +510,19 @@ export async function startBot(
     }
   }
   const server = createHttpServer(routes, log, metrics);
-  const port = await listen(server, env.PORT, overrides.host ?? '0.0.0.0');
+  let port: number;
+  try {
+    port = await listen(server, env.PORT, overrides.host ?? '0.0.0.0');
+  } catch (error) {
+    // The port is taken (say): nothing keeps running, and a Lease won meanwhile is released.
+    await cluster.stop();
+    await flagTimer.stop();
+    await alerting.stop(0);
+    await notify?.stop(0);
+    await leadership.stop();
+    await state.stop();
+    throw error;
+  }
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -528,12 +540,22 @@ export async function startBot(
       server.closeIdleConnections();
       await cluster.stop();
       await flagTimer.stop();
+      if (state.election) {
+        // Several replicas: hand over first. The outboxes finish the call in progress (what is queued
+        // is the next leader's to send), then the Lease is released, so the other replica takes over
+        // at once rather than after this one's requests drain.
+        await alerting.stop();
+        await notify?.stop();
+        await leadership.stop();
+      }
       const drained = await inFlight.drain(10_000);
       if (!drained) log.warn({ pending: inFlight.size }, 'stopped with work still in flight');
-      await alerting.stop();
-      await notify?.stop();
-      // Last: the outboxes have finished their calls, so the next leader can start at once.
-      await leadership.stop();
+      if (!state.election) {
+        // Alone: the outboxes drain what the requests queued (for a few seconds), then stop.
+        await alerting.stop();
+        await notify?.stop();
+        await leadership.stop();
+      }
       await state.stop();
       if (config.slackMode === 'socket') await app.stop();
       server.closeAllConnections();

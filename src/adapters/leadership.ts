@@ -31,6 +31,8 @@ export interface Election {
 export class Leadership {
   private readonly tasks: LeaderTask[] = [];
   private running = false;
+  /** Every task has started (a new leader has taken the queue over and recovered): timed work may run. */
+  private ready = false;
   private queue: Promise<void> = Promise.resolve();
   private term: { holder: string; transitions: number } | undefined;
 
@@ -40,8 +42,13 @@ export class Leadership {
     private readonly observe?: (leading: boolean, transitions: number) => void,
   ) {}
 
+  /**
+   * Whether timed work (escalation ticks, sweeps, the drift check) may run here: the Lease is held and
+   * the leader's start tasks are done, so a tier is never judged before the queue the last leader left
+   * was read (its fencing keys tell which tiers went out already).
+   */
   get leading(): boolean {
-    return this.election ? this.election.leading : true;
+    return this.election ? this.ready && this.election.leading : true;
   }
 
   role(): Role {
@@ -101,6 +108,7 @@ export class Leadership {
     if (this.running) return;
     this.running = true;
     for (const task of this.tasks) await this.startTask(task);
+    this.ready = true;
   }
 
   private async startTask(task: LeaderTask): Promise<void> {
@@ -114,6 +122,7 @@ export class Leadership {
   private async stopAll(): Promise<void> {
     if (!this.running) return;
     this.running = false;
+    this.ready = false;
     for (const task of [...this.tasks].reverse()) {
       try {
         await task.stop();

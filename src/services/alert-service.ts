@@ -108,6 +108,9 @@ export class AlertService {
         text: 'Silencing needs `ALERTMANAGER_URL`, which is not set. Nothing was changed.',
       };
     }
+    // A shared store runs the change again when another replica wrote the group meanwhile: the silence
+    // made by the first run is kept, not made twice (a second one would outlive an unsilence).
+    let made: { silenceId: string; until: number } | undefined;
     return this.options.store.update(id, async (current) => {
       if (!current) return { result: unknownGroup() };
       const matchers = matchersOf(current.state);
@@ -115,14 +118,11 @@ export class AlertService {
         return { result: { ok: false, text: 'This group has no labels to match, so I cannot silence it.' } };
       }
       const start = this.now();
-      const until = start + durationMs;
-      const silenceId = await api.create({
-        matchers,
-        startsAt: new Date(start),
-        endsAt: new Date(until),
-        createdBy: by.name ? `${by.name} (${by.id})` : by.id,
-        comment: `Silenced from Slack by ${by.id} for ${formatDuration(durationMs)} (Switchyard)`,
-      });
+      made ??= {
+        silenceId: await this.createSilence(api, matchers, start, durationMs, by),
+        until: start + durationMs,
+      };
+      const { silenceId, until } = made;
       const next = {
         ...current,
         state: recordSilence(current.state, { id: silenceId, by: by.id, until, at: this.now() }),
@@ -132,6 +132,22 @@ export class AlertService {
         result: { ok: true, text: `Silenced for ${formatDuration(durationMs)} (silence ${silenceId}).` },
         after: (saved) => this.options.notifier.silenced(saved, by, until),
       };
+    });
+  }
+
+  private createSilence(
+    api: SilenceApi,
+    matchers: SilenceMatcher[],
+    start: number,
+    durationMs: number,
+    by: Actor,
+  ): Promise<string> {
+    return api.create({
+      matchers,
+      startsAt: new Date(start),
+      endsAt: new Date(start + durationMs),
+      createdBy: by.name ? `${by.name} (${by.id})` : by.id,
+      comment: `Silenced from Slack by ${by.id} for ${formatDuration(durationMs)} (Switchyard)`,
     });
   }
 

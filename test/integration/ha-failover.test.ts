@@ -11,6 +11,7 @@ import {
   STATE_NAMESPACE,
   startHa,
   succeeded,
+  TEST_LEASE,
 } from '../support/ha.js';
 import { eventually, getJson, sendJson } from '../support/http.js';
 import { firing, notification } from '../unit/alerts/builders.js';
@@ -204,6 +205,24 @@ describe('two replicas on Kubernetes state', () => {
           audit.filter((entry) => entry.flag === flag && entry.reason === `concurrent ${flag}`),
         ).toHaveLength(1);
       }
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'a leader stopped with SIGTERM releases the Lease on its way out: the other takes it without waiting for it to expire',
+    async () => {
+      const { leader, follower } = await running();
+      const lease = () => ha.kube.get('Lease', STATE_NAMESPACE, 'switchyard-leader')!;
+      const renewedBefore = Date.parse(String(lease().spec?.renewTime));
+      leader.process.child.kill('SIGTERM');
+      expect(await leader.process.exited).toBe(0);
+      expect(leader.process.logs.join('\n')).toContain('released the Lease');
+      await eventually(async () => expect((await roleOf(follower)).role).toBe('leader'), 30_000);
+      // Taken before the old leader's last renewal could have run out: it was released, not expired.
+      const taken = lease().spec!;
+      expect(taken.holderIdentity).toBe(follower.name);
+      expect(Date.parse(String(taken.acquireTime)) - renewedBefore).toBeLessThan(TEST_LEASE.leaseDuration);
     },
     PROCESS_TEST_TIMEOUT_MS,
   );

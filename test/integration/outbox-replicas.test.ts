@@ -73,8 +73,8 @@ interface Call {
 async function replica(options: {
   leading?: boolean;
   fence: () => LeaseTerm;
-  /** Told of each call as it starts (before it reaches Slack). */
-  onCall?: (id: string) => void;
+  /** Told of each call once it reached Slack. */
+  afterCall?: (id: string) => void;
 }) {
   const journal = new KubeOutboxJournal<SlackJob>({
     kubeConfig,
@@ -101,8 +101,9 @@ async function replica(options: {
         uncertain: attempt.uncertain,
         ...(attempt.term && { term: attempt.term }),
       });
-      options.onCall?.(attempt.id);
-      return run(job, attempt);
+      const result = await run(job, attempt);
+      options.afterCall?.(attempt.id);
+      return result;
     },
     classify: classifySlackError,
     log,
@@ -186,8 +187,8 @@ describe('outbox replicas over the Kubernetes journal', () => {
         if (!aLeads) throw new NotLeaderError('pod-a lost the Lease');
         return { holder: 'pod-a', transitions: 1 };
       },
-      // The Lease is lost while j-2 is being sent (that call completes: it is in flight).
-      onCall: (id) => {
+      // The Lease is lost just as j-2 reached Slack (its write was made under the Lease).
+      afterCall: (id) => {
         if (id === 'j-2') aLeads = false;
       },
     });
@@ -195,7 +196,7 @@ describe('outbox replicas over the Kubernetes journal', () => {
     await a.outbox.enqueue(['j-1', 'j-2', 'j-3', 'j-4', 'j-5'].map((id) => post(id)));
     await eventually(() => expect(a.outbox.isLeading).toBe(false));
     expect(a.calls.map((call) => call.id)).toEqual(['j-1', 'j-2']);
-    await eventually(() => expect(posts().size).toBe(2)); // j-2's call, in flight, completes
+    await eventually(() => expect(posts().size).toBe(2));
 
     const fences = await b.outbox.lead();
     expect(fences).toEqual([]);

@@ -12,8 +12,11 @@ export class MemoryJournal<P> implements Journal<P> {
     };
   }
 
-  async enqueued(jobs: readonly OutboxJob<P>[]): Promise<void> {
+  /** As a shared journal does: says which of the jobs it already held as finished. */
+  async enqueued(jobs: readonly OutboxJob<P>[]): Promise<string[]> {
+    const finished = jobs.filter((job) => this.jobs.get(job.id)?.done).map((job) => job.id);
     for (const job of jobs) if (!this.jobs.has(job.id)) this.jobs.set(job.id, { job });
+    return finished;
   }
 
   async done(id: string, dropped?: string, result?: unknown): Promise<void> {

@@ -41,6 +41,22 @@ export function slackJobExecutor(deps: SlackJobDeps) {
    * Slack (replayed after a crash, or after a try that got no clear answer) is looked for first, and
    * the message found is adopted: Slack gets each post exactly once.
    */
+  // A fenced outbox checks the Lease once before the job; a job reads (the group, Slack's history)
+  // before it writes, so each write checks it again right before it goes out.
+  const writer = (attempt: Attempt | undefined) => ({
+    post: (...args: Parameters<SlackWebChat['post']>) => {
+      attempt?.recheck?.();
+      return deps.web.post(...args);
+    },
+    update: (...args: Parameters<SlackWebChat['update']>) => {
+      attempt?.recheck?.();
+      return deps.web.update(...args);
+    },
+    uploadFile: (...args: Parameters<SlackWebChat['uploadFile']>) => {
+      attempt?.recheck?.();
+      return deps.web.uploadFile(...args);
+    },
+  });
   const postOnce = async (
     channel: string,
     message: OutgoingMessage,
@@ -57,7 +73,7 @@ export function slackJobExecutor(deps: SlackJobDeps) {
         return { ...found, adopted: true };
       }
     }
-    return deps.web.post(channel, message, postId, attempt?.term);
+    return writer(attempt).post(channel, message, postId, attempt?.term);
   };
   // Another replica may have written the group (and queued this job) before this one heard of it.
   const groupOf = async (id: string) => deps.store.get(id) ?? (await deps.store.refresh?.(id));
@@ -65,6 +81,7 @@ export function slackJobExecutor(deps: SlackJobDeps) {
     job: SlackJob,
     attempt?: Attempt,
   ): Promise<{ channel: string; ts: string } | { channel: string; fileId: string } | undefined> => {
+    const web = writer(attempt);
     switch (job.kind) {
       case 'group-message': {
         const record = await groupOf(job.groupId);
@@ -72,7 +89,7 @@ export function slackJobExecutor(deps: SlackJobDeps) {
         const handles = deps.handles ? await deps.handles() : undefined;
         const message = renderAlertMessage(record, { ...deps.message(), ...(handles && { handles }) });
         if (record.message) {
-          await deps.web.update(record.message.channel, record.message.ts, message);
+          await web.update(record.message.channel, record.message.ts, message);
           return record.message;
         }
         // One id per group episode (its opening time comes from the alerts, so a resend after a crash
@@ -90,7 +107,7 @@ export function slackJobExecutor(deps: SlackJobDeps) {
           result: undefined,
         }));
         // The adopted message shows the group as it was; show it as it is.
-        if (adopted) await deps.web.update(posted.channel, posted.ts, message);
+        if (adopted) await web.update(posted.channel, posted.ts, message);
         return posted;
       }
       case 'thread': {
@@ -99,7 +116,7 @@ export function slackJobExecutor(deps: SlackJobDeps) {
           deps.log.warn({ group: job.groupId }, 'alert note without a posted group message; dropped');
           return undefined;
         }
-        return deps.web.post(parent.channel, { text: job.text, threadTs: parent.ts });
+        return web.post(parent.channel, { text: job.text, threadTs: parent.ts });
       }
       case 'dm':
         return withoutFlag(await postOnce(job.user, { text: job.text }, attemptId(attempt), attempt));
@@ -120,12 +137,12 @@ export function slackJobExecutor(deps: SlackJobDeps) {
         );
       case 'notice':
         if (job.threadTs)
-          return deps.web.post(job.channel, { ...renderNotice(job.notice), threadTs: job.threadTs });
+          return web.post(job.channel, { ...renderNotice(job.notice), threadTs: job.threadTs });
         return withoutFlag(
           await postOnce(job.channel, renderNotice(job.notice), attemptId(attempt), attempt),
         );
       case 'notice-update':
-        await deps.web.update(job.channel, job.ts, renderNotice(job.notice));
+        await web.update(job.channel, job.ts, renderNotice(job.notice));
         return { channel: job.channel, ts: job.ts };
       case 'file': {
         const file = renderFileShare(job.file);
@@ -138,7 +155,7 @@ export function slackJobExecutor(deps: SlackJobDeps) {
           }
         }
         // Each try runs the three steps afresh: an upload URL is good for one upload only.
-        return deps.web.uploadFile(job.channel, file);
+        return web.uploadFile(job.channel, file);
       }
     }
   };

@@ -26,7 +26,11 @@ export interface Journal<P> {
   /** Pending jobs in enqueue order, and the fencing keys of every job the journal still holds. */
   replay(): Promise<{ pending: OutboxJob<P>[]; fences: string[] }>;
   /** Durable when this resolves. A job already journalled is not an error. */
-  enqueued(jobs: readonly OutboxJob<P>[]): Promise<void>;
+  /**
+   * Journals the jobs. A shared journal resolves with the ids it already held as finished (sent or
+   * dropped, by any replica): queued again (a change re-run after a conflict), they must not be sent.
+   */
+  enqueued(jobs: readonly OutboxJob<P>[]): Promise<readonly string[] | undefined>;
   /** The job is finished: sent (`result`, what the call returned) or dropped (`dropped`, why). */
   done(id: string, dropped?: string, result?: unknown): Promise<void>;
   /** Drops what is no longer needed; `pending()` is what must be kept. */
@@ -111,8 +115,9 @@ export class OutboxJournal<P> implements Journal<P> {
     return { pending: [...pending.values()], fences: [...fences] };
   }
 
-  enqueued(jobs: readonly OutboxJob<P>[]): Promise<void> {
-    return this.append(jobs.map((job) => ({ op: 'enqueue', job })));
+  async enqueued(jobs: readonly OutboxJob<P>[]): Promise<undefined> {
+    await this.append(jobs.map((job) => ({ op: 'enqueue', job })));
+    return undefined;
   }
 
   /** The result is not kept: in one process, whoever awaits it is told directly. */

@@ -51,6 +51,12 @@ export interface Attempt {
   uncertain: boolean;
   /** The Lease term the call is made under, when the outbox is fenced (posts carry it in metadata). */
   term?: LeaseTerm;
+  /**
+   * Fenced outboxes: checks the Lease again (throws NotLeaderError when it is lost). A job that makes
+   * several calls, or reads before it writes, calls it right before each write: the first check may be
+   * seconds old by then.
+   */
+  recheck?: () => void;
 }
 
 /** How many finished job ids are remembered, so a job a shared journal reports late is not sent again. */
@@ -254,11 +260,18 @@ export class Outbox<P> {
     if (fresh.length === 0) return;
     for (const job of fresh) this.staged.add(job);
     if (options.early) this.queue(fresh);
+    let finished: readonly string[] | undefined;
     try {
-      await this.options.journal.enqueued(fresh);
+      finished = await this.options.journal.enqueued(fresh);
     } finally {
       for (const job of fresh) this.staged.delete(job);
       this.resolveIdleWaiters();
+    }
+    // Sent already (another try of the same change, or by another replica): never again.
+    for (const id of finished ?? []) this.finished.add(id);
+    if (finished?.length) {
+      this.pending = this.pending.filter((job) => !finished.includes(job.id) || this.inFlight.has(job));
+      this.reportDepth();
     }
     if (!options.early) this.queue(fresh.filter((job) => !this.isRedundant(job)));
   }
@@ -281,6 +294,7 @@ export class Outbox<P> {
    * takes the higher priority of the two: a change to a group must not wait behind a mere refresh.
    */
   private isRedundant(job: OutboxJob<P>): boolean {
+    if (this.finished.has(job.id)) return true;
     const other = this.pending.find(
       (pending) =>
         pending.id === job.id ||
@@ -355,10 +369,19 @@ export class Outbox<P> {
         id: job.id,
         uncertain: this.uncertain.has(job.id),
         ...(term && { term: { holder: term.holder, transitions: term.transitions } }),
+        ...(this.options.fence && { recheck: () => void this.options.fence?.() }),
       });
       await this.finish(job, undefined, result);
       this.settle(job.id, (delivery) => delivery.resolve(result));
     } catch (error) {
+      // The Lease was lost between the job's reads and its write: nothing was sent; the leader sends it.
+      if (isNotLeader(error)) {
+        this.fenced(job, error);
+        this.pending = this.pending.filter((other) => other !== job);
+        this.reportDepth();
+        this.resolveIdleWaiters();
+        return;
+      }
       await this.failed(job, error);
     }
   }

@@ -75,6 +75,22 @@ describe('AlertService', () => {
     expect(older.calls).toEqual(['escalated:0']);
   });
 
+  it('makes one Alertmanager silence when a shared store runs the change again after a conflict', async () => {
+    const s = setup();
+    await s.service.ingest(notification([firing('a', T0)]));
+    // As the kubernetes store does on a 409: the change runs again on the record re-read.
+    const update = s.store.update.bind(s.store);
+    s.store.update = (id, change) =>
+      update(id, async (current) => {
+        await change(current);
+        return change(current);
+      });
+    const result = await s.service.silence(ID, { id: 'U0OP' }, 3_600_000);
+    expect(result.ok).toBe(true);
+    expect(s.silences.created).toHaveLength(1);
+    expect(s.store.get(ID)?.state.silence?.id).toBe('silence-1');
+  });
+
   it('lets the person a tier paged acknowledge (wasPaged), nobody else', async () => {
     const s = setup();
     await s.service.ingest(notification([firing('a', T0)]));

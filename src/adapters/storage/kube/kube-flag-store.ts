@@ -122,13 +122,9 @@ export class KubeFlagStore implements FlagStore {
         await this.takeBack(saved, stored.object, entries);
         throw error;
       }
-      await this.clearPending(entries.map((entry) => entry.flag))
-        .catch((error: unknown) =>
-          this.log.warn(
-            { err: error },
-            'could not clear the flags pending for the cluster; they are applied',
-          ),
-        );
+      await this.clearPending(entries.map((entry) => entry.flag)).catch((error: unknown) =>
+        this.log.warn({ err: error }, 'could not clear the flags pending for the cluster; they are applied'),
+      );
     }
     for (const entry of entries) this.log.info({ audit: entry }, 'flag audit');
   }

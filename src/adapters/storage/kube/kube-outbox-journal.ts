@@ -93,7 +93,8 @@ export class KubeOutboxJournal<P> implements Journal<P> {
     return { pending: pending.map((entry) => entry.job), fences: [...fences] };
   }
 
-  async enqueued(jobs: readonly OutboxJob<P>[]): Promise<void> {
+  async enqueued(jobs: readonly OutboxJob<P>[]): Promise<string[]> {
+    const finished: string[] = [];
     await Promise.all(
       jobs.map(async (job) => {
         const seq = this.nextSeq();
@@ -112,11 +113,15 @@ export class KubeOutboxJournal<P> implements Journal<P> {
             this.mine.delete(job.id);
             throw error;
           }
+          // Already sent (or dropped): the same job queued again must not go a second time.
+          const existing = await this.objects.get(this.name(job.id));
+          if (existing?.data[DONE_KEY] !== undefined) finished.push(job.id);
         } finally {
           this.creating.delete(job.id);
         }
       }),
     );
+    return finished;
   }
 
   async done(id: string, dropped?: string, result?: unknown): Promise<void> {
