@@ -229,6 +229,8 @@ export class RollbackService {
 
   /** Kept even when the store fails: the rollback itself was made, and the log says so. */
   private async record(entry: RollbackRecord): Promise<void> {
+    // The log stream is the long-term record; the audit document keeps the newest AUDIT_KEEP.
+    this.deps.log.info({ rollback: entry }, 'rollback audit');
     try {
       await this.audit.update((audit) => ({
         next: { ...audit, rollbacks: [...audit.rollbacks, entry].slice(-AUDIT_KEEP) },
