@@ -488,6 +488,12 @@ export async function startBot(
       method: 'GET',
       path: '/metrics',
       handler: async (_req, res) => {
+        // Several replicas: a flag changed through another one is not an event here; read it now.
+        if (state.election)
+          await flags
+            .snapshot()
+            .then((current) => setFlagGauges(metrics, catalog, current.values))
+            .catch((error: unknown) => log.warn({ err: error }, 'metrics: flag state unreadable'));
         res.writeHead(200, { 'content-type': metrics.registry.contentType });
         res.end(await metrics.registry.metrics());
       },

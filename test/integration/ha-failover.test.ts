@@ -140,6 +140,8 @@ describe('two replicas on Kubernetes state', () => {
       );
       expect(put.status).toBe(200);
       expect((await getJson(`${leader.url}/api/v1/features/adaptive_timing`)).body.enabled).toBe(true);
+      const scraped = await (await fetch(`${leader.url}/metrics`)).text();
+      expect(scraped).toMatch(/switchyard_flag_enabled\{flag="adaptive_timing"[^}]*\} 1/);
       const announcement = await ha.slack.waitForCall(
         'chat.postMessage',
         (call) =>
