@@ -21,8 +21,8 @@ export interface FlagStore {
   ): Promise<void>;
   /** Flags whose audit entries were replayed at load (a crash mid-change): the cluster may lack them. */
   unsyncedFlags?(): string[];
-  /** Shared stores: the cluster has the state's values of these flags now (they are no longer unsynced). */
-  markApplied?(flags: readonly string[]): Promise<void>;
+  /** The cluster has these values now: flags whose state still holds them are no longer unsynced. */
+  markApplied?(applied: Readonly<Record<string, boolean>>): Promise<void>;
   /** Newest first. */
   history(filter: { flag?: string; limit: number }): Promise<AuditEntry[]>;
   /** Whether a write would succeed now (readiness). */

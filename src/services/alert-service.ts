@@ -154,11 +154,17 @@ export class AlertService {
   async unsilence(id: string, by: Actor): Promise<ActionOutcome> {
     const api = this.options.silences;
     if (!api) return { ok: false, text: 'Unsilencing needs `ALERTMANAGER_URL`, which is not set.' };
+    // Expired once per click: a shared store runs the change again after a conflict, and Alertmanager
+    // refuses to expire a silence that is expired already.
+    const expired = new Set<string>();
     return this.options.store.update(id, async (current) => {
       if (!current) return { result: unknownGroup() };
       const silence = current.state.silence;
       if (!silence) return { result: { ok: false, text: 'This group is not silenced.' } };
-      await api.expire(silence.id);
+      if (!expired.has(silence.id)) {
+        await api.expire(silence.id);
+        expired.add(silence.id);
+      }
       const next = { ...current, state: clearSilence(current.state) };
       return {
         next,

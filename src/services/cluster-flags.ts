@@ -137,9 +137,10 @@ export class ClusterFlags implements FlagSink {
   private async pushUnsynced(values: FlagValues): Promise<void> {
     const keys = [...this.unsynced];
     try {
-      await this.write(Object.fromEntries(keys.map((key) => [key, values[key] ?? false])), values);
+      const pushed = Object.fromEntries(keys.map((key) => [key, values[key] ?? false]));
+      await this.write(pushed, values);
       for (const key of keys) this.unsynced.delete(key);
-      await this.flags.markApplied(keys);
+      await this.flags.markApplied(pushed);
       this.log.info(
         { configMap: this.options.configMap, keys },
         'wrote audited changes the ConfigMap had missed',

@@ -332,9 +332,9 @@ export class FlagService {
     return this.store.unsyncedFlags?.() ?? [];
   }
 
-  /** The sinks have the state's values of these flags now. */
-  async markApplied(flags: readonly string[]): Promise<void> {
-    await this.store.markApplied?.(flags);
+  /** The sinks have these values now. */
+  async markApplied(applied: Readonly<Record<string, boolean>>): Promise<void> {
+    await this.store.markApplied?.(applied);
   }
 
   history(flag: string | undefined, limit: number): Promise<AuditEntry[]> {

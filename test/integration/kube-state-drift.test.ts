@@ -82,4 +82,38 @@ describe('the drift check with two replicas', () => {
     expect(audit().filter((entry) => entry.action === 'drift')).toEqual([]);
     expect(audit().filter((entry) => entry.flag === 'adaptive_timing')).toHaveLength(1);
   });
+
+  it('keeps a flag pending while a later change by another replica is still on its way to the cluster', async () => {
+    /** A replica whose cluster write waits until the test lets it go (and says when it got there). */
+    function held() {
+      const r = replica();
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let reached!: () => void;
+      const atSink = new Promise<void>((resolve) => (reached = resolve));
+      r.flags.addSink({
+        apply: async () => {
+          reached();
+          await gate;
+        },
+      });
+      return { ...r, release, atSink };
+    }
+    const a = held();
+    const b = held();
+    const setByA = a.flags.set('retry_logic', true, { actor: { id: 'UA' }, via: 'api' });
+    await a.atSink; // A committed; its cluster write is in flight
+    const setByB = b.flags.set('retry_logic', false, { actor: { id: 'UB' }, via: 'api' });
+    await b.atSink; // B committed on top; its write is in flight too
+    a.release();
+    expect((await setByA).status).toBe('changed'); // A's write is done: it clears only what it applied
+    const leader = replica();
+    expect((await leader.flags.reload()).values.retry_logic).toBe(false);
+    // The cluster may hold A's value; B's is still to come: not drift, still pending.
+    expect(leader.flags.unsyncedFlags()).toContain('retry_logic');
+    b.release();
+    expect((await setByB).status).toBe('changed');
+    await leader.flags.reload();
+    expect(leader.flags.unsyncedFlags()).not.toContain('retry_logic');
+  });
 });

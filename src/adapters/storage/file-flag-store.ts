@@ -63,8 +63,8 @@ export class FileFlagStore implements FlagStore {
   }
 
   /** The cluster has these flags' values now (written after the replay). */
-  async markApplied(flags: readonly string[]): Promise<void> {
-    this.unsynced = this.unsynced.filter((flag) => !flags.includes(flag));
+  async markApplied(applied: Readonly<Record<string, boolean>>): Promise<void> {
+    this.unsynced = this.unsynced.filter((flag) => !(flag in applied));
   }
 
   async load(): Promise<FlagState> {

@@ -91,6 +91,28 @@ describe('AlertService', () => {
     expect(s.store.get(ID)?.state.silence?.id).toBe('silence-1');
   });
 
+  it('expires the silence once when a shared store runs the unsilence again after a conflict', async () => {
+    const s = setup();
+    await s.service.ingest(notification([firing('a', T0)]));
+    await s.service.silence(ID, { id: 'U0OP' }, 3_600_000);
+    // As Alertmanager: a silence expired already cannot be expired again (HTTP 500).
+    const expire = s.silences.expire.bind(s.silences);
+    s.silences.expire = async (silenceId) => {
+      if (s.silences.expired.includes(silenceId)) throw new Error(`silence ${silenceId} already expired`);
+      await expire(silenceId);
+    };
+    const update = s.store.update.bind(s.store);
+    s.store.update = (id, change) =>
+      update(id, async (current) => {
+        await change(current);
+        return change(current);
+      });
+    const result = await s.service.unsilence(ID, { id: 'U0OP' });
+    expect(result.ok).toBe(true);
+    expect(s.silences.expired).toEqual(['silence-1']);
+    expect(s.store.get(ID)?.state.silence).toBeUndefined();
+  });
+
   it('lets the person a tier paged acknowledge (wasPaged), nobody else', async () => {
     const s = setup();
     await s.service.ingest(notification([firing('a', T0)]));

@@ -83,9 +83,9 @@ export class KubeFlagStore implements FlagStore {
     return stored.state;
   }
 
-  /** The cluster has the state's values of these flags now (written by the drift check). */
-  async markApplied(flags: readonly string[]): Promise<void> {
-    await this.clearPending(flags);
+  /** The cluster has these values now (written by the drift check). */
+  async markApplied(applied: Readonly<Record<string, boolean>>): Promise<void> {
+    await this.clearPending(applied);
   }
 
   async commit(state: FlagState, entries: readonly AuditEntry[], applyExternally?: () => Promise<void>) {
@@ -122,20 +122,26 @@ export class KubeFlagStore implements FlagStore {
         await this.takeBack(saved, stored.object, entries);
         throw error;
       }
-      await this.clearPending(entries.map((entry) => entry.flag)).catch((error: unknown) =>
+      const applied = Object.fromEntries(entries.map((entry) => [entry.flag, state.values[entry.flag] ?? false]));
+      await this.clearPending(applied).catch((error: unknown) =>
         this.log.warn({ err: error }, 'could not clear the flags pending for the cluster; they are applied'),
       );
     }
     for (const entry of entries) this.log.info({ audit: entry }, 'flag audit');
   }
 
-  private clearPending(flags: readonly string[]): Promise<void> {
+  /**
+   * A flag is no longer pending once the cluster has the value the state holds now. Written another
+   * value (a later change by another replica is between its commit and its own write), it stays
+   * pending: otherwise the drift check would take the older value in the cluster for an outside edit.
+   */
+  private clearPending(applied: Readonly<Record<string, boolean>>): Promise<void> {
     return this.objects.mutate(FLAGS_OBJECT, FLAGS_KIND, (object) => {
       const current = object && this.decodeDocument(object);
-      if (!object || !current?.pendingApply.some((flag) => flags.includes(flag))) {
-        return { result: undefined };
-      }
-      const pendingApply = current.pendingApply.filter((flag) => !flags.includes(flag));
+      const done = (flag: string) =>
+        flag in applied && (current?.state.values[flag] ?? false) === applied[flag];
+      if (!object || !current?.pendingApply.some(done)) return { result: undefined };
+      const pendingApply = current.pendingApply.filter((flag) => !done(flag));
       return {
         data: { ...object.data, [STATE_KEY]: JSON.stringify({ ...current, pendingApply }) },
         result: undefined,
