@@ -41,6 +41,18 @@ describe('KubeReplayRecorder: one object per accepted key', () => {
     await a.checkReady();
   });
 
+  it('records all keys of a request or none: after a failed write, Slack’s retry is not taken for a replay', async () => {
+    const clock = { now: T0 + 1_000 };
+    const a = replica(clock);
+    const keys = ['signature:v0=first-try', 'event:Ev0RETRY'];
+    kube.failNext('create', 'configmaps', 500, 1); // one of the two records fails
+    await expect(a.accept(keys)).rejects.toThrow();
+    expect(kube.get('ConfigMap', STATE_NS, replayObjectName('event:Ev0RETRY'))).toBeUndefined();
+    expect(kube.get('ConfigMap', STATE_NS, replayObjectName('signature:v0=first-try'))).toBeUndefined();
+    // Slack retries: a new signature, the same event id.
+    expect(await a.accept(['signature:v0=second-try', 'event:Ev0RETRY'])).toEqual({ first: true });
+  });
+
   it('lets exactly one of two replicas accept the same request sent to both at once', async () => {
     const clock = { now: T0 };
     const a = replica(clock);

@@ -122,7 +122,9 @@ export class KubeFlagStore implements FlagStore {
         await this.takeBack(saved, stored.object, entries);
         throw error;
       }
-      const applied = Object.fromEntries(entries.map((entry) => [entry.flag, state.values[entry.flag] ?? false]));
+      const applied = Object.fromEntries(
+        entries.map((entry) => [entry.flag, state.values[entry.flag] ?? false]),
+      );
       await this.clearPending(applied).catch((error: unknown) =>
         this.log.warn({ err: error }, 'could not clear the flags pending for the cluster; they are applied'),
       );

@@ -31,9 +31,29 @@ export class KubeReplayRecorder implements ReplayRecorder {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /**
+   * All or nothing, as the file guard: when one key cannot be recorded (the API server failed), the
+   * keys this call did record are deleted again before it throws. Otherwise Slack's retry (a new
+   * signature, the same event id) would be taken for a replay, and the event lost.
+   */
   async accept(keys: readonly string[]): Promise<ReplayVerdict> {
     const at = this.now();
-    const first = await Promise.all(keys.map((key) => this.acceptKey(key, at)));
+    const outcomes = await Promise.allSettled(keys.map((key) => this.acceptKey(key, at)));
+    const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+    if (failed) {
+      await Promise.all(
+        keys.map(async (key, index) => {
+          const outcome = outcomes[index]!;
+          if (outcome.status !== 'fulfilled' || !outcome.value) return;
+          const name = replayObjectName(key);
+          const recorded = await this.objects.get(name).catch(() => undefined);
+          if (recorded?.data[SEEN_AT] === String(at))
+            await this.objects.delete(name, recorded.resourceVersion).catch(() => undefined);
+        }),
+      );
+      throw (failed as PromiseRejectedResult).reason;
+    }
+    const first = outcomes.map((outcome) => (outcome as PromiseFulfilledResult<boolean>).value);
     const repeated = keys.find((_, index) => !first[index]);
     return repeated === undefined ? { first: true } : { first: false, key: repeated };
   }
