@@ -228,13 +228,15 @@ export class FlagService {
       for (const record of dueTimedChanges(await timed.store.read(), timed.now())) {
         // Checked again on a conflict: the change another replica committed may be to these flags.
         const plan = await this.planned(async () => {
+          // The state first: a change landing after it makes the commit conflict (and this run again);
+          // one landing before the history is read shows in the history (and cancels the revert).
+          const state = await this.snapshot();
           const latest = new Map<string, AuditMark>();
           for (const mark of record.entries) {
             const [entry] = await this.store.history({ flag: mark.flag, limit: 1 });
             if (entry) latest.set(mark.flag, { flag: entry.flag, seq: entry.seq, at: entry.at });
           }
           if (!stillInEffect(record, (flag) => latest.get(flag))) return undefined;
-          const state = await this.snapshot();
           const plan = planRevert(this.catalog, state.values, record);
           if (plan.changes.length > 0) {
             const restoresOn = record.changes.every((change) => change.from);
