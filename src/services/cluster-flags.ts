@@ -51,7 +51,13 @@ export class ClusterFlags implements FlagSink {
    */
   async apply(values: FlagValues, changes: readonly FlagChange[]): Promise<void> {
     try {
-      const wanted = Object.fromEntries(changes.map((change) => [change.key, change.to]));
+      let wanted: Record<string, boolean> = Object.fromEntries(changes.map((change) => [change.key, change.to]));
+      if (this.flags.shared) {
+        // Several replicas: a later change to the same flag may have been committed by another one
+        // meanwhile (and written already); this older value must not land after it.
+        const now = (await this.flags.snapshot()).values;
+        wanted = Object.fromEntries(Object.entries(wanted).filter(([key, to]) => now[key] === to));
+      }
       await this.write(wanted, values);
     } catch (error) {
       throw new UserError(

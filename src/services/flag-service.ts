@@ -88,6 +88,11 @@ export class FlagService {
     private readonly onListenerError: (error: unknown) => void = () => undefined,
   ) {}
 
+  /** The store is shared with other replicas (every read goes to it; commits may conflict). */
+  get shared(): boolean {
+    return this.store.shared === true;
+  }
+
   onChange(listener: Listener): void {
     this.listeners.push(listener);
   }

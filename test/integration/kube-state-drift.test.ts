@@ -116,4 +116,43 @@ describe('the drift check with two replicas', () => {
     await leader.flags.reload();
     expect(leader.flags.unsyncedFlags()).not.toContain('retry_logic');
   });
+
+  it('does not let an older change reach the ConfigMap after a later one another replica already wrote', async () => {
+    const cluster = new KubeCluster(kubeConfigFor(kube), 'messaging-system');
+    const sinkFor = (flags: FlagService) =>
+      new ClusterFlags(
+        cluster,
+        flags,
+        catalog,
+        { configMap: FLAGS_CONFIGMAP_NAME, intervalMs: 60_000, notify: async () => undefined },
+        log,
+      );
+    const a = replica();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let reached!: () => void;
+    const atSink = new Promise<void>((resolve) => (reached = resolve));
+    a.flags.addSink({
+      apply: async () => {
+        reached();
+        await gate;
+      },
+    });
+    a.flags.addSink(sinkFor(a.flags));
+    const b = replica();
+    b.flags.addSink(sinkFor(b.flags));
+
+    const setByA = a.flags.set('flag_validation', true, { actor: { id: 'UA' }, via: 'api' });
+    await atSink; // A committed; its ConfigMap write waits
+    // B turns it off again (on top of A's commit) and writes the map first.
+    expect((await b.flags.set('flag_validation', false, { actor: { id: 'UB' }, via: 'api' })).status).toBe(
+      'changed',
+    );
+    expect(inCluster('MESSAGING_FLAG_VALIDATION')).toBe('false');
+    release();
+    expect((await setByA).status).toBe('changed');
+    // A's older `true` did not land after B's `false`: map and state agree.
+    expect(inCluster('MESSAGING_FLAG_VALIDATION')).toBe('false');
+    expect((await a.flags.reload()).values.flag_validation).toBe(false);
+  });
 });
