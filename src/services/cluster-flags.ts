@@ -51,7 +51,9 @@ export class ClusterFlags implements FlagSink {
    */
   async apply(values: FlagValues, changes: readonly FlagChange[]): Promise<void> {
     try {
-      let wanted: Record<string, boolean> = Object.fromEntries(changes.map((change) => [change.key, change.to]));
+      let wanted: Record<string, boolean> = Object.fromEntries(
+        changes.map((change) => [change.key, change.to]),
+      );
       if (this.flags.shared) {
         // Several replicas: a later change to the same flag may have been committed by another one
         // meanwhile (and written already); this older value must not land after it.
